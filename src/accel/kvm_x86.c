@@ -1,0 +1,238 @@
+/* KVM backend, x86 half: in-kernel interrupt controllers and PIT, per-vCPU CPUID (KVM's supported
+ * set plus hypervisor leaves and a topology of ncpus single-thread cores), initial MSRs, LAPIC
+ * wiring, FPU state, and the register state of the 64-bit Linux entry. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "accel/kvm.h"
+#include "arch/x86/layout.h"
+#include "arch/x86/msr.h"
+
+#define KVM_TSS_GPA          0xFFFBD000ULL /* three pages below the BIOS area, inside the hole */
+#define KVM_IDENTITY_MAP_GPA 0xFFFBC000ULL
+#define CPUID_MAX_ENTRIES    256
+
+static struct kvm_cpuid2 *kvm_get_supported_cpuid(int kvm_fd, struct error *err)
+{
+	for (unsigned n = CPUID_MAX_ENTRIES; n <= 4 * CPUID_MAX_ENTRIES; n *= 2) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+		if (!c)
+			break;
+		c->nent = n;
+		if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
+			return c;
+		free(c);
+		if (errno != E2BIG) {
+			error_errno(err, "KVM_GET_SUPPORTED_CPUID");
+			return NULL;
+		}
+	}
+	error_set(err, ERR_RUNTIME, "KVM_GET_SUPPORTED_CPUID: too many entries");
+	return NULL;
+}
+
+int kvm_x86_vm_setup(struct kvm_vm *kvm, struct error *err)
+{
+	if (ioctl(kvm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_GPA) < 0)
+		return error_errno(err, "KVM_SET_TSS_ADDR");
+	uint64_t idmap = KVM_IDENTITY_MAP_GPA;
+	if (ioctl(kvm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0)
+		return error_errno(err, "KVM_SET_IDENTITY_MAP_ADDR");
+	if (ioctl(kvm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return error_errno(err, "KVM_CREATE_IRQCHIP");
+	/* The dummy speaker makes KVM answer port 0x61 itself (PIT gate/output for calibration). */
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	if (ioctl(kvm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return error_errno(err, "KVM_CREATE_PIT2");
+	kvm->supported_cpuid = kvm_get_supported_cpuid(kvm->kvm_fd, err);
+	return kvm->supported_cpuid ? 0 : -1;
+}
+
+static unsigned bits_for(unsigned n)
+{
+	unsigned b = 0;
+	while ((1u << b) < n)
+		b++;
+	return b;
+}
+
+/* Topology: ncpus cores of one thread each in one package; APIC ID = vCPU index. */
+static void cpuid_fix_entry(struct kvm_cpuid_entry2 *e, unsigned apic_id, unsigned ncpus)
+{
+	switch (e->function) {
+	case 1:
+		e->ebx = (e->ebx & 0x0000FFFF) | (apic_id << 24) | ((ncpus & 0xFF) << 16);
+		e->ecx |= 1u << 31; /* running under a hypervisor */
+		if (ncpus > 1)
+			e->edx |= 1u << 28; /* HTT: the logical processor count field is valid */
+		break;
+	case 4:
+		/* Cores per package; caches private to a core except the last level. */
+		e->eax &= 0x3FFF;
+		e->eax |= (ncpus - 1) << 26;
+		if (((e->eax >> 5) & 7) >= 3)
+			e->eax |= (ncpus - 1) << 14;
+		break;
+	case 0xB:
+	case 0x1F:
+		e->edx = apic_id;
+		if (e->index == 0) {
+			e->eax = 0;
+			e->ebx = 1;
+			e->ecx = (1u << 8) | 0;
+		} else if (e->index == 1) {
+			e->eax = bits_for(ncpus);
+			e->ebx = ncpus;
+			e->ecx = (2u << 8) | 1;
+		} else {
+			e->eax = e->ebx = 0;
+			e->ecx = e->index;
+		}
+		break;
+	case 0x80000001:
+		if (ncpus > 1)
+			e->ecx |= 1u << 1; /* CmpLegacy */
+		break;
+	case 0x80000008:
+		e->ecx = (e->ecx & ~0xF0FFu) | (bits_for(ncpus) << 12) | (ncpus - 1);
+		break;
+	case 0x8000001E:
+		e->eax = apic_id;
+		e->ebx = apic_id; /* core id, one thread per core */
+		e->ecx = 0;
+		break;
+	case 0x40000000:
+		e->eax = 0x40000001; /* "KVMKVMKVM": the guest uses kvmclock and PV features */
+		break;
+	default:
+		break;
+	}
+}
+
+static int kvm_set_cpuid(struct kvm_vm *kvm, struct kvm_vcpu *kv, unsigned index, unsigned ncpus,
+			 struct error *err)
+{
+	const struct kvm_cpuid2 *sup = kvm->supported_cpuid;
+	size_t bytes = sizeof(*sup) + (sup->nent + 8) * sizeof(sup->entries[0]);
+	struct kvm_cpuid2 *c = malloc(bytes);
+	if (!c)
+		return error_errno(err, "out of memory");
+	c->nent = 0;
+	c->padding = 0;
+	bool have_leaf_b[3] = { false };
+	for (unsigned i = 0; i < sup->nent; i++) {
+		struct kvm_cpuid_entry2 e = sup->entries[i];
+		if (e.function == 0xB && e.index < 3)
+			have_leaf_b[e.index] = true;
+		c->entries[c->nent++] = e;
+	}
+	/* Make sure the extended topology leaf has its SMT, core and terminating levels. */
+	for (unsigned lvl = 0; lvl < 3; lvl++) {
+		if (have_leaf_b[lvl])
+			continue;
+		c->entries[c->nent++] = (struct kvm_cpuid_entry2){
+			.function = 0xB, .index = lvl, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX };
+	}
+	for (unsigned i = 0; i < c->nent; i++)
+		cpuid_fix_entry(&c->entries[i], index, ncpus);
+	int r = ioctl(kv->fd, KVM_SET_CPUID2, c);
+	free(c);
+	return r < 0 ? error_errno(err, "KVM_SET_CPUID2") : 0;
+}
+
+static void kvm_set_msrs(struct kvm_vcpu *kv)
+{
+	static const struct { uint32_t index; uint64_t value; } msrs[] = {
+		{ MSR_IA32_SYSENTER_CS, 0 },
+		{ MSR_IA32_SYSENTER_ESP, 0 },
+		{ MSR_IA32_SYSENTER_EIP, 0 },
+		{ MSR_STAR, 0 },
+		{ MSR_CSTAR, 0 },
+		{ MSR_KERNEL_GS_BASE, 0 },
+		{ MSR_SYSCALL_MASK, 0 },
+		{ MSR_LSTAR, 0 },
+		{ MSR_IA32_TSC, 0 },
+		{ MSR_IA32_MISC_ENABLE, MSR_IA32_MISC_ENABLE_FAST_STRING },
+		/* MTRRs enabled, default type write-back: guest RAM is cacheable. */
+		{ MSR_MTRRdefType, (1u << 11) | 6 },
+	};
+	/* One at a time: an MSR this CPU lacks must not keep the others from being set. */
+	for (size_t i = 0; i < sizeof(msrs) / sizeof(msrs[0]); i++) {
+		struct {
+			struct kvm_msrs hdr;
+			struct kvm_msr_entry entry;
+		} one = { .hdr.nmsrs = 1, .entry = { .index = msrs[i].index, .data = msrs[i].value } };
+		ioctl(kv->fd, KVM_SET_MSRS, &one);
+	}
+}
+
+/* LINT0 delivers the 8259's ExtINT, LINT1 delivers NMIs, as on a PC. */
+static int kvm_set_lapic(struct kvm_vcpu *kv, struct error *err)
+{
+	struct kvm_lapic_state lapic;
+	if (ioctl(kv->fd, KVM_GET_LAPIC, &lapic) < 0)
+		return error_errno(err, "KVM_GET_LAPIC");
+	uint32_t lvt0, lvt1;
+	memcpy(&lvt0, &lapic.regs[0x350], 4);
+	memcpy(&lvt1, &lapic.regs[0x360], 4);
+	lvt0 = (lvt0 & ~0x700u) | (7u << 8);
+	lvt1 = (lvt1 & ~0x700u) | (4u << 8);
+	memcpy(&lapic.regs[0x350], &lvt0, 4);
+	memcpy(&lapic.regs[0x360], &lvt1, 4);
+	if (ioctl(kv->fd, KVM_SET_LAPIC, &lapic) < 0)
+		return error_errno(err, "KVM_SET_LAPIC");
+	return 0;
+}
+
+int kvm_x86_vcpu_setup(struct kvm_vm *kvm, struct kvm_vcpu *kv, unsigned index, unsigned ncpus,
+		       struct error *err)
+{
+	if (kvm_set_cpuid(kvm, kv, index, ncpus, err) < 0)
+		return -1;
+	kvm_set_msrs(kv);
+	if (kvm_set_lapic(kv, err) < 0)
+		return -1;
+	struct kvm_fpu fpu = { .fcw = 0x37F, .mxcsr = 0x1F80 };
+	if (ioctl(kv->fd, KVM_SET_FPU, &fpu) < 0)
+		return error_errno(err, "KVM_SET_FPU");
+	return 0;
+}
+
+int kvm_x86_boot_regs(struct kvm_vcpu *kv, const struct x86_boot_regs *r, struct error *err)
+{
+	struct kvm_sregs s;
+	if (ioctl(kv->fd, KVM_GET_SREGS, &s) < 0)
+		return error_errno(err, "KVM_GET_SREGS");
+	struct kvm_segment code = {
+		.base = 0, .limit = 0xFFFFFFFF, .selector = X86_BOOT_CS,
+		.type = 0xB, .present = 1, .dpl = 0, .db = 0, .s = 1, .l = 1, .g = 1,
+	};
+	struct kvm_segment data = code;
+	data.selector = X86_BOOT_DS;
+	data.type = 0x3;
+	data.l = 0;
+	data.db = 1;
+	s.cs = code;
+	s.ds = s.es = s.fs = s.gs = s.ss = data;
+	s.gdt.base = r->gdt_base;
+	s.gdt.limit = r->gdt_limit;
+	s.cr3 = r->cr3;
+	s.cr4 |= 1u << 5;                        /* PAE */
+	s.cr0 |= (1u << 0) | (1u << 31);         /* PE, PG */
+	s.efer |= (1u << 8) | (1u << 10);        /* LME, LMA */
+	if (ioctl(kv->fd, KVM_SET_SREGS, &s) < 0)
+		return error_errno(err, "KVM_SET_SREGS");
+
+	struct kvm_regs regs = {
+		.rflags = 0x2,
+		.rip = r->rip,
+		.rsi = r->rsi,
+		.rsp = r->rsp,
+		.rbp = r->rsp,
+	};
+	if (ioctl(kv->fd, KVM_SET_REGS, &regs) < 0)
+		return error_errno(err, "KVM_SET_REGS");
+	return 0;
+}

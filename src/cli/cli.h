@@ -1,0 +1,8 @@
+/* The command-line verbs. Each returns the process exit status; main.c only dispatches. */
+#ifndef HARDY_CLI_CLI_H
+#define HARDY_CLI_CLI_H
+
+int cli_run(int argc, char **argv);
+void cli_print_help(void);
+
+#endif

@@ -1,0 +1,160 @@
+/* `hardy run`: flags -> struct vm_config -> vm_run(). All user input is checked here or in
+ * vm_config_validate()/boot loading before any VM is created. */
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/parse.h"
+#include "util/proc_title.h"
+#include "vm/config.h"
+#include "vm/vm.h"
+
+static const char run_usage[] =
+	"usage: hardy run [options]\n"
+	"Boot a Linux guest. Without --kernel, the default guest (build/guest/) is used.\n"
+	"\n"
+	"  --kernel PATH     bzImage or ELF vmlinux to boot\n"
+	"  --initrd PATH     initramfs (cpio, may be compressed)\n"
+	"  --cmdline STR     kernel command line (default: \"" HARDY_DEFAULT_CMDLINE "\")\n"
+	"  --cpus N          number of vCPUs (default 1, at most 255)\n"
+	"  --mem SIZE        guest RAM, with K/M/G suffix (default 512M, at least 64M)\n"
+	"  --name NAME       VM name, shown in ps as 'hardy: NAME' (default \"vm\")\n"
+	"  --accel KIND      auto|kvm|soft (default auto: kvm when /dev/kvm opens)\n"
+	"  --console KIND    stdio|file:PATH|none (default stdio)\n"
+	"  -h, --help        this help\n"
+	"\n"
+	"Console: Ctrl-A x quits, Ctrl-A a sends Ctrl-A, Ctrl-A h shows help.\n"
+	"SIGTERM presses the ACPI power button; a second SIGTERM, or the guest not powering off\n"
+	"within 30 s, stops the VM. Exit status: 0 guest powered off or rebooted, 1 run-time\n"
+	"failure, 2 bad usage or input.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs("hardy run: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs(" (see 'hardy run --help')\n", stderr);
+	return ERR_INPUT;
+}
+
+/* The default guest sits beside the binary: build/hardy -> build/guest/{vmlinuz,initrd}. */
+static int default_guest_path(const char *file, char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	int w = snprintf(buf, len, "%s/guest/%s", dirname(exe), file);
+	return (w < 0 || (size_t)w >= len) ? -1 : 0;
+}
+
+static int parse_console(const char *s, struct vm_config *c)
+{
+	if (!strcmp(s, "stdio"))
+		c->console = CONSOLE_STDIO;
+	else if (!strcmp(s, "none"))
+		c->console = CONSOLE_NONE;
+	else if (!strncmp(s, "file:", 5) && s[5]) {
+		c->console = CONSOLE_FILE;
+		c->console_path = s + 5;
+	} else
+		return -1;
+	return 0;
+}
+
+static int parse_accel(const char *s, struct vm_config *c)
+{
+	if (!strcmp(s, "auto"))
+		c->accel = ACCEL_AUTO;
+	else if (!strcmp(s, "kvm"))
+		c->accel = ACCEL_KVM;
+	else if (!strcmp(s, "soft"))
+		c->accel = ACCEL_SOFT;
+	else
+		return -1;
+	return 0;
+}
+
+int cli_run(int argc, char **argv)
+{
+	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_NAME,
+	       OPT_ACCEL, OPT_CONSOLE };
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "initrd", required_argument, NULL, OPT_INITRD },
+		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+		{ "cpus", required_argument, NULL, OPT_CPUS },
+		{ "mem", required_argument, NULL, OPT_MEM },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "accel", required_argument, NULL, OPT_ACCEL },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct vm_config cfg;
+	vm_config_defaults(&cfg);
+	char kernel_buf[PATH_MAX], initrd_buf[PATH_MAX];
+	bool initrd_given = false;
+
+	opterr = 0;
+	optind = 1;
+	int opt;
+	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_KERNEL: cfg.kernel_path = optarg; break;
+		case OPT_INITRD: cfg.initrd_path = optarg; initrd_given = true; break;
+		case OPT_CMDLINE: cfg.cmdline = optarg; break;
+		case OPT_CPUS:
+			if (parse_count(optarg, &cfg.ncpus))
+				return usage_error("--cpus '%s': not a number", optarg);
+			break;
+		case OPT_MEM:
+			if (parse_size(optarg, &cfg.mem_size))
+				return usage_error("--mem '%s': not a size (examples: 512M, 2G)", optarg);
+			break;
+		case OPT_NAME: cfg.name = optarg; break;
+		case OPT_ACCEL:
+			if (parse_accel(optarg, &cfg))
+				return usage_error("--accel '%s': expected auto, kvm or soft", optarg);
+			break;
+		case OPT_CONSOLE:
+			if (parse_console(optarg, &cfg))
+				return usage_error("--console '%s': expected stdio, file:PATH or none", optarg);
+			break;
+		case 'h':
+			fputs(run_usage, stdout);
+			return 0;
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+
+	if (!cfg.kernel_path) {
+		if (default_guest_path("vmlinuz", kernel_buf, sizeof(kernel_buf)) ||
+		    access(kernel_buf, F_OK) != 0) {
+			fprintf(stderr, "hardy run: no --kernel given and the default guest is missing "
+					"(%s): build it with 'make guest'\n", kernel_buf);
+			return ERR_INPUT;
+		}
+		cfg.kernel_path = kernel_buf;
+		if (!initrd_given && default_guest_path("initrd", initrd_buf, sizeof(initrd_buf)) == 0)
+			cfg.initrd_path = initrd_buf;
+	}
+
+	struct error err = { 0 };
+	if (vm_config_validate(&cfg, &err) == 0) {
+		proc_title_set("hardy: %s", cfg.name);
+		vm_run(&cfg, &err);
+	}
+	if (err.status != ERR_OK)
+		fprintf(stderr, "hardy: %s\n", err.msg);
+	return err.status;
+}

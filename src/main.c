@@ -1,0 +1,43 @@
+/* hardy: a virtual machine monitor. Subcommand dispatch only; each verb lives in src/cli/. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/proc_title.h"
+
+#ifndef HARDY_VERSION
+#define HARDY_VERSION "dev"
+#endif
+
+void cli_print_help(void)
+{
+	fputs("usage: hardy COMMAND [options]\n"
+	      "\n"
+	      "Commands:\n"
+	      "  run        boot a Linux guest (see 'hardy run --help')\n"
+	      "  help       this help\n"
+	      "  --version  print the version\n",
+	      stdout);
+}
+
+int main(int argc, char **argv)
+{
+	argv = proc_title_init(argc, argv);
+	if (argc < 2) {
+		cli_print_help();
+		return 2;
+	}
+	const char *verb = argv[1];
+	if (!strcmp(verb, "run"))
+		return cli_run(argc - 1, argv + 1);
+	if (!strcmp(verb, "help") || !strcmp(verb, "--help") || !strcmp(verb, "-h")) {
+		cli_print_help();
+		return 0;
+	}
+	if (!strcmp(verb, "--version") || !strcmp(verb, "version")) {
+		printf("hardy %s\n", HARDY_VERSION);
+		return 0;
+	}
+	fprintf(stderr, "hardy: unknown command '%s' (see 'hardy help')\n", verb);
+	return 2;
+}

@@ -1,0 +1,109 @@
+/* Console plumbing between the host terminal (or a file) and the guest's serial port. */
+#include "vm/console.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/term.h"
+#include "vm/vm.h"
+
+int console_open(struct console *con, struct vm *vm, const struct vm_config *cfg,
+		 struct error *err)
+{
+	*con = (struct console){ .vm = vm, .kind = cfg->console, .out_fd = -1, .in_fd = -1 };
+	switch (cfg->console) {
+	case CONSOLE_STDIO:
+		con->out_fd = STDOUT_FILENO;
+		con->in_fd = STDIN_FILENO;
+		con->in_tty = term_raw_enter(STDIN_FILENO);
+		break;
+	case CONSOLE_FILE:
+		con->out_fd = open(cfg->console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (con->out_fd < 0)
+			return error_set(err, ERR_INPUT, "--console file:%s: %s", cfg->console_path,
+					 strerror(errno));
+		con->out_owned = true;
+		break;
+	case CONSOLE_NONE:
+		break;
+	}
+	return 0;
+}
+
+void console_close(struct console *con)
+{
+	if (con->in_tty)
+		term_restore();
+	if (con->out_owned && con->out_fd >= 0)
+		close(con->out_fd);
+	con->out_fd = con->in_fd = -1;
+}
+
+void console_write(struct console *con, const uint8_t *buf, size_t len)
+{
+	while (con->out_fd >= 0 && len > 0) {
+		ssize_t n = write(con->out_fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* a closed terminal must not stop the guest */
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+static void console_say(struct console *con, const char *msg)
+{
+	if (con->out_fd >= 0)
+		console_write(con, (const uint8_t *)msg, strlen(msg));
+}
+
+/* Ctrl-A x: quit; Ctrl-A a: a literal Ctrl-A; Ctrl-A h: help. Like QEMU's -nographic. */
+static bool console_escape(struct console *con, uint8_t c)
+{
+	switch (c) {
+	case 'x':
+	case 'X':
+		console_say(con, "\r\nhardy: terminated by Ctrl-A x\r\n");
+		vm_request_stop(con->vm, VM_STOP_ESCAPE, NULL);
+		return false;
+	case 'h':
+	case 'H':
+	case '?':
+		console_say(con, "\r\nC-a x  quit hardy\r\nC-a a  send C-a\r\nC-a h  this help\r\n");
+		return false;
+	default:
+		return true; /* C-a C-a and C-a a send C-a itself */
+	}
+}
+
+void console_read_input(struct console *con)
+{
+	uint8_t buf[256], out[256];
+	ssize_t n = read(con->in_fd, buf, sizeof(buf));
+	if (n <= 0) {
+		if (n == 0 || (errno != EINTR && errno != EAGAIN))
+			con->in_fd = -1; /* EOF: no more input, the guest keeps running */
+		return;
+	}
+	size_t len = 0;
+	for (ssize_t i = 0; i < n; i++) {
+		uint8_t c = buf[i];
+		if (con->in_tty && con->escape_seen) {
+			con->escape_seen = false;
+			if (console_escape(con, c))
+				out[len++] = CONSOLE_ESCAPE;
+			continue;
+		}
+		if (con->in_tty && c == CONSOLE_ESCAPE) {
+			con->escape_seen = true;
+			continue;
+		}
+		out[len++] = c;
+	}
+	if (len && con->deliver)
+		con->deliver(con->sink, out, len);
+}

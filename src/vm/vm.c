@@ -1,0 +1,209 @@
+/* VM lifecycle: check inputs, build the machine (RAM, backend, devices, boot state, vCPUs), run
+ * the event loop, tear everything down in reverse order. */
+#include "vm/vm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "arch/x86/layout.h"
+#include "devices/devices.h"
+#include "vm/console.h"
+#include "vm/event_loop.h"
+#include "vm/vcpu.h"
+
+void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, const char *msg)
+{
+	int expected = VM_RUNNING;
+	if (!atomic_compare_exchange_strong(&vm->stop_reason, &expected, (int)reason))
+		return; /* the first reason wins */
+	if (msg)
+		snprintf(vm->stop_msg, sizeof(vm->stop_msg), "%s", msg);
+	uint64_t one = 1;
+	if (write(vm->stop_efd, &one, sizeof(one)) < 0) {
+		/* The counter cannot overflow from one write; nothing else can fail here. */
+	}
+}
+
+void vm_irq_line(struct vm *vm, unsigned gsi, int level)
+{
+	vm->accel->irq_line(vm, gsi, level);
+}
+
+/* Picks the backend and checks the vCPU count against it (status 2 when too many). */
+static int vm_choose_accel(const struct vm_config *cfg, const struct accel_ops **out,
+			   struct error *err)
+{
+	if (cfg->accel == ACCEL_SOFT)
+		return error_set(err, ERR_INPUT, "--accel soft: the software CPU is not available yet");
+	const struct accel_ops *a = &accel_kvm_ops;
+	struct accel_limits limits = { 0 };
+	if (a->probe(&limits, err) < 0)
+		return -1;
+	if (cfg->ncpus > limits.max_vcpus)
+		return error_set(err, ERR_INPUT, "--cpus %u: KVM allows at most %u vCPUs",
+				 cfg->ncpus, limits.max_vcpus);
+	*out = a;
+	return 0;
+}
+
+static int vm_create_devices(struct vm *vm, struct error *err)
+{
+	vm->serial = serial_create(vm, X86_COM1_PORT, X86_COM1_IRQ, vm->console, err);
+	if (!vm->serial)
+		return -1;
+	vm->i8042 = i8042_create(vm, err);
+	if (!vm->i8042)
+		return -1;
+	vm->rtc = rtc_create(vm, err);
+	if (!vm->rtc)
+		return -1;
+	vm->acpi_pm = acpi_pm_create(vm, err);
+	return vm->acpi_pm ? 0 : -1;
+}
+
+static int vm_create_vcpus(struct vm *vm, const struct x86_boot_regs *regs, struct error *err)
+{
+	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return error_errno(err, "out of memory");
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		v->vm = vm;
+		v->index = i;
+		if (vm->accel->vcpu_create(v, err) < 0)
+			return -1;
+	}
+	return vm->accel->vcpu_boot_setup(&vm->vcpus[0], regs, err);
+}
+
+static void vm_destroy(struct vm *vm)
+{
+	if (vm->vcpus) {
+		for (unsigned i = 0; i < vm->nr_vcpus; i++)
+			vcpu_stop(&vm->vcpus[i]);
+		for (unsigned i = 0; i < vm->nr_vcpus; i++)
+			if (vm->vcpus[i].accel_data)
+				vm->accel->vcpu_destroy(&vm->vcpus[i]);
+		free(vm->vcpus);
+	}
+	acpi_pm_destroy(vm->acpi_pm);
+	rtc_destroy(vm->rtc);
+	i8042_destroy(vm->i8042);
+	serial_destroy(vm->serial);
+	if (vm->console) {
+		console_close(vm->console);
+		free(vm->console);
+	}
+	if (vm->accel)
+		vm->accel->vm_destroy(vm);
+	gmem_destroy(&vm->mem);
+	if (vm->stop_efd >= 0)
+		close(vm->stop_efd);
+	free(vm);
+}
+
+/* Everything that turns a checked config and loaded inputs into a VM ready to start. */
+static int vm_build(struct vm *vm, const struct x86_boot_config *bc, struct error *err)
+{
+	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_efd < 0)
+		return error_errno(err, "eventfd");
+	if (gmem_init(&vm->mem, vm->cfg->mem_size, err) < 0)
+		return -1;
+	if (vm->accel->vm_create(vm, err) < 0)
+		return -1;
+	vm->console = calloc(1, sizeof(*vm->console));
+	if (!vm->console)
+		return error_errno(err, "out of memory");
+	if (console_open(vm->console, vm, vm->cfg, err) < 0)
+		return -1;
+	if (vm_create_devices(vm, err) < 0)
+		return -1;
+	struct x86_boot_regs regs;
+	if (x86_boot_setup(&vm->mem, bc, &regs, err) < 0)
+		return -1;
+	return vm_create_vcpus(vm, &regs, err);
+}
+
+static int vm_exit_status(struct vm *vm, struct error *err)
+{
+	switch (atomic_load(&vm->stop_reason)) {
+	case VM_STOP_POWEROFF:
+	case VM_STOP_REBOOT:
+	case VM_STOP_ESCAPE:
+		return 0;
+	case VM_STOP_KILLED:
+	case VM_STOP_ERROR:
+	default:
+		error_set(err, ERR_RUNTIME, "%s",
+			  vm->stop_msg[0] ? vm->stop_msg : "the VM stopped unexpectedly");
+		return ERR_RUNTIME;
+	}
+}
+
+int vm_run(const struct vm_config *cfg, struct error *err)
+{
+	struct kernel_image kernel = { 0 };
+	uint8_t *initrd = NULL;
+	size_t initrd_size = 0;
+	struct vm *vm = NULL;
+	int status = ERR_RUNTIME;
+
+	/* Inputs first: a bad file is status 2 whether or not this host has KVM. */
+	if (kernel_image_open(&kernel, cfg->kernel_path, err) < 0)
+		goto out;
+	if (cfg->initrd_path &&
+	    file_read_all(cfg->initrd_path, "initrd", &initrd, &initrd_size, err) < 0)
+		goto out;
+	struct x86_boot_config bc = {
+		.kernel = &kernel,
+		.initrd = initrd,
+		.initrd_size = initrd_size,
+		.cmdline = cfg->cmdline,
+		.ncpus = cfg->ncpus,
+	};
+	if (x86_boot_check_fit(&bc, cfg->mem_size, err) < 0)
+		goto out;
+
+	vm = calloc(1, sizeof(*vm));
+	if (!vm) {
+		error_errno(err, "out of memory");
+		goto out;
+	}
+	vm->cfg = cfg;
+	vm->nr_vcpus = cfg->ncpus;
+	vm->stop_efd = -1;
+	if (vm_choose_accel(cfg, &vm->accel, err) < 0)
+		goto out;
+	event_loop_block_signals();
+	vcpu_signals_init();
+	if (vm_build(vm, &bc, err) < 0)
+		goto out;
+	/* The boot image is in guest RAM now; the host copies are not needed while it runs. */
+	free(initrd);
+	initrd = NULL;
+	kernel_image_close(&kernel);
+
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		if (vcpu_start(&vm->vcpus[i], err) < 0) {
+			vm_request_stop(vm, VM_STOP_ERROR, err->msg);
+			break;
+		}
+	}
+	if (err->status == ERR_OK)
+		event_loop_run(vm);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vcpu_stop(&vm->vcpus[i]);
+	status = err->status == ERR_OK ? vm_exit_status(vm, err) : err->status;
+out:
+	if (vm)
+		vm_destroy(vm);
+	free(initrd);
+	kernel_image_close(&kernel);
+	if (err->status != ERR_OK)
+		status = err->status;
+	return status;
+}
