@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* xAPIC IDs 0..254 (255 is broadcast); one MADT Local APIC entry each. */
+#define ACPI_MAX_CPUS 255u
+
 struct acpi_config {
 	unsigned ncpus;
 };

@@ -20,6 +20,8 @@ struct kernel_image {
 	enum kernel_format format;
 	uint8_t *data;         /* whole file, owned */
 	size_t size;
+	char *path;            /* owned copy, for messages */
+	uint64_t load_end;     /* first byte above all memory the kernel uses while it boots */
 	/* bzImage: */
 	size_t setup_size;     /* (setup_sects + 1) * 512 */
 	uint16_t protocol;     /* boot protocol version, e.g. 0x020f */
@@ -34,6 +36,7 @@ struct x86_boot_config {
 	const struct kernel_image *kernel;
 	const void *initrd;    /* may be NULL */
 	size_t initrd_size;
+	const char *initrd_path; /* for messages; may be NULL */
 	const char *cmdline;
 	unsigned ncpus;
 };
@@ -46,6 +49,8 @@ struct x86_boot_regs {
 	uint16_t gdt_limit;
 };
 
+/* Opens and validates a bzImage (boot protocol 2.12+, 64-bit entry) or an ELF64 x86-64
+ * vmlinux. Status 2 with one line naming the file and the problem on bad input. */
 int kernel_image_open(struct kernel_image *k, const char *path, struct error *err);
 void kernel_image_close(struct kernel_image *k);
 
@@ -57,5 +62,11 @@ int x86_boot_check_fit(const struct x86_boot_config *bc, uint64_t ram_size, stru
 
 int x86_boot_setup(const struct guest_mem *m, const struct x86_boot_config *bc,
 		   struct x86_boot_regs *regs, struct error *err);
+
+/* The e820 map the guest sees: RAM below the EBDA, the reserved BIOS/ACPI area up to 1 MiB, RAM
+ * from 1 MiB to the low end, RAM above 4 GiB. Returns the number of entries (at most max),
+ * sorted by address. */
+struct boot_e820_entry;
+unsigned x86_e820_build(const struct guest_mem *m, struct boot_e820_entry *tab, unsigned max);
 
 #endif

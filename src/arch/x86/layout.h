@@ -21,6 +21,8 @@
 /* GDT selectors used at 64-bit entry (boot protocol: __BOOT_CS 0x10, __BOOT_DS 0x18). */
 #define X86_BOOT_CS 0x10
 #define X86_BOOT_DS 0x18
+#define X86_BOOT_TSS 0x20  /* a 64-bit busy TSS descriptor (base 0), for a valid TR */
+#define X86_GDT_ENTRIES 6   /* null, null, code, data, TSS (two slots in long mode) */
 
 /* Interrupt controllers (in-kernel on KVM). */
 #define X86_IOAPIC_GPA   0xFEC00000ULL

@@ -1,0 +1,44 @@
+/* The pieces x86_boot_setup() is made of, shared between the boot files and the unit tests.
+ * Nothing outside src/arch/x86/ and tests/ should need this header. */
+#ifndef HARDY_ARCH_X86_BOOT_INTERNAL_H
+#define HARDY_ARCH_X86_BOOT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch/x86/boot.h"
+
+/* Upper bound for command lines of kernels that do not say (ELF vmlinux): x86 COMMAND_LINE_SIZE. */
+#define X86_ELF_CMDLINE_SIZE 2047u
+/* initrd_addr_max for kernels that do not say (boot protocol < 2.03, ELF vmlinux). */
+#define X86_DEFAULT_INITRD_MAX 0x37FFFFFFu
+
+/* kernel_elf.c: is this an ELF file at all (magic only)? */
+bool x86_elf_detect(const uint8_t *data, size_t size);
+/* Validates an ELF64 x86-64 vmlinux already read into k->data and fills the ELF fields of k.
+ * Status 2 with "kernel '<path>': <problem>" on bad input. */
+int x86_elf_parse(struct kernel_image *k, struct error *err);
+/* Copies every PT_LOAD segment to its physical address and zeroes its bss tail. */
+int x86_elf_load(const struct guest_mem *m, const struct kernel_image *k, struct error *err);
+
+/* initrd.c: the address for an initrd of size bytes: as high as possible below limit (exclusive),
+ * at or above floor, 2 MiB aligned if that fits, else 4 KiB aligned. -1 when it does not fit. */
+int x86_initrd_place(uint64_t floor, uint64_t limit, uint64_t size, uint64_t *addr);
+/* The exclusive upper limit for the initrd: min(initrd_addr_max + 1, low RAM end). */
+uint64_t x86_initrd_limit(const struct kernel_image *k, uint64_t low_end);
+
+/* boot_params.c: the end of a bzImage's setup header in the file (0x202 + the byte at 0x201). */
+size_t x86_bz_header_end(const struct kernel_image *k);
+/* Fills the zero page: setup header (the kernel's, or synthesized for ELF), command line
+ * pointer, initrd, RSDP address and e820 map. */
+struct boot_params;
+void x86_boot_params_fill(struct boot_params *bp, const struct guest_mem *m,
+			  const struct kernel_image *k, uint64_t initrd_gpa, uint64_t initrd_size);
+
+/* cpu_tables.c: identity map of [0, 4 GiB) with 2 MiB pages (PML4, PDPT, four PDs) and the boot
+ * GDT; fills cr3, gdt_base and gdt_limit in regs. */
+int x86_page_tables_write(const struct guest_mem *m, struct x86_boot_regs *regs);
+int x86_gdt_write(const struct guest_mem *m, struct x86_boot_regs *regs);
+
+#endif
