@@ -137,6 +137,11 @@ int cli_run(int argc, char **argv)
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 
+	struct error err = { 0 };
+	if (vm_config_validate(&cfg, &err) < 0) {
+		fprintf(stderr, "hardy: %s\n", err.msg);
+		return err.status;
+	}
 	if (!cfg.kernel_path) {
 		if (default_guest_path("vmlinuz", kernel_buf, sizeof(kernel_buf)) ||
 		    access(kernel_buf, F_OK) != 0) {
@@ -149,11 +154,8 @@ int cli_run(int argc, char **argv)
 			cfg.initrd_path = initrd_buf;
 	}
 
-	struct error err = { 0 };
-	if (vm_config_validate(&cfg, &err) == 0) {
-		proc_title_set("hardy: %s", cfg.name);
-		vm_run(&cfg, &err);
-	}
+	proc_title_set("hardy: %s", cfg.name);
+	vm_run(&cfg, &err);
 	if (err.status != ERR_OK)
 		fprintf(stderr, "hardy: %s\n", err.msg);
 	return err.status;

@@ -31,8 +31,8 @@ int vm_config_validate(const struct vm_config *c, struct error *err)
 		return error_set(err, ERR_INPUT, "--cpus %u: must be between 1 and %u",
 				 c->ncpus, HARDY_MAX_CPUS);
 	if (c->mem_size < GMEM_MIN_SIZE)
-		return error_set(err, ERR_INPUT, "--mem %lluK: guest RAM must be at least %lluM",
-				 (unsigned long long)(c->mem_size >> 10),
+		return error_set(err, ERR_INPUT, "--mem %llu bytes: guest RAM must be at least %lluM",
+				 (unsigned long long)c->mem_size,
 				 (unsigned long long)(GMEM_MIN_SIZE >> 20));
 	if (c->mem_size & 0xFFF)
 		return error_set(err, ERR_INPUT, "--mem: must be a multiple of 4K");
