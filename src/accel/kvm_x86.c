@@ -111,6 +111,31 @@ static void cpuid_fix_entry(struct kvm_cpuid_entry2 *e, unsigned apic_id, unsign
 	}
 }
 
+/* Drop XSAVE components whose feature the CPU does not report (seen under nested emulation:
+ * AVX state offered in leaf 0xD without AVX in leaf 1), so that the XSAVE sizes the guest reads
+ * agree with the features it enables. */
+static void cpuid_sanitize_xsave(struct kvm_cpuid2 *c)
+{
+	struct kvm_cpuid_entry2 *leaf1 = NULL, *xsave0 = NULL;
+	for (unsigned i = 0; i < c->nent; i++) {
+		if (c->entries[i].function == 1)
+			leaf1 = &c->entries[i];
+		if (c->entries[i].function == 0xD && c->entries[i].index == 0)
+			xsave0 = &c->entries[i];
+	}
+	if (!leaf1 || !xsave0 || (leaf1->ecx & (1u << 28)) || !(xsave0->eax & (1u << 2)))
+		return;
+	xsave0->eax &= ~(1u << 2); /* AVX (YMM) state */
+	uint32_t size = 576;       /* legacy area + XSAVE header */
+	for (unsigned i = 0; i < c->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &c->entries[i];
+		if (e->function == 0xD && e->index >= 2 && e->index < 32 &&
+		    (xsave0->eax & (1u << e->index)) && e->eax + e->ebx > size)
+			size = e->eax + e->ebx;
+	}
+	xsave0->ebx = xsave0->ecx = size;
+}
+
 static int kvm_set_cpuid(struct kvm_vm *kvm, struct kvm_vcpu *kv, unsigned index, unsigned ncpus,
 			 struct error *err)
 {
@@ -137,6 +162,7 @@ static int kvm_set_cpuid(struct kvm_vm *kvm, struct kvm_vcpu *kv, unsigned index
 	}
 	for (unsigned i = 0; i < c->nent; i++)
 		cpuid_fix_entry(&c->entries[i], index, ncpus);
+	cpuid_sanitize_xsave(c);
 	int r = ioctl(kv->fd, KVM_SET_CPUID2, c);
 	free(c);
 	return r < 0 ? error_errno(err, "KVM_SET_CPUID2") : 0;
@@ -153,7 +179,6 @@ static void kvm_set_msrs(struct kvm_vcpu *kv)
 		{ MSR_KERNEL_GS_BASE, 0 },
 		{ MSR_SYSCALL_MASK, 0 },
 		{ MSR_LSTAR, 0 },
-		{ MSR_IA32_TSC, 0 },
 		{ MSR_IA32_MISC_ENABLE, MSR_IA32_MISC_ENABLE_FAST_STRING },
 		/* MTRRs enabled, default type write-back: guest RAM is cacheable. */
 		{ MSR_MTRRdefType, (1u << 11) | 6 },
