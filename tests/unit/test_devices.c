@@ -1,0 +1,169 @@
+/* Unit test: legacy devices against a fake backend: the UART (Linux's probe sequence, transmit
+ * to the console, receive with interrupts), ACPI PM (power button raises the SCI, S5 powers off,
+ * reset register reboots), the RTC (host time in BCD) and the i8042 reset command. */
+#include <fcntl.h>
+#include <linux/serial_reg.h>
+#include <time.h>
+
+#include "arch/x86/layout.h"
+#include "check.h"
+#include "devices/devices.h"
+#include "fake_vm.h"
+#include "vm/console.h"
+
+#define COM1 X86_COM1_PORT
+
+static void test_serial(void)
+{
+	struct fake_vm f;
+	fake_vm_init(&f);
+	int pipefd[2];
+	CHECK(pipe2(pipefd, O_NONBLOCK) == 0, "pipe");
+	struct console con = { .vm = &f.vm, .out_fd = pipefd[1], .in_fd = -1 };
+	struct error err = { 0 };
+	struct serial *s = serial_create(&f.vm, COM1, X86_COM1_IRQ, &con, &err);
+	CHECK(s, "serial_create: %s", err.msg);
+
+	SECTION("8250 loopback self-test as Linux runs it");
+	fake_out(&f, COM1 + UART_MCR, 1, UART_MCR_LOOP | 0x0A);
+	CHECK((fake_in(&f, COM1 + UART_MSR, 1) & 0xF0) == 0x90, "loopback MSR wrong");
+	fake_out(&f, COM1 + UART_MCR, 1, 0);
+
+	SECTION("FIFO reported as 16550A");
+	fake_out(&f, COM1 + UART_FCR, 1, UART_FCR_ENABLE_FIFO);
+	CHECK((fake_in(&f, COM1 + UART_IIR, 1) >> 6) == 3, "no FIFO");
+
+	SECTION("transmit reaches the console");
+	fake_out(&f, COM1 + UART_TX, 1, 'h');
+	fake_out(&f, COM1 + UART_TX, 1, 'i');
+	char buf[8] = { 0 };
+	CHECK(read(pipefd[0], buf, sizeof(buf)) == 2 && !strcmp(buf, "hi"), "console got '%s'", buf);
+	CHECK(fake_in(&f, COM1 + UART_LSR, 1) & UART_LSR_THRE, "THR not empty");
+
+	SECTION("receive raises the IRQ when enabled and OUT2 is set");
+	fake_out(&f, COM1 + UART_MCR, 1, UART_MCR_OUT2);
+	fake_out(&f, COM1 + UART_IER, 1, UART_IER_RDI);
+	CHECK(f.irq_level[X86_COM1_IRQ] == 0, "IRQ high with nothing received");
+	serial_receive(s, (const uint8_t *)"ab", 2);
+	CHECK(f.irq_level[X86_COM1_IRQ] == 1, "IRQ not raised on receive");
+	CHECK((fake_in(&f, COM1 + UART_IIR, 1) & 0x0F) == UART_IIR_RDI, "IIR not RDI");
+	CHECK(fake_in(&f, COM1 + UART_LSR, 1) & UART_LSR_DR, "LSR has no data ready");
+	CHECK(fake_in(&f, COM1 + UART_RX, 1) == 'a', "wrong byte");
+	CHECK(fake_in(&f, COM1 + UART_RX, 1) == 'b', "wrong byte");
+	CHECK(f.irq_level[X86_COM1_IRQ] == 0, "IRQ still high after draining");
+
+	SECTION("THR-empty interrupt: raised when enabled, cleared by reading IIR");
+	fake_out(&f, COM1 + UART_IER, 1, UART_IER_THRI);
+	CHECK(f.irq_level[X86_COM1_IRQ] == 1, "THRI not raised");
+	CHECK((fake_in(&f, COM1 + UART_IIR, 1) & 0x0F) == UART_IIR_THRI, "IIR not THRI");
+	CHECK(f.irq_level[X86_COM1_IRQ] == 0, "THRI not cleared by IIR read");
+	fake_out(&f, COM1 + UART_TX, 1, 'x');
+	CHECK(f.irq_level[X86_COM1_IRQ] == 1, "THRI not raised after a write");
+
+	SECTION("divisor latch does not disturb data");
+	fake_out(&f, COM1 + UART_LCR, 1, UART_LCR_DLAB);
+	fake_out(&f, COM1 + UART_DLL, 1, 1);
+	CHECK(fake_in(&f, COM1 + UART_DLL, 1) == 1, "DLL not kept");
+	fake_out(&f, COM1 + UART_LCR, 1, 3);
+	serial_destroy(s);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
+static void test_acpi_pm(void)
+{
+	struct fake_vm f;
+	fake_vm_init(&f);
+	struct error err = { 0 };
+	struct acpi_pm *pm = acpi_pm_create(&f.vm, &err);
+	CHECK(pm, "acpi_pm_create: %s", err.msg);
+
+	SECTION("SCI_EN reads set: the OS finds ACPI enabled");
+	CHECK(fake_in(&f, X86_ACPI_PM1A_CNT, 2) & 1, "SCI_EN clear");
+
+	SECTION("power button: status bit, SCI only when enabled, write-1-to-clear");
+	acpi_pm_press_power_button(pm);
+	CHECK(fake_in(&f, X86_ACPI_PM1A_EVT, 2) & (1u << 8), "PWRBTN_STS not set");
+	CHECK(f.irq_level[X86_ACPI_SCI_IRQ] == 0, "SCI raised while disabled");
+	fake_out(&f, X86_ACPI_PM1A_EVT + 2, 2, 1u << 8);
+	CHECK(f.irq_level[X86_ACPI_SCI_IRQ] == 1, "SCI not raised when enabled");
+	fake_out(&f, X86_ACPI_PM1A_EVT, 2, 1u << 8);
+	CHECK(f.irq_level[X86_ACPI_SCI_IRQ] == 0, "SCI not lowered after clearing");
+	CHECK(!(fake_in(&f, X86_ACPI_PM1A_EVT, 2) & (1u << 8)), "status not cleared");
+
+	SECTION("PM timer advances at 3.58 MHz");
+	uint32_t t0 = (uint32_t)fake_in(&f, X86_ACPI_PM_TMR, 4);
+	struct timespec ms = { 0, 10 * 1000 * 1000 };
+	nanosleep(&ms, NULL);
+	uint32_t t1 = (uint32_t)fake_in(&f, X86_ACPI_PM_TMR, 4);
+	CHECK(t1 - t0 >= 35000 && t1 - t0 < 3579545, "timer moved %u ticks in 10 ms", t1 - t0);
+
+	SECTION("S1 is ignored, S5 powers off");
+	fake_out(&f, X86_ACPI_PM1A_CNT, 2, (1u << 10) | (1u << 13));
+	CHECK(!vm_stopping(&f.vm), "S1 stopped the VM");
+	fake_out(&f, X86_ACPI_PM1A_CNT, 2, (X86_ACPI_S5_TYP << 10) | (1u << 13));
+	CHECK(f.vm.stop_reason == VM_STOP_POWEROFF, "S5 did not power off");
+
+	SECTION("reset register reboots");
+	fake_vm_init(&f);
+	struct acpi_pm *pm2 = acpi_pm_create(&f.vm, &err);
+	fake_out(&f, X86_ACPI_RESET, 1, 0x42);
+	CHECK(!vm_stopping(&f.vm), "wrong reset value rebooted");
+	fake_out(&f, X86_ACPI_RESET, 1, X86_ACPI_RESET_VAL);
+	CHECK(f.vm.stop_reason == VM_STOP_REBOOT, "reset register did not reboot");
+	acpi_pm_destroy(pm);
+	acpi_pm_destroy(pm2);
+}
+
+static int bcd(uint8_t v)
+{
+	return (v >> 4) * 10 + (v & 0xF);
+}
+
+static void test_rtc_i8042(void)
+{
+	struct fake_vm f;
+	fake_vm_init(&f);
+	struct error err = { 0 };
+	struct rtc *r = rtc_create(&f.vm, &err);
+	CHECK(r, "rtc_create: %s", err.msg);
+
+	SECTION("RTC date is the host's (UTC, BCD)");
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	fake_out(&f, X86_RTC_PORT, 1, 0x09);
+	int year = bcd((uint8_t)fake_in(&f, X86_RTC_PORT + 1, 1));
+	fake_out(&f, X86_RTC_PORT, 1, 0x32);
+	int century = bcd((uint8_t)fake_in(&f, X86_RTC_PORT + 1, 1));
+	fake_out(&f, X86_RTC_PORT, 1, 0x08);
+	int month = bcd((uint8_t)fake_in(&f, X86_RTC_PORT + 1, 1));
+	CHECK(century * 100 + year == tm.tm_year + 1900, "year %d%02d", century, year);
+	CHECK(month == tm.tm_mon + 1, "month %d", month);
+	fake_out(&f, X86_RTC_PORT, 1, 0x0D);
+	CHECK(fake_in(&f, X86_RTC_PORT + 1, 1) & 0x80, "RTC not valid");
+
+	SECTION("a guest write moves the clock (hwclock -w)");
+	fake_out(&f, X86_RTC_PORT, 1, 0x09);
+	fake_out(&f, X86_RTC_PORT + 1, 1, 0x99);
+	CHECK(fake_in(&f, X86_RTC_PORT + 1, 1) == 0x99, "year write not kept");
+
+	SECTION("i8042 command 0xFE resets");
+	struct i8042 *k = i8042_create(&f.vm, &err);
+	CHECK(k, "i8042_create: %s", err.msg);
+	fake_out(&f, X86_I8042_CMD, 1, 0xAA);
+	CHECK(!vm_stopping(&f.vm), "other command reset");
+	fake_out(&f, X86_I8042_CMD, 1, 0xFE);
+	CHECK(f.vm.stop_reason == VM_STOP_REBOOT, "0xFE did not reset");
+	i8042_destroy(k);
+	rtc_destroy(r);
+}
+
+int main(void)
+{
+	test_serial();
+	test_acpi_pm();
+	test_rtc_i8042();
+	puts("test_devices: all passed");
+	return 0;
+}
