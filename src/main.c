@@ -20,9 +20,8 @@ void cli_print_help(void)
 	      stdout);
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
-	argv = proc_title_init(argc, argv);
 	if (argc < 2) {
 		cli_print_help();
 		return 2;
@@ -40,4 +39,12 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "hardy: unknown command '%s' (see 'hardy help')\n", verb);
 	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	char **args = proc_title_init(argc, argv);
+	int status = dispatch(argc, args);
+	proc_title_free_argv(args, argv);
+	return status;
 }

@@ -42,3 +42,12 @@ void proc_title_set(const char *fmt, ...)
 		snprintf(title_area, title_area_len, "%s", title);
 	}
 }
+
+void proc_title_free_argv(char **copy, char **original)
+{
+	if (copy == original)
+		return;
+	for (char **p = copy; *p; p++)
+		free(*p);
+	free(copy);
+}

@@ -6,6 +6,8 @@
 /* Copies argv to the heap (returned; use it instead of argv) so the original argument area can
  * later hold the title. Call first thing in main(). */
 char **proc_title_init(int argc, char **argv);
+/* Frees what proc_title_init returned (nothing when it had to return the original). */
+void proc_title_free_argv(char **copy, char **original);
 void proc_title_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif
