@@ -181,6 +181,20 @@ static void test_real_kernel(void)
 	CHECK(k.init_size > 0 && k.load_end > X86_KERNEL_GPA + (k.size - k.setup_size), "load_end");
 	printf("    protocol %x, setup %zu bytes, init_size %u KiB, needs RAM up to %llu KiB\n",
 	       k.protocol, k.setup_size, k.init_size >> 10, (unsigned long long)k.load_end >> 10);
+
+	SECTION("real kernel: x86_boot_setup in a 256 MiB guest copies its setup header");
+	struct guest_mem m;
+	CHECK(gmem_init(&m, 256ULL << 20, &err) == 0, "%s", err.msg);
+	const struct x86_boot_config bc = { .kernel = &k, .cmdline = "console=ttyS0", .ncpus = 2 };
+	struct x86_boot_regs r;
+	CHECK(x86_boot_setup(&m, &bc, &r, &err) == 0, "%s", err.msg);
+	const uint8_t *bp = gmem_ptr(&m, X86_BOOT_PARAMS_GPA, 4096);
+	size_t end = x86_bz_header_end(&k);
+	CHECK(end == 0x26C, "6.1 header ends at 0x26C, got 0x%zx", end);
+	CHECK(memcmp(bp + 0x1F1, k.data + 0x1F1, 0x210 - 0x1F1) == 0, "header up to type_of_loader");
+	CHECK(memcmp(bp + 0x228 + 4, k.data + 0x228 + 4, end - 0x22C) == 0, "header after cmd_line_ptr");
+	CHECK(r.rip == X86_KERNEL_GPA + 0x200, "rip");
+	gmem_destroy(&m);
 	kernel_image_close(&k);
 }
 
