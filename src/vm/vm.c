@@ -162,6 +162,7 @@ int vm_run(const struct vm_config *cfg, struct error *err)
 		.kernel = &kernel,
 		.initrd = initrd,
 		.initrd_size = initrd_size,
+		.initrd_path = cfg->initrd_path,
 		.cmdline = cfg->cmdline,
 		.ncpus = cfg->ncpus,
 	};
