@@ -42,10 +42,7 @@ bool term_raw_enter(int fd)
 		sigemptyset(&sa.sa_mask);
 		sigaction(fatal[i], &sa, NULL);
 	}
-	cfmakeraw(&t);
-	/* Keep output processing so that the guest's "\n" is not turned into a staircase
-	 * when it sends bare newlines; the guest's tty normally sends "\r\n" already. */
-	t.c_oflag |= OPOST;
+	cfmakeraw(&t); /* the guest's own tty does the line discipline, CR/LF included */
 	t.c_cc[VMIN] = 1;
 	t.c_cc[VTIME] = 0;
 	tcsetattr(fd, TCSAFLUSH, &t);
