@@ -75,7 +75,8 @@ hardy_run() {
 	shift 2
 	: >"$_log"
 	HARDY_STATUS=0
-	timeout -k 10 "$_secs" "$HARDY" run --console "file:$_log" "$@" 2>"$_log.err" || HARDY_STATUS=$?
+	timeout -k 10 "$_secs" "$HARDY" run --console "file:$_log" "$@" \
+		>"$_log.out" 2>"$_log.err" </dev/null || HARDY_STATUS=$?
 }
 
 # hardy_run_expect STATUS LOG SECONDS ARGS... : hardy_run, then fails the test unless hardy

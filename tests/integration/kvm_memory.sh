@@ -5,7 +5,7 @@
 require_hardy
 require_guest
 log=$HARDY_TMP/console.log
-hardy_run_expect 0 "$log" "$(scaled 60)" --mem 256M \
+hardy_run_expect 0 "$log" "$(scaled 30)" --mem 256M \
 	--cmdline "$GUEST_CMDLINE_BASE hardy.action=poweroff"
 console_expect "$log" "$GUEST_MARKER" "init banner"
 kb=$(banner_field "$log" mem_kb)

@@ -5,10 +5,10 @@ require_hardy
 require_guest
 log=$HARDY_TMP/console.log
 : >"$log"
-timeout -k 10 "$(scaled 90)" "$HARDY" run --name pn1 --console "file:$log" \
+timeout -k 10 "$(scaled 45)" "$HARDY" run --name pn1 --console "file:$log" \
 	2>"$log.err" </dev/null &
 pid=$!
-wait_for_console "$log" "$GUEST_MARKER" "$(scaled 60)" "$pid"
+wait_for_console "$log" "$GUEST_MARKER" "$(scaled 30)" "$pid"
 found=no
 for f in /proc/[0-9]*/cmdline /proc/[0-9]*/comm; do
 	tr '\0' ' ' <"$f" 2>/dev/null | grep -q '^hardy: pn1' && found=yes

@@ -4,6 +4,6 @@
 require_hardy
 require_guest
 log=$HARDY_TMP/console.log
-hardy_run_expect 0 "$log" "$(scaled 60)" --cmdline "console=ttyS0 hardy.action=reboot"
+hardy_run_expect 0 "$log" "$(scaled 30)" --cmdline "console=ttyS0 hardy.action=reboot"
 console_expect "$log" "hardy-guest: rebooting"
 console_expect "$log" "reboot: Restarting system" "the kernel's restart message"

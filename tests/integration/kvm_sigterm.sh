@@ -6,10 +6,10 @@ require_hardy
 require_guest
 log=$HARDY_TMP/console.log
 : >"$log"
-timeout -k 10 "$(scaled 90)" "$HARDY" run --name sigterm-test --console "file:$log" \
+timeout -k 10 "$(scaled 45)" "$HARDY" run --name sigterm-test --console "file:$log" \
 	2>"$log.err" </dev/null &
 pid=$!
-wait_for_console "$log" "$GUEST_MARKER" "$(scaled 60)" "$pid"
+wait_for_console "$log" "$GUEST_MARKER" "$(scaled 30)" "$pid"
 sleep 1
 # $pid is timeout's; it passes TERM on to hardy.
 kill -TERM "$pid"
