@@ -30,6 +30,12 @@ static int kvm_open(struct error *err)
 
 static int kvm_probe(struct accel_limits *limits, struct error *err)
 {
+	if (!kvm_x86_host_has_hw_virt())
+		return error_set(err, ERR_RUNTIME,
+				 "KVM is not usable on this host: the CPU has no VT-x or AMD-V%s",
+				 access("/dev/kvm", F_OK) == 0
+					 ? " (its /dev/kvm is a software KVM that cannot run unmodified kernels)"
+					 : "");
 	int fd = kvm_open(err);
 	if (fd < 0)
 		return -1;

@@ -3,6 +3,7 @@
 #define HARDY_ACCEL_KVM_H
 
 #include <linux/kvm.h>
+#include <stdbool.h>
 
 #include "accel/accel.h"
 
@@ -17,6 +18,10 @@ struct kvm_vcpu {
 	int fd;
 	struct kvm_run *run;
 };
+
+/* Does the host CPU advertise VT-x or AMD-V? Without it a /dev/kvm can only be a software KVM
+ * (such as kvm-pvm) that needs specially built guest kernels. */
+bool kvm_x86_host_has_hw_virt(void);
 
 /* x86 half: set up the VM-wide x86 pieces and each vCPU's CPUID, MSRs, LAPIC and FPU. */
 int kvm_x86_vm_setup(struct kvm_vm *kvm, struct error *err);

@@ -1,6 +1,7 @@
 /* KVM backend, x86 half: in-kernel interrupt controllers and PIT, per-vCPU CPUID (KVM's supported
  * set plus hypervisor leaves and a topology of ncpus single-thread cores), initial MSRs, LAPIC
  * wiring, FPU state, and the register state of the 64-bit Linux entry. */
+#include <cpuid.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,14 @@ static struct kvm_cpuid2 *kvm_get_supported_cpuid(int kvm_fd, struct error *err)
 	}
 	error_set(err, ERR_RUNTIME, "KVM_GET_SUPPORTED_CPUID: too many entries");
 	return NULL;
+}
+
+bool kvm_x86_host_has_hw_virt(void)
+{
+	unsigned a, b, c, d;
+	if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 5))) /* VMX */
+		return true;
+	return __get_cpuid(0x80000001, &a, &b, &c, &d) && (c & (1u << 2)); /* SVM */
 }
 
 int kvm_x86_vm_setup(struct kvm_vm *kvm, struct error *err)
