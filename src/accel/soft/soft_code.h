@@ -47,7 +47,5 @@ struct soft_block *soft_code_lookup(struct soft_cpu *c, uint64_t rip);
 /* Decode one instruction into op; returns false at invalid encodings. decode.c */
 bool soft_decode_insn(struct soft_cpu *c, const uint8_t *bytes, unsigned avail, uint64_t rip,
 		      struct soft_op *op, bool *ends_block, ZyanStatus *status);
-/* Format the instruction at rip for diagnostics (best effort). */
-void soft_cpu_describe(struct soft_cpu *c, uint64_t rip, char *buf, size_t len);
 
 #endif

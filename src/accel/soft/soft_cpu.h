@@ -120,4 +120,9 @@ void soft_cpu_code_invalidate(struct soft_cpu *cpu, const void *host, size_t len
 void soft_cpu_fxsave(struct soft_cpu *cpu, uint8_t out[512]);
 void soft_cpu_fxrstor(struct soft_cpu *cpu, const uint8_t in[512]);
 
+/* The CPUID values this CPU reports (eax, ebx, ecx, edx) for a leaf and subleaf. */
+void soft_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]);
+/* Format the instruction at rip with its bytes, for diagnostics (best effort). */
+void soft_cpu_describe(struct soft_cpu *cpu, uint64_t rip, char *buf, size_t len);
+
 #endif

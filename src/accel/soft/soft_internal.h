@@ -241,7 +241,6 @@ SOFT_FAMILIES(SOFT_DECLARE_FAMILY)
 void soft_h_ud(struct soft_cpu *c, const struct soft_op *op);
 void soft_h_movsd_sse(struct soft_cpu *c, const struct soft_op *op);
 void soft_h_cmpsd_sse(struct soft_cpu *c, const struct soft_op *op);
-void soft_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]);
 
 /* SSE helpers shared by the sse_* files. */
 static inline union soft_xmm *soft_xreg(struct soft_cpu *c, const struct soft_op *op, unsigned i)
