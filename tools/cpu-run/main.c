@@ -65,12 +65,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	char **gargv = &argv[i];
+	const char *path = argv[i];
 	if (argv0)
 		gargv[0] = (char *)argv0;
 	extern char **environ;
-	const char *err = run_load(r, argv[i], argc - i, gargv, environ);
+	const char *err = run_load(r, path, argc - i, gargv, environ);
 	if (err) {
-		fprintf(stderr, "hardy-cpu-run: %s: %s\n", argv[i], err);
+		fprintf(stderr, "hardy-cpu-run: %s: %s\n", path, err);
 		return 2;
 	}
 	double t0 = now();
