@@ -69,3 +69,8 @@ all: $(BUILD)/hardy-cpu-run
 
 $(BUILD)/hardy-cpu-run: $(CPU_RUN_OBJS) $(LIB_OBJS)
 	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
+
+DIFFTEST_SRCS := $(sort $(wildcard tests/difftest/*.c))
+DIFFTEST_OBJS := $(DIFFTEST_SRCS:%.c=$(OBJ)/%.o)
+$(BUILD)/difftest: $(DIFFTEST_OBJS) $(LIB_OBJS)
+	$(CC) $(OPT) -o $@ $^ $(LDLIBS)

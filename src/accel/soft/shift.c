@@ -36,8 +36,7 @@ static inline void shift(struct soft_cpu *c, const struct soft_op *op, unsigned 
 	unsigned n = shift_count(c, op, sz);
 	uint64_t addr = 0, a = get(c, op, &addr), m = soft_mask(sz), r, cf, of;
 	if (n == 0) {
-		if (op->o[0].kind == SOFT_OPND_MEM)
-			put(c, op, addr, a); /* the write still happens (and may fault) */
+		put(c, op, addr, a); /* still written: may fault, zero-extends a 32-bit register */
 		return;
 	}
 	switch (kind) {
@@ -72,8 +71,7 @@ static inline void rotate(struct soft_cpu *c, const struct soft_op *op, unsigned
 	if (kind == S_RCL || kind == S_RCR) {
 		n %= bits + 1;
 		if (n == 0) {
-			if (op->o[0].kind == SOFT_OPND_MEM)
-				put(c, op, addr, a);
+			put(c, op, addr, a);
 			return;
 		}
 		for (unsigned i = 0; i < n; i++) {
@@ -94,8 +92,7 @@ static inline void rotate(struct soft_cpu *c, const struct soft_op *op, unsigned
 	} else {
 		unsigned k = n & (bits - 1);
 		if (n == 0) {
-			if (op->o[0].kind == SOFT_OPND_MEM)
-				put(c, op, addr, a);
+			put(c, op, addr, a);
 			return;
 		}
 		if (kind == S_ROL) {
@@ -130,8 +127,7 @@ static void shd(struct soft_cpu *c, const struct soft_op *op, bool left)
 	uint64_t addr = 0, a = get(c, op, &addr), b = soft_reg_get(c, op->o[1].reg, sz);
 	uint64_t m = soft_mask(sz), r, cf;
 	if (n == 0) {
-		if (op->o[0].kind == SOFT_OPND_MEM)
-			put(c, op, addr, a);
+		put(c, op, addr, a); /* a 32-bit destination is still zero-extended */
 		return;
 	}
 	if (bits == 16) {

@@ -30,17 +30,25 @@
 		_mm_storeu_pd(d->df, expr);                                                \
 	}
 
-BINPS(addps, _mm_add_ps(a, b)) BINPS(subps, _mm_sub_ps(a, b)) BINPS(mulps, _mm_mul_ps(a, b))
+/* Commutative operations go through inline asm: the compiler may swap the operands of the
+ * intrinsics, which changes which NaN propagates. */
+#define ASM2(insn, T, a, b) ({ T r_ = (a); __asm__(insn " %1, %0" : "+x"(r_) : "x"(b)); r_; })
+
+BINPS(addps, ASM2("addps", __m128, a, b)) BINPS(subps, _mm_sub_ps(a, b))
+BINPS(mulps, ASM2("mulps", __m128, a, b))
 BINPS(divps, _mm_div_ps(a, b)) BINPS(minps, _mm_min_ps(a, b)) BINPS(maxps, _mm_max_ps(a, b))
-BINPS(addss, _mm_add_ss(a, b)) BINPS(subss, _mm_sub_ss(a, b)) BINPS(mulss, _mm_mul_ss(a, b))
+BINPS(addss, ASM2("addss", __m128, a, b)) BINPS(subss, _mm_sub_ss(a, b))
+BINPS(mulss, ASM2("mulss", __m128, a, b))
 BINPS(divss, _mm_div_ss(a, b)) BINPS(minss, _mm_min_ss(a, b)) BINPS(maxss, _mm_max_ss(a, b))
 BINPS(sqrtps, _mm_sqrt_ps(b)) BINPS(sqrtss, _mm_move_ss(a, _mm_sqrt_ss(b)))
 BINPS(rcpps, _mm_rcp_ps(b)) BINPS(rcpss, _mm_move_ss(a, _mm_rcp_ss(b)))
 BINPS(rsqrtps, _mm_rsqrt_ps(b)) BINPS(rsqrtss, _mm_move_ss(a, _mm_rsqrt_ss(b)))
 BINPS(unpcklps, _mm_unpacklo_ps(a, b)) BINPS(unpckhps, _mm_unpackhi_ps(a, b))
-BINPD(addpd, _mm_add_pd(a, b)) BINPD(subpd, _mm_sub_pd(a, b)) BINPD(mulpd, _mm_mul_pd(a, b))
+BINPD(addpd, ASM2("addpd", __m128d, a, b)) BINPD(subpd, _mm_sub_pd(a, b))
+BINPD(mulpd, ASM2("mulpd", __m128d, a, b))
 BINPD(divpd, _mm_div_pd(a, b)) BINPD(minpd, _mm_min_pd(a, b)) BINPD(maxpd, _mm_max_pd(a, b))
-BINPD(addsd, _mm_add_sd(a, b)) BINPD(subsd, _mm_sub_sd(a, b)) BINPD(mulsd, _mm_mul_sd(a, b))
+BINPD(addsd, ASM2("addsd", __m128d, a, b)) BINPD(subsd, _mm_sub_sd(a, b))
+BINPD(mulsd, ASM2("mulsd", __m128d, a, b))
 BINPD(divsd, _mm_div_sd(a, b)) BINPD(minsd, _mm_min_sd(a, b)) BINPD(maxsd, _mm_max_sd(a, b))
 BINPD(sqrtpd, _mm_sqrt_pd(b)) BINPD(sqrtsd, _mm_sqrt_sd(a, b))
 BINPD(unpcklpd, _mm_unpacklo_pd(a, b)) BINPD(unpckhpd, _mm_unpackhi_pd(a, b))
