@@ -48,7 +48,7 @@ unit: $(UNIT_BINS)
 integration: $(BUILD)/hardy $(BUILD)/san/hardy guest
 	tests/harness/run-integration
 
-test: unit integration
+test: unit difftest cpu-run-test integration
 
 guest:
 	guest/build.sh $(BUILD)/guest
@@ -74,3 +74,21 @@ DIFFTEST_SRCS := $(sort $(wildcard tests/difftest/*.c))
 DIFFTEST_OBJS := $(DIFFTEST_SRCS:%.c=$(OBJ)/%.o)
 $(BUILD)/difftest: $(DIFFTEST_OBJS) $(LIB_OBJS)
 	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
+
+# Bounded differential pass (make test) and the long one on demand.
+.PHONY: difftest difftest-long cpu-run-test bench-cpu clean-soft
+difftest: $(BUILD)/difftest
+	$(BUILD)/difftest --level 0 --random 20000
+
+difftest-long: $(BUILD)/difftest
+	$(BUILD)/difftest --level 1 --random 2000000 --seed $$(date +%s)
+
+cpu-run-test: $(BUILD)/hardy-cpu-run
+	tests/cpu-run/busybox.sh $(BUILD)/hardy-cpu-run
+
+bench-cpu: $(BUILD)/hardy-cpu-run
+	bench/cpu.sh
+
+clean: clean-soft
+clean-soft:
+	rm -f $(BUILD)/hardy-cpu-run $(BUILD)/difftest
