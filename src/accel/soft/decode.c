@@ -111,11 +111,13 @@ bool soft_decode_insn(struct soft_cpu *c, const uint8_t *bytes, unsigned avail, 
 				op->base = gpr_index(z->mem.base);
 			}
 			op->index = gpr_index(z->mem.index);
+			if (op->asize == 4)
+				op->seg |= SOFT_SEG_ADDR32;
 			if (z->mem.type != ZYDIS_MEMOP_TYPE_AGEN) {
 				if (z->mem.segment == ZYDIS_REGISTER_FS)
-					op->seg = SOFT_SEG_FS;
+					op->seg |= SOFT_SEG_FS;
 				else if (z->mem.segment == ZYDIS_REGISTER_GS)
-					op->seg = SOFT_SEG_GS;
+					op->seg |= SOFT_SEG_GS;
 			}
 			break;
 		case ZYDIS_OPERAND_TYPE_IMMEDIATE:
@@ -149,6 +151,9 @@ bool soft_decode_insn(struct soft_cpu *c, const uint8_t *bytes, unsigned avail, 
 			fn = soft_h_cmpsd_sse;
 	}
 	op->fn = fn;
+	soft_handler fast = soft_fast_handler(op);
+	if (fast)
+		op->fn = fast;
 	return true;
 unsupported:
 	op->fn = soft_h_ud;

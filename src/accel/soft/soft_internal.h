@@ -25,7 +25,7 @@ struct soft_opnd {
 };
 
 enum { SOFT_NOREG = 0xff };
-enum { SOFT_SEG_NONE = 0, SOFT_SEG_FS = 1, SOFT_SEG_GS = 2 };
+enum { SOFT_SEG_NONE = 0, SOFT_SEG_FS = 1, SOFT_SEG_GS = 2, SOFT_SEG_MASK = 3, SOFT_SEG_ADDR32 = 0x80 };
 enum { SOFT_PFX_LOCK = 1, SOFT_PFX_REP = 2, SOFT_PFX_REPNE = 4, SOFT_PFX_OSIZE = 8,
        SOFT_PFX_REPZ_CMP = 16 };
 
@@ -39,7 +39,8 @@ struct soft_op {
 	int64_t disp;      /* displacement (absolute address for rip-relative operands) */
 	uint64_t next_rip; /* address of the following instruction */
 	struct soft_opnd o[4];
-	uint8_t base, index, scale, seg; /* memory operand: scale is a shift count */
+	uint8_t base, index, scale, seg; /* memory operand: scale is a shift count, seg is
+					  * SOFT_SEG_* plus SOFT_SEG_ADDR32 for 32-bit addressing */
 	uint8_t len, osize, asize, pfx;  /* osize: operand width in bytes, asize: address width */
 	uint16_t mnem;
 	uint8_t nopnd, cc;               /* cc: condition code 0..15 for Jcc/SETcc/CMOVcc */
@@ -96,6 +97,43 @@ uint64_t soft_flags_get(struct soft_cpu *c);              /* full RFLAGS */
 void soft_flags_set(struct soft_cpu *c, uint64_t rflags); /* materialize */
 bool soft_get_cf(const struct soft_cpu *c);
 bool soft_cond(const struct soft_cpu *c, unsigned cc);  /* x86 condition code 0..15 */
+
+/* soft_cond() for a constant cc: the idioms compilers emit (flags from CMP/SUB, TEST/AND/OR,
+ * or any result for ZF/SF) are answered inline; everything else goes to soft_cond(). */
+static inline __attribute__((always_inline)) bool soft_cond_fast(const struct soft_cpu *c,
+								  unsigned cc)
+{
+	unsigned op = c->lf_op, sz = c->lf_size;
+	bool inv = cc & 1;
+	switch (cc >> 1) {
+	case 2: /* Z */
+		if (SOFT_LIKELY(op != SOFT_LF_NONE))
+			return ((c->lf_res & soft_mask(sz)) == 0) ^ inv;
+		break;
+	case 4: /* S */
+		if (SOFT_LIKELY(op != SOFT_LF_NONE))
+			return ((c->lf_res & soft_sbit(sz)) != 0) ^ inv;
+		break;
+	case 1: case 3: case 6: case 7:
+		if (op == SOFT_LF_SUB) {
+			uint64_t m = soft_mask(sz), a = c->lf_a & m, b = c->lf_b & m;
+			int64_t sa = soft_sext(a, sz), sb = soft_sext(b, sz);
+			bool r = (cc >> 1) == 1 ? a < b : (cc >> 1) == 3 ? a <= b
+				: (cc >> 1) == 6 ? sa < sb : sa <= sb;
+			return r ^ inv;
+		}
+		if (op == SOFT_LF_LOGIC) {
+			bool zf = (c->lf_res & soft_mask(sz)) == 0, sf = (c->lf_res & soft_sbit(sz)) != 0;
+			bool r = (cc >> 1) == 1 ? false : (cc >> 1) == 3 ? zf : (cc >> 1) == 6 ? sf
+				: zf || sf;
+			return r ^ inv;
+		}
+		break;
+	default:
+		break;
+	}
+	return soft_cond(c, cc);
+}
 
 /* ---- registers ---- */
 static inline uint64_t soft_reg_get(const struct soft_cpu *c, unsigned r, unsigned sz)
@@ -172,6 +210,10 @@ static inline void soft_st(struct soft_cpu *c, uint64_t a, unsigned sz, uint64_t
 	soft_st_slow(c, a, sz, v);
 }
 
+uint64_t soft_ea_adjust(const struct soft_cpu *c, const struct soft_op *op, uint64_t a);
+
+/* Effective address of the memory operand. Base and index absent are SOFT_NOREG; the rare
+ * 32-bit address size and FS/GS bases are folded in by soft_ea_adjust (op->seg != 0). */
 static inline uint64_t soft_ea(const struct soft_cpu *c, const struct soft_op *op)
 {
 	uint64_t a = (uint64_t)op->disp;
@@ -179,10 +221,8 @@ static inline uint64_t soft_ea(const struct soft_cpu *c, const struct soft_op *o
 		a += c->gpr[op->base];
 	if (op->index != SOFT_NOREG)
 		a += c->gpr[op->index] << op->scale;
-	if (SOFT_UNLIKELY(op->asize == 4))
-		a = (uint32_t)a;
 	if (SOFT_UNLIKELY(op->seg))
-		a += op->seg == SOFT_SEG_FS ? c->fs_base : c->gs_base;
+		a = soft_ea_adjust(c, op, a);
 	return a;
 }
 
@@ -236,6 +276,9 @@ struct soft_insn_def {
 	X(sse_mov) X(sse_int) X(sse_fp) X(sse_cvt) X(x87)
 #define SOFT_DECLARE_FAMILY(f) extern const struct soft_insn_def soft_##f##_defs[];
 SOFT_FAMILIES(SOFT_DECLARE_FAMILY)
+
+/* Specialized handler for a hot form of op, or NULL (alu_fast.c). */
+soft_handler soft_fast_handler(const struct soft_op *op);
 
 /* Handlers the decoder references directly. */
 void soft_h_ud(struct soft_cpu *c, const struct soft_op *op);

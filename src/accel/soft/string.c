@@ -21,7 +21,8 @@ static inline int64_t step(const struct soft_cpu *c, unsigned sz)
 
 static inline uint64_t seg_base(const struct soft_cpu *c, const struct soft_op *op)
 {
-	return op->seg == SOFT_SEG_FS ? c->fs_base : op->seg == SOFT_SEG_GS ? c->gs_base : 0;
+	unsigned seg = op->seg & SOFT_SEG_MASK;
+	return seg == SOFT_SEG_FS ? c->fs_base : seg == SOFT_SEG_GS ? c->gs_base : 0;
 }
 
 /* Host pointers for a chunk of n bytes at guest a (read or write); NULL if not in one page. */

@@ -1,0 +1,221 @@
+/* Specialized handlers for the hottest instruction forms (MOV/MOVZX/MOVSX/LEA and the
+ * ADD/SUB/AND/OR/XOR/CMP/TEST family on 32/64-bit register, immediate and memory operands,
+ * and Jcc per condition). Semantics are those of alu.c and branch.c; these only drop the
+ * operand-kind and size dispatch that the generic handlers do at run time. The decoder asks
+ * soft_fast_handler() after choosing the generic handler; NULL keeps the generic one. */
+#include <Zydis/Zydis.h>
+
+#include "accel/soft/soft_internal.h"
+
+#define HOT static void __attribute__((hot))
+
+static inline uint64_t msk(unsigned sz) { return sz == 8 ? ~0ULL : 0xffffffffULL; }
+static inline void wreg(struct soft_cpu *c, unsigned r, unsigned sz, uint64_t v)
+{
+	c->gpr[r] = sz == 8 ? v : (uint32_t)v;
+}
+
+enum { F_ADD, F_OR, F_AND, F_SUB, F_XOR, F_CMP, F_TEST };
+
+static inline __attribute__((always_inline)) void alu(struct soft_cpu *c, unsigned k, unsigned sz,
+						      uint64_t a, uint64_t b, uint64_t *r)
+{
+	switch (k) {
+	case F_ADD: *r = a + b; soft_setlf(c, SOFT_LF_ADD, sz, *r, a, b); break;
+	case F_SUB: case F_CMP: *r = a - b; soft_setlf(c, SOFT_LF_SUB, sz, *r, a, b); break;
+	case F_AND: case F_TEST: *r = a & b; c->lf_op = SOFT_LF_LOGIC; c->lf_size = sz; c->lf_res = *r; break;
+	case F_OR: *r = a | b; c->lf_op = SOFT_LF_LOGIC; c->lf_size = sz; c->lf_res = *r; break;
+	default: *r = a ^ b; c->lf_op = SOFT_LF_LOGIC; c->lf_size = sz; c->lf_res = *r; break;
+	}
+}
+
+#define WRITES(k) ((k) != F_CMP && (k) != F_TEST)
+
+#define ALU_FORMS(name, k, sz)                                                             \
+	HOT name##_rr_##sz(struct soft_cpu *c, const struct soft_op *op)                   \
+	{                                                                                  \
+		uint64_t r, a = c->gpr[op->o[0].reg] & msk(sz), b = c->gpr[op->o[1].reg] & msk(sz); \
+		alu(c, k, sz, a, b, &r);                                                   \
+		if (WRITES(k))                                                             \
+			wreg(c, op->o[0].reg, sz, r);                                      \
+	}                                                                                  \
+	HOT name##_ri_##sz(struct soft_cpu *c, const struct soft_op *op)                   \
+	{                                                                                  \
+		uint64_t r, a = c->gpr[op->o[0].reg] & msk(sz), b = op->imm & msk(sz);     \
+		alu(c, k, sz, a, b, &r);                                                   \
+		if (WRITES(k))                                                             \
+			wreg(c, op->o[0].reg, sz, r);                                      \
+	}                                                                                  \
+	HOT name##_rm_##sz(struct soft_cpu *c, const struct soft_op *op)                   \
+	{                                                                                  \
+		uint64_t r, a = c->gpr[op->o[0].reg] & msk(sz), b = soft_ld(c, soft_ea(c, op), sz); \
+		alu(c, k, sz, a, b, &r);                                                   \
+		if (WRITES(k))                                                             \
+			wreg(c, op->o[0].reg, sz, r);                                      \
+	}                                                                                  \
+	HOT name##_mr_##sz(struct soft_cpu *c, const struct soft_op *op)                   \
+	{                                                                                  \
+		uint64_t r, ea = soft_ea(c, op), a = soft_ld(c, ea, sz);                   \
+		uint64_t b = c->gpr[op->o[1].reg] & msk(sz);                               \
+		if (WRITES(k)) {                                                           \
+			uint64_t t = (k) == F_ADD ? a + b : (k) == F_SUB ? a - b : (k) == F_AND ? a & b \
+				: (k) == F_OR ? a | b : a ^ b;                             \
+			soft_st(c, ea, sz, t);                                             \
+		}                                                                          \
+		alu(c, k, sz, a, b, &r);                                                   \
+	}                                                                                  \
+	HOT name##_mi_##sz(struct soft_cpu *c, const struct soft_op *op)                   \
+	{                                                                                  \
+		uint64_t r, ea = soft_ea(c, op), a = soft_ld(c, ea, sz), b = op->imm & msk(sz); \
+		if (WRITES(k)) {                                                           \
+			uint64_t t = (k) == F_ADD ? a + b : (k) == F_SUB ? a - b : (k) == F_AND ? a & b \
+				: (k) == F_OR ? a | b : a ^ b;                             \
+			soft_st(c, ea, sz, t);                                             \
+		}                                                                          \
+		alu(c, k, sz, a, b, &r);                                                   \
+	}
+
+#define ALU_BOTH(name, k) ALU_FORMS(name, k, 4) ALU_FORMS(name, k, 8)
+ALU_BOTH(add, F_ADD) ALU_BOTH(or, F_OR) ALU_BOTH(and, F_AND) ALU_BOTH(sub, F_SUB)
+ALU_BOTH(xor, F_XOR) ALU_BOTH(cmp, F_CMP) ALU_BOTH(test, F_TEST)
+
+#define MOV_FORMS(sz)                                                                      \
+	HOT mov_rr_##sz(struct soft_cpu *c, const struct soft_op *op)                      \
+	{                                                                                  \
+		wreg(c, op->o[0].reg, sz, c->gpr[op->o[1].reg]);                           \
+	}                                                                                  \
+	HOT mov_ri_##sz(struct soft_cpu *c, const struct soft_op *op)                      \
+	{                                                                                  \
+		wreg(c, op->o[0].reg, sz, op->imm);                                        \
+	}                                                                                  \
+	HOT mov_rm_##sz(struct soft_cpu *c, const struct soft_op *op)                      \
+	{                                                                                  \
+		wreg(c, op->o[0].reg, sz, soft_ld(c, soft_ea(c, op), sz));                 \
+	}                                                                                  \
+	HOT mov_mr_##sz(struct soft_cpu *c, const struct soft_op *op)                      \
+	{                                                                                  \
+		soft_st(c, soft_ea(c, op), sz, c->gpr[op->o[1].reg]);                      \
+	}                                                                                  \
+	HOT mov_mi_##sz(struct soft_cpu *c, const struct soft_op *op)                      \
+	{                                                                                  \
+		soft_st(c, soft_ea(c, op), sz, op->imm);                                   \
+	}                                                                                  \
+	HOT lea_##sz(struct soft_cpu *c, const struct soft_op *op)                         \
+	{                                                                                  \
+		wreg(c, op->o[0].reg, sz, soft_ea(c, op));                                 \
+	}
+MOV_FORMS(4) MOV_FORMS(8)
+
+HOT mov_mr_1(struct soft_cpu *c, const struct soft_op *op)
+{
+	soft_st(c, soft_ea(c, op), 1, c->gpr[op->o[1].reg]);
+}
+
+HOT movzx_m1(struct soft_cpu *c, const struct soft_op *op)
+{
+	c->gpr[op->o[0].reg] = soft_ld(c, soft_ea(c, op), 1);
+}
+
+HOT movzx_m2(struct soft_cpu *c, const struct soft_op *op)
+{
+	c->gpr[op->o[0].reg] = soft_ld(c, soft_ea(c, op), 2);
+}
+
+HOT movzx_r1(struct soft_cpu *c, const struct soft_op *op)
+{
+	c->gpr[op->o[0].reg] = c->gpr[op->o[1].reg] & 0xff;
+}
+
+HOT movsxd_m(struct soft_cpu *c, const struct soft_op *op)
+{
+	c->gpr[op->o[0].reg] = (uint64_t)(int64_t)(int32_t)soft_ld(c, soft_ea(c, op), 4);
+}
+
+HOT movsxd_r(struct soft_cpu *c, const struct soft_op *op)
+{
+	c->gpr[op->o[0].reg] = (uint64_t)(int64_t)(int32_t)c->gpr[op->o[1].reg];
+}
+
+#define JCC(cc)                                                                            \
+	HOT jcc_##cc(struct soft_cpu *c, const struct soft_op *op)                         \
+	{                                                                                  \
+		if (soft_cond_fast(c, cc))                                                 \
+			c->rip = op->imm;                                                  \
+	}
+JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
+JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)
+
+static const soft_handler jcc_fns[16] = { jcc_0, jcc_1, jcc_2, jcc_3, jcc_4, jcc_5, jcc_6, jcc_7,
+	jcc_8, jcc_9, jcc_10, jcc_11, jcc_12, jcc_13, jcc_14, jcc_15 };
+
+/* Rows: handler for forms rr, ri, rm, mr, mi; sizes 4 and 8. */
+struct alu_row {
+	uint16_t mnem;
+	soft_handler f[2][5];
+};
+
+#define ROW(M, n) { ZYDIS_MNEMONIC_##M, { { n##_rr_4, n##_ri_4, n##_rm_4, n##_mr_4, n##_mi_4 }, \
+					   { n##_rr_8, n##_ri_8, n##_rm_8, n##_mr_8, n##_mi_8 } } }
+static const struct alu_row rows[] = {
+	ROW(ADD, add), ROW(OR, or), ROW(AND, and), ROW(SUB, sub), ROW(XOR, xor), ROW(CMP, cmp),
+	ROW(TEST, test),
+	{ ZYDIS_MNEMONIC_MOV, { { mov_rr_4, mov_ri_4, mov_rm_4, mov_mr_4, mov_mi_4 },
+				{ mov_rr_8, mov_ri_8, mov_rm_8, mov_mr_8, mov_mi_8 } } },
+};
+
+static bool is_gpr(const struct soft_opnd *o) { return o->kind == SOFT_OPND_REG && o->reg < 16; }
+
+soft_handler soft_fast_handler(const struct soft_op *op)
+{
+	const struct soft_opnd *d = &op->o[0], *s = &op->o[1];
+	if (op->pfx & SOFT_PFX_LOCK)
+		return NULL;
+	switch (op->mnem) {
+	case ZYDIS_MNEMONIC_JO: case ZYDIS_MNEMONIC_JNO: case ZYDIS_MNEMONIC_JB:
+	case ZYDIS_MNEMONIC_JNB: case ZYDIS_MNEMONIC_JZ: case ZYDIS_MNEMONIC_JNZ:
+	case ZYDIS_MNEMONIC_JBE: case ZYDIS_MNEMONIC_JNBE: case ZYDIS_MNEMONIC_JS:
+	case ZYDIS_MNEMONIC_JNS: case ZYDIS_MNEMONIC_JP: case ZYDIS_MNEMONIC_JNP:
+	case ZYDIS_MNEMONIC_JL: case ZYDIS_MNEMONIC_JNL: case ZYDIS_MNEMONIC_JLE:
+	case ZYDIS_MNEMONIC_JNLE:
+		return jcc_fns[op->cc & 15];
+	case ZYDIS_MNEMONIC_LEA:
+		if (is_gpr(d) && (d->size == 4 || d->size == 8))
+			return d->size == 8 ? lea_8 : lea_4;
+		return NULL;
+	case ZYDIS_MNEMONIC_MOVZX:
+		if (!is_gpr(d) || d->size < 4)
+			return NULL;
+		if (s->kind == SOFT_OPND_MEM)
+			return s->size == 1 ? movzx_m1 : movzx_m2;
+		if (is_gpr(s) && s->size == 1)
+			return movzx_r1;
+		return NULL;
+	case ZYDIS_MNEMONIC_MOVSXD:
+		if (!is_gpr(d) || d->size != 8 || s->size != 4)
+			return NULL;
+		return s->kind == SOFT_OPND_MEM ? movsxd_m : is_gpr(s) ? movsxd_r : NULL;
+	default:
+		break;
+	}
+	if (op->mnem == ZYDIS_MNEMONIC_MOV && d->kind == SOFT_OPND_MEM && d->size == 1 && is_gpr(s))
+		return mov_mr_1;
+	for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (rows[i].mnem != op->mnem || op->nopnd != 2 || (d->size != 4 && d->size != 8))
+			continue;
+		unsigned z = d->size == 8;
+		if (s->kind != SOFT_OPND_IMM && s->size != d->size)
+			return NULL;
+		if (is_gpr(d) && is_gpr(s))
+			return rows[i].f[z][0];
+		if (is_gpr(d) && s->kind == SOFT_OPND_IMM)
+			return rows[i].f[z][1];
+		if (is_gpr(d) && s->kind == SOFT_OPND_MEM)
+			return rows[i].f[z][2];
+		if (d->kind == SOFT_OPND_MEM && is_gpr(s))
+			return rows[i].f[z][3];
+		if (d->kind == SOFT_OPND_MEM && s->kind == SOFT_OPND_IMM)
+			return rows[i].f[z][4];
+		return NULL;
+	}
+	return NULL;
+}
