@@ -9,10 +9,17 @@
 
 #define HOT static void __attribute__((hot))
 
-static inline uint64_t msk(unsigned sz) { return sz == 8 ? ~0ULL : 0xffffffffULL; }
+static inline uint64_t msk(unsigned sz) { return soft_mask(sz); }
+
+/* Register write for the low registers (AH..BH never reach these handlers). */
 static inline void wreg(struct soft_cpu *c, unsigned r, unsigned sz, uint64_t v)
 {
-	c->gpr[r] = sz == 8 ? v : (uint32_t)v;
+	switch (sz) {
+	case 8: c->gpr[r] = v; break;
+	case 4: c->gpr[r] = (uint32_t)v; break;
+	case 2: c->gpr[r] = (c->gpr[r] & ~0xffffULL) | (v & 0xffff); break;
+	default: c->gpr[r] = (c->gpr[r] & ~0xffULL) | (v & 0xff); break;
+	}
 }
 
 enum { F_ADD, F_OR, F_AND, F_SUB, F_XOR, F_CMP, F_TEST };
@@ -75,7 +82,8 @@ static inline __attribute__((always_inline)) void alu(struct soft_cpu *c, unsign
 		alu(c, k, sz, a, b, &r);                                                   \
 	}
 
-#define ALU_BOTH(name, k) ALU_FORMS(name, k, 4) ALU_FORMS(name, k, 8)
+#define ALU_BOTH(name, k) ALU_FORMS(name, k, 1) ALU_FORMS(name, k, 2) ALU_FORMS(name, k, 4) \
+	ALU_FORMS(name, k, 8)
 ALU_BOTH(add, F_ADD) ALU_BOTH(or, F_OR) ALU_BOTH(and, F_AND) ALU_BOTH(sub, F_SUB)
 ALU_BOTH(xor, F_XOR) ALU_BOTH(cmp, F_CMP) ALU_BOTH(test, F_TEST)
 
@@ -99,17 +107,28 @@ ALU_BOTH(xor, F_XOR) ALU_BOTH(cmp, F_CMP) ALU_BOTH(test, F_TEST)
 	HOT mov_mi_##sz(struct soft_cpu *c, const struct soft_op *op)                      \
 	{                                                                                  \
 		soft_st(c, soft_ea(c, op), sz, op->imm);                                   \
-	}                                                                                  \
+	}
+MOV_FORMS(1) MOV_FORMS(2) MOV_FORMS(4) MOV_FORMS(8)
+
+#define LEA(sz)                                                                            \
 	HOT lea_##sz(struct soft_cpu *c, const struct soft_op *op)                         \
 	{                                                                                  \
 		wreg(c, op->o[0].reg, sz, soft_ea(c, op));                                 \
 	}
-MOV_FORMS(4) MOV_FORMS(8)
+LEA(2) LEA(4) LEA(8)
 
-HOT mov_mr_1(struct soft_cpu *c, const struct soft_op *op)
-{
-	soft_st(c, soft_ea(c, op), 1, c->gpr[op->o[1].reg]);
-}
+/* INC/DEC keep CF: read it from the lazy state before replacing it. */
+#define INCDEC(name, delta, kind, sz)                                                      \
+	HOT name##_##sz(struct soft_cpu *c, const struct soft_op *op)                      \
+	{                                                                                  \
+		unsigned r = op->o[0].reg;                                                 \
+		uint64_t cf = soft_get_cf_fast(c), a = c->gpr[r] & msk(sz), v = a + (delta); \
+		wreg(c, r, sz, v);                                                         \
+		soft_setlf(c, kind, sz, v, a, 1);                                          \
+		c->lf_aux = cf;                                                            \
+	}
+INCDEC(inc, 1, SOFT_LF_INC, 4) INCDEC(inc, 1, SOFT_LF_INC, 8)
+INCDEC(dec, (uint64_t)-1, SOFT_LF_DEC, 4) INCDEC(dec, (uint64_t)-1, SOFT_LF_DEC, 8)
 
 HOT movzx_m1(struct soft_cpu *c, const struct soft_op *op)
 {
@@ -151,16 +170,15 @@ static const soft_handler jcc_fns[16] = { jcc_0, jcc_1, jcc_2, jcc_3, jcc_4, jcc
 /* Rows: handler for forms rr, ri, rm, mr, mi; sizes 4 and 8. */
 struct alu_row {
 	uint16_t mnem;
-	soft_handler f[2][5];
+	soft_handler f[4][5];
 };
 
-#define ROW(M, n) { ZYDIS_MNEMONIC_##M, { { n##_rr_4, n##_ri_4, n##_rm_4, n##_mr_4, n##_mi_4 }, \
-					   { n##_rr_8, n##_ri_8, n##_rm_8, n##_mr_8, n##_mi_8 } } }
+#define FORMS5(n, z) { n##_rr_##z, n##_ri_##z, n##_rm_##z, n##_mr_##z, n##_mi_##z }
+#define ROW(M, n) { ZYDIS_MNEMONIC_##M, { FORMS5(n, 1), FORMS5(n, 2), FORMS5(n, 4), FORMS5(n, 8) } }
 static const struct alu_row rows[] = {
 	ROW(ADD, add), ROW(OR, or), ROW(AND, and), ROW(SUB, sub), ROW(XOR, xor), ROW(CMP, cmp),
 	ROW(TEST, test),
-	{ ZYDIS_MNEMONIC_MOV, { { mov_rr_4, mov_ri_4, mov_rm_4, mov_mr_4, mov_mi_4 },
-				{ mov_rr_8, mov_ri_8, mov_rm_8, mov_mr_8, mov_mi_8 } } },
+	ROW(MOV, mov),
 };
 
 static bool is_gpr(const struct soft_opnd *o) { return o->kind == SOFT_OPND_REG && o->reg < 16; }
@@ -178,9 +196,18 @@ soft_handler soft_fast_handler(const struct soft_op *op)
 	case ZYDIS_MNEMONIC_JL: case ZYDIS_MNEMONIC_JNL: case ZYDIS_MNEMONIC_JLE:
 	case ZYDIS_MNEMONIC_JNLE:
 		return jcc_fns[op->cc & 15];
+	case ZYDIS_MNEMONIC_INC:
+	case ZYDIS_MNEMONIC_DEC:
+		if (!is_gpr(d) || (d->size != 4 && d->size != 8))
+			return NULL;
+		if (op->mnem == ZYDIS_MNEMONIC_INC)
+			return d->size == 8 ? inc_8 : inc_4;
+		return d->size == 8 ? dec_8 : dec_4;
 	case ZYDIS_MNEMONIC_LEA:
 		if (is_gpr(d) && (d->size == 4 || d->size == 8))
 			return d->size == 8 ? lea_8 : lea_4;
+		if (is_gpr(d) && d->size == 2)
+			return lea_2;
 		return NULL;
 	case ZYDIS_MNEMONIC_MOVZX:
 		if (!is_gpr(d) || d->size < 4)
@@ -197,12 +224,12 @@ soft_handler soft_fast_handler(const struct soft_op *op)
 	default:
 		break;
 	}
-	if (op->mnem == ZYDIS_MNEMONIC_MOV && d->kind == SOFT_OPND_MEM && d->size == 1 && is_gpr(s))
-		return mov_mr_1;
 	for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		if (rows[i].mnem != op->mnem || op->nopnd != 2 || (d->size != 4 && d->size != 8))
+		if (rows[i].mnem != op->mnem || op->nopnd != 2)
 			continue;
-		unsigned z = d->size == 8;
+		unsigned z = d->size == 8 ? 3 : d->size == 4 ? 2 : d->size == 2 ? 1 : 0;
+		if (d->size != 1u << z || (d->kind != SOFT_OPND_REG && d->kind != SOFT_OPND_MEM))
+			return NULL;
 		if (s->kind != SOFT_OPND_IMM && s->size != d->size)
 			return NULL;
 		if (is_gpr(d) && is_gpr(s))

@@ -220,7 +220,9 @@ enum soft_exit soft_cpu_run(struct soft_cpu *c, int64_t budget)
 	while (c->budget > 0) {
 		if (SOFT_UNLIKELY(c->cache->flush_pending))
 			code_flush(c);
-		struct soft_block *b = soft_code_lookup(c, c->rip);
+		struct soft_block *b = c->cache->jc[(c->rip >> 1) & (SOFT_JC_SIZE - 1)];
+		if (SOFT_UNLIKELY(!b || b->va != c->rip))
+			b = soft_code_lookup(c, c->rip);
 		const struct soft_op *op = b->ops, *end = op + b->n;
 		c->rip = b->end_rip;
 		do {

@@ -98,6 +98,19 @@ void soft_flags_set(struct soft_cpu *c, uint64_t rflags); /* materialize */
 bool soft_get_cf(const struct soft_cpu *c);
 bool soft_cond(const struct soft_cpu *c, unsigned cc);  /* x86 condition code 0..15 */
 
+/* soft_get_cf() with the common producers inline. */
+static inline bool soft_get_cf_fast(const struct soft_cpu *c)
+{
+	uint64_t m = soft_mask(c->lf_size);
+	switch (c->lf_op) {
+	case SOFT_LF_SUB: return (c->lf_a & m) < (c->lf_b & m);
+	case SOFT_LF_ADD: return (c->lf_res & m) < (c->lf_a & m);
+	case SOFT_LF_LOGIC: return false;
+	case SOFT_LF_INC: case SOFT_LF_DEC: return c->lf_aux & 1;
+	default: return soft_get_cf(c);
+	}
+}
+
 /* soft_cond() for a constant cc: the idioms compilers emit (flags from CMP/SUB, TEST/AND/OR,
  * or any result for ZF/SF) are answered inline; everything else goes to soft_cond(). */
 static inline __attribute__((always_inline)) bool soft_cond_fast(const struct soft_cpu *c,
