@@ -9,6 +9,16 @@
 
 #define HOT static void __attribute__((hot))
 
+/* Threaded dispatch: a fast handler jumps straight into the next op's handler (a sibling call
+ * the compiler turns into a jump), recording the position in cur_op for the run loop and for
+ * exceptions. Each block ends with a sentinel op whose handler just returns. */
+#define NEXT(c, op)                                                                        \
+	do {                                                                               \
+		const struct soft_op *n_ = (op) + 1;                                       \
+		(c)->cur_op = n_;                                                          \
+		n_->fn((c), n_);                                                           \
+	} while (0)
+
 static inline uint64_t msk(unsigned sz) { return soft_mask(sz); }
 
 /* Register write for the low registers (AH..BH never reach these handlers). */
@@ -45,6 +55,7 @@ static inline __attribute__((always_inline)) void alu(struct soft_cpu *c, unsign
 		alu(c, k, sz, a, b, &r);                                                   \
 		if (WRITES(k))                                                             \
 			wreg(c, op->o[0].reg, sz, r);                                      \
+		NEXT(c, op);                                                                     \
 	}                                                                                  \
 	HOT name##_ri_##sz(struct soft_cpu *c, const struct soft_op *op)                   \
 	{                                                                                  \
@@ -52,6 +63,7 @@ static inline __attribute__((always_inline)) void alu(struct soft_cpu *c, unsign
 		alu(c, k, sz, a, b, &r);                                                   \
 		if (WRITES(k))                                                             \
 			wreg(c, op->o[0].reg, sz, r);                                      \
+		NEXT(c, op);                                                                     \
 	}                                                                                  \
 	HOT name##_rm_##sz(struct soft_cpu *c, const struct soft_op *op)                   \
 	{                                                                                  \
@@ -59,6 +71,7 @@ static inline __attribute__((always_inline)) void alu(struct soft_cpu *c, unsign
 		alu(c, k, sz, a, b, &r);                                                   \
 		if (WRITES(k))                                                             \
 			wreg(c, op->o[0].reg, sz, r);                                      \
+		NEXT(c, op);                                                                     \
 	}                                                                                  \
 	HOT name##_mr_##sz(struct soft_cpu *c, const struct soft_op *op)                   \
 	{                                                                                  \
@@ -70,6 +83,7 @@ static inline __attribute__((always_inline)) void alu(struct soft_cpu *c, unsign
 			soft_st(c, ea, sz, t);                                             \
 		}                                                                          \
 		alu(c, k, sz, a, b, &r);                                                   \
+		NEXT(c, op);                                                                     \
 	}                                                                                  \
 	HOT name##_mi_##sz(struct soft_cpu *c, const struct soft_op *op)                   \
 	{                                                                                  \
@@ -80,6 +94,7 @@ static inline __attribute__((always_inline)) void alu(struct soft_cpu *c, unsign
 			soft_st(c, ea, sz, t);                                             \
 		}                                                                          \
 		alu(c, k, sz, a, b, &r);                                                   \
+		NEXT(c, op);                                                               \
 	}
 
 #define ALU_BOTH(name, k) ALU_FORMS(name, k, 1) ALU_FORMS(name, k, 2) ALU_FORMS(name, k, 4) \
@@ -91,22 +106,27 @@ ALU_BOTH(xor, F_XOR) ALU_BOTH(cmp, F_CMP) ALU_BOTH(test, F_TEST)
 	HOT mov_rr_##sz(struct soft_cpu *c, const struct soft_op *op)                      \
 	{                                                                                  \
 		wreg(c, op->o[0].reg, sz, c->gpr[op->o[1].reg]);                           \
+		NEXT(c, op);                                                                     \
 	}                                                                                  \
 	HOT mov_ri_##sz(struct soft_cpu *c, const struct soft_op *op)                      \
 	{                                                                                  \
 		wreg(c, op->o[0].reg, sz, op->imm);                                        \
+		NEXT(c, op);                                                                     \
 	}                                                                                  \
 	HOT mov_rm_##sz(struct soft_cpu *c, const struct soft_op *op)                      \
 	{                                                                                  \
 		wreg(c, op->o[0].reg, sz, soft_ld(c, soft_ea(c, op), sz));                 \
+		NEXT(c, op);                                                                     \
 	}                                                                                  \
 	HOT mov_mr_##sz(struct soft_cpu *c, const struct soft_op *op)                      \
 	{                                                                                  \
 		soft_st(c, soft_ea(c, op), sz, c->gpr[op->o[1].reg]);                      \
+		NEXT(c, op);                                                                     \
 	}                                                                                  \
 	HOT mov_mi_##sz(struct soft_cpu *c, const struct soft_op *op)                      \
 	{                                                                                  \
 		soft_st(c, soft_ea(c, op), sz, op->imm);                                   \
+		NEXT(c, op);                                                                     \
 	}
 MOV_FORMS(1) MOV_FORMS(2) MOV_FORMS(4) MOV_FORMS(8)
 
@@ -114,6 +134,7 @@ MOV_FORMS(1) MOV_FORMS(2) MOV_FORMS(4) MOV_FORMS(8)
 	HOT lea_##sz(struct soft_cpu *c, const struct soft_op *op)                         \
 	{                                                                                  \
 		wreg(c, op->o[0].reg, sz, soft_ea(c, op));                                 \
+		NEXT(c, op);                                                                     \
 	}
 LEA(2) LEA(4) LEA(8)
 
@@ -126,6 +147,7 @@ LEA(2) LEA(4) LEA(8)
 		wreg(c, r, sz, v);                                                         \
 		soft_setlf(c, kind, sz, v, a, 1);                                          \
 		c->lf_aux = cf;                                                            \
+		NEXT(c, op);                                                                     \
 	}
 INCDEC(inc, 1, SOFT_LF_INC, 4) INCDEC(inc, 1, SOFT_LF_INC, 8)
 INCDEC(dec, (uint64_t)-1, SOFT_LF_DEC, 4) INCDEC(dec, (uint64_t)-1, SOFT_LF_DEC, 8)
@@ -133,26 +155,31 @@ INCDEC(dec, (uint64_t)-1, SOFT_LF_DEC, 4) INCDEC(dec, (uint64_t)-1, SOFT_LF_DEC,
 HOT movzx_m1(struct soft_cpu *c, const struct soft_op *op)
 {
 	c->gpr[op->o[0].reg] = soft_ld(c, soft_ea(c, op), 1);
+	NEXT(c, op);
 }
 
 HOT movzx_m2(struct soft_cpu *c, const struct soft_op *op)
 {
 	c->gpr[op->o[0].reg] = soft_ld(c, soft_ea(c, op), 2);
+	NEXT(c, op);
 }
 
 HOT movzx_r1(struct soft_cpu *c, const struct soft_op *op)
 {
 	c->gpr[op->o[0].reg] = c->gpr[op->o[1].reg] & 0xff;
+	NEXT(c, op);
 }
 
 HOT movsxd_m(struct soft_cpu *c, const struct soft_op *op)
 {
 	c->gpr[op->o[0].reg] = (uint64_t)(int64_t)(int32_t)soft_ld(c, soft_ea(c, op), 4);
+	NEXT(c, op);
 }
 
 HOT movsxd_r(struct soft_cpu *c, const struct soft_op *op)
 {
 	c->gpr[op->o[0].reg] = (uint64_t)(int64_t)(int32_t)c->gpr[op->o[1].reg];
+	NEXT(c, op);
 }
 
 #define JCC(cc)                                                                            \

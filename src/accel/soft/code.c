@@ -127,7 +127,7 @@ static unsigned fetch(struct soft_cpu *c, uint64_t rip, uint8_t *buf, uintptr_t 
 static struct soft_block *decode_block(struct soft_cpu *c, uint64_t rip, uintptr_t host)
 {
 	struct soft_code_cache *cc = c->cache;
-	size_t need = sizeof(struct soft_block) + SOFT_BLOCK_MAX_OPS * sizeof(struct soft_op);
+	size_t need = sizeof(struct soft_block) + (SOFT_BLOCK_MAX_OPS + 1) * sizeof(struct soft_op);
 	if (cc->arena_used + need > SOFT_ARENA_SIZE)
 		code_flush(c);
 	struct soft_block *b = (struct soft_block *)(cc->arena + cc->arena_used);
@@ -167,7 +167,10 @@ static struct soft_block *decode_block(struct soft_cpu *c, uint64_t rip, uintptr
 			break;
 	}
 	b->end_rip = pc;
-	cc->arena_used += sizeof(struct soft_block) + b->n * sizeof(struct soft_op);
+	/* Sentinel: threaded handlers chain into it at the end of the block. */
+	memset(&b->ops[b->n], 0, sizeof(struct soft_op));
+	b->ops[b->n].fn = soft_h_block_end;
+	cc->arena_used += sizeof(struct soft_block) + (b->n + 1) * sizeof(struct soft_op);
 	cc->arena_used = (cc->arena_used + 63) & ~(size_t)63;
 	if (hlo < cc->lo)
 		cc->lo = hlo;
@@ -196,6 +199,12 @@ struct soft_block *soft_code_lookup(struct soft_cpu *c, uint64_t rip)
 		b = decode_block(c, rip, host);
 	*jc = b;
 	return b;
+}
+
+void soft_h_block_end(struct soft_cpu *c, const struct soft_op *op)
+{
+	(void)c;
+	(void)op;
 }
 
 _Noreturn void soft_raise(struct soft_cpu *c, unsigned vector, uint32_t error, uint64_t addr)
@@ -228,7 +237,8 @@ enum soft_exit soft_cpu_run(struct soft_cpu *c, int64_t budget)
 		do {
 			c->cur_op = op;
 			op->fn(c, op);
-		} while (++op < end);
+			op = c->cur_op + 1; /* threaded handlers may have run further */
+		} while (op < end);
 		c->icount += b->n;
 		c->budget -= b->n;
 		if (SOFT_UNLIKELY(c->exit_reason != SOFT_EXIT_BUDGET)) {

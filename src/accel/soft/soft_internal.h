@@ -295,6 +295,7 @@ soft_handler soft_fast_handler(const struct soft_op *op);
 
 /* Handlers the decoder references directly. */
 void soft_h_ud(struct soft_cpu *c, const struct soft_op *op);
+void soft_h_block_end(struct soft_cpu *c, const struct soft_op *op);
 void soft_h_movsd_sse(struct soft_cpu *c, const struct soft_op *op);
 void soft_h_cmpsd_sse(struct soft_cpu *c, const struct soft_op *op);
 
