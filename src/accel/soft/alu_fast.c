@@ -182,6 +182,78 @@ HOT movsxd_r(struct soft_cpu *c, const struct soft_op *op)
 	NEXT(c, op);
 }
 
+HOT push_r(struct soft_cpu *c, const struct soft_op *op)
+{
+	uint64_t sp = c->gpr[SOFT_RSP] - 8;
+	soft_st(c, sp, 8, c->gpr[op->o[0].reg]);
+	c->gpr[SOFT_RSP] = sp;
+	NEXT(c, op);
+}
+
+HOT pop_r(struct soft_cpu *c, const struct soft_op *op)
+{
+	uint64_t v = soft_ld(c, c->gpr[SOFT_RSP], 8);
+	c->gpr[SOFT_RSP] += 8;
+	c->gpr[op->o[0].reg] = v;
+	NEXT(c, op);
+}
+
+HOT call_rel(struct soft_cpu *c, const struct soft_op *op)
+{
+	uint64_t sp = c->gpr[SOFT_RSP] - 8;
+	soft_st(c, sp, 8, op->next_rip);
+	c->gpr[SOFT_RSP] = sp;
+	c->rip = op->imm;
+}
+
+HOT ret_near(struct soft_cpu *c, const struct soft_op *op)
+{
+	(void)op;
+	c->rip = soft_ld(c, c->gpr[SOFT_RSP], 8);
+	c->gpr[SOFT_RSP] += 8;
+}
+
+HOT jmp_rel(struct soft_cpu *c, const struct soft_op *op)
+{
+	c->rip = op->imm;
+}
+
+/* MOVSX to a 32/64-bit register from an 8/16/32-bit register or memory source. */
+#define MOVSX(name, dsz, ssz, src)                                                         \
+	HOT name(struct soft_cpu *c, const struct soft_op *op)                             \
+	{                                                                                  \
+		wreg(c, op->o[0].reg, dsz, (uint64_t)soft_sext(src, ssz));                  \
+		NEXT(c, op);                                                               \
+	}
+MOVSX(movsx_m1_4, 4, 1, soft_ld(c, soft_ea(c, op), 1))
+MOVSX(movsx_m1_8, 8, 1, soft_ld(c, soft_ea(c, op), 1))
+MOVSX(movsx_m2_4, 4, 2, soft_ld(c, soft_ea(c, op), 2))
+MOVSX(movsx_m2_8, 8, 2, soft_ld(c, soft_ea(c, op), 2))
+MOVSX(movsx_r1_4, 4, 1, c->gpr[op->o[1].reg])
+MOVSX(movsx_r1_8, 8, 1, c->gpr[op->o[1].reg])
+
+/* SHL/SHR/SAR reg, imm for 32/64-bit registers. */
+#define SHIFT_RI(name, sz, expr_r, expr_cf, expr_of)                                       \
+	HOT name(struct soft_cpu *c, const struct soft_op *op)                             \
+	{                                                                                  \
+		unsigned r = op->o[0].reg, n = (unsigned)(op->imm & (sz == 8 ? 63 : 31));   \
+		uint64_t a = c->gpr[r] & msk(sz);                                          \
+		if (n) {                                                                   \
+			uint64_t res = (expr_r) & msk(sz), cf = (expr_cf) & 1, of = (expr_of) & 1; \
+			wreg(c, r, sz, res);                                               \
+			soft_setlf_res(c, sz, res, (cf ? SOFT_CF : 0) | (of ? SOFT_OF : 0)); \
+		} else {                                                                   \
+			wreg(c, r, sz, a);                                                 \
+		}                                                                          \
+		NEXT(c, op);                                                               \
+	}
+SHIFT_RI(shl_ri_4, 4, a << n, a >> (32 - n), ((a << n) >> 31) ^ (a >> (32 - n)))
+SHIFT_RI(shl_ri_8, 8, a << n, a >> (64 - n), ((a << n) >> 63) ^ (a >> (64 - n)))
+SHIFT_RI(shr_ri_4, 4, a >> n, a >> (n - 1), a >> 31)
+SHIFT_RI(shr_ri_8, 8, a >> n, a >> (n - 1), a >> 63)
+SHIFT_RI(sar_ri_4, 4, (uint64_t)((int64_t)(int32_t)a >> n), (uint64_t)((int64_t)(int32_t)a >> (n - 1)), 0)
+SHIFT_RI(sar_ri_8, 8, (uint64_t)((int64_t)a >> n), (uint64_t)((int64_t)a >> (n - 1)), 0)
+
 #define JCC(cc)                                                                            \
 	HOT jcc_##cc(struct soft_cpu *c, const struct soft_op *op)                         \
 	{                                                                                  \
@@ -223,6 +295,37 @@ soft_handler soft_fast_handler(const struct soft_op *op)
 	case ZYDIS_MNEMONIC_JL: case ZYDIS_MNEMONIC_JNL: case ZYDIS_MNEMONIC_JLE:
 	case ZYDIS_MNEMONIC_JNLE:
 		return jcc_fns[op->cc & 15];
+	case ZYDIS_MNEMONIC_PUSH:
+		return is_gpr(d) && d->size == 8 ? push_r : NULL;
+	case ZYDIS_MNEMONIC_POP:
+		return is_gpr(d) && d->size == 8 ? pop_r : NULL;
+	case ZYDIS_MNEMONIC_CALL:
+		return d->kind == SOFT_OPND_IMM ? call_rel : NULL;
+	case ZYDIS_MNEMONIC_JMP:
+		return d->kind == SOFT_OPND_IMM ? jmp_rel : NULL;
+	case ZYDIS_MNEMONIC_RET:
+		return op->nopnd == 0 ? ret_near : NULL;
+	case ZYDIS_MNEMONIC_MOVSX:
+		if (!is_gpr(d) || d->size < 4 || (s->kind != SOFT_OPND_MEM && !is_gpr(s)))
+			return NULL;
+		if (s->kind == SOFT_OPND_MEM && s->size == 1)
+			return d->size == 8 ? movsx_m1_8 : movsx_m1_4;
+		if (s->kind == SOFT_OPND_MEM && s->size == 2)
+			return d->size == 8 ? movsx_m2_8 : movsx_m2_4;
+		if (s->kind == SOFT_OPND_REG && s->size == 1)
+			return d->size == 8 ? movsx_r1_8 : movsx_r1_4;
+		return NULL;
+	case ZYDIS_MNEMONIC_SHL:
+	case ZYDIS_MNEMONIC_SHR:
+	case ZYDIS_MNEMONIC_SAR:
+		if (!is_gpr(d) || (d->size != 4 && d->size != 8) || op->nopnd != 2 ||
+		    s->kind != SOFT_OPND_IMM)
+			return NULL;
+		if (op->mnem == ZYDIS_MNEMONIC_SHL)
+			return d->size == 8 ? shl_ri_8 : shl_ri_4;
+		if (op->mnem == ZYDIS_MNEMONIC_SHR)
+			return d->size == 8 ? shr_ri_8 : shr_ri_4;
+		return d->size == 8 ? sar_ri_8 : sar_ri_4;
 	case ZYDIS_MNEMONIC_INC:
 	case ZYDIS_MNEMONIC_DEC:
 		if (!is_gpr(d) || (d->size != 4 && d->size != 8))
