@@ -254,6 +254,32 @@ SHIFT_RI(shr_ri_8, 8, a >> n, a >> (n - 1), a >> 63)
 SHIFT_RI(sar_ri_4, 4, (uint64_t)((int64_t)(int32_t)a >> n), (uint64_t)((int64_t)(int32_t)a >> (n - 1)), 0)
 SHIFT_RI(sar_ri_8, 8, (uint64_t)((int64_t)a >> n), (uint64_t)((int64_t)a >> (n - 1)), 0)
 
+/* ROL/ROR reg, imm for 32/64-bit registers: only CF and OF change (when the count is not 0). */
+#define ROT_RI(name, sz, left)                                                             \
+	HOT name(struct soft_cpu *c, const struct soft_op *op)                             \
+	{                                                                                  \
+		unsigned r = op->o[0].reg, bits = sz * 8;                                  \
+		unsigned n = (unsigned)(op->imm & (sz == 8 ? 63 : 31)), k = n & (bits - 1); \
+		uint64_t a = c->gpr[r] & msk(sz), res = a, cf, of;                         \
+		if (n) {                                                                   \
+			if (left) {                                                        \
+				res = k ? ((a << k) | (a >> (bits - k))) & msk(sz) : a;    \
+				cf = res & 1;                                              \
+				of = ((res >> (bits - 1)) & 1) ^ cf;                       \
+			} else {                                                           \
+				res = k ? ((a >> k) | (a << (bits - k))) & msk(sz) : a;    \
+				cf = (res >> (bits - 1)) & 1;                              \
+				of = ((res >> (bits - 1)) ^ (res >> (bits - 2))) & 1;      \
+			}                                                                  \
+			uint64_t f = soft_flags_get_fast(c) & ~(uint64_t)(SOFT_CF | SOFT_OF); \
+			c->rflags = f | (cf ? SOFT_CF : 0) | (of ? SOFT_OF : 0);           \
+			c->lf_op = SOFT_LF_NONE;                                           \
+		}                                                                          \
+		wreg(c, r, sz, res);                                                       \
+		NEXT(c, op);                                                               \
+	}
+ROT_RI(rol_ri_4, 4, 1) ROT_RI(rol_ri_8, 8, 1) ROT_RI(ror_ri_4, 4, 0) ROT_RI(ror_ri_8, 8, 0)
+
 #define JCC(cc)                                                                            \
 	HOT jcc_##cc(struct soft_cpu *c, const struct soft_op *op)                         \
 	{                                                                                  \
@@ -326,6 +352,14 @@ soft_handler soft_fast_handler(const struct soft_op *op)
 		if (op->mnem == ZYDIS_MNEMONIC_SHR)
 			return d->size == 8 ? shr_ri_8 : shr_ri_4;
 		return d->size == 8 ? sar_ri_8 : sar_ri_4;
+	case ZYDIS_MNEMONIC_ROL:
+	case ZYDIS_MNEMONIC_ROR:
+		if (!is_gpr(d) || (d->size != 4 && d->size != 8) || op->nopnd != 2 ||
+		    s->kind != SOFT_OPND_IMM)
+			return NULL;
+		if (op->mnem == ZYDIS_MNEMONIC_ROL)
+			return d->size == 8 ? rol_ri_8 : rol_ri_4;
+		return d->size == 8 ? ror_ri_8 : ror_ri_4;
 	case ZYDIS_MNEMONIC_INC:
 	case ZYDIS_MNEMONIC_DEC:
 		if (!is_gpr(d) || (d->size != 4 && d->size != 8))

@@ -98,6 +98,22 @@ void soft_flags_set(struct soft_cpu *c, uint64_t rflags); /* materialize */
 bool soft_get_cf(const struct soft_cpu *c);
 bool soft_cond(const struct soft_cpu *c, unsigned cc);  /* x86 condition code 0..15 */
 
+/* soft_flags_get() with the materialized and logic-op cases inline. */
+static inline uint64_t soft_flags_get_fast(struct soft_cpu *c)
+{
+	if (c->lf_op == SOFT_LF_NONE)
+		return c->rflags | 2;
+	if (c->lf_op == SOFT_LF_LOGIC) {
+		uint64_t r = c->lf_res & soft_mask(c->lf_size);
+		uint64_t f = (c->rflags & ~(uint64_t)SOFT_ARITH_FLAGS) | 2;
+		f |= r == 0 ? SOFT_ZF : 0;
+		f |= (r & soft_sbit(c->lf_size)) ? SOFT_SF : 0;
+		f |= __builtin_parity((unsigned)(r & 0xff)) ? 0 : SOFT_PF;
+		return f;
+	}
+	return soft_flags_get(c);
+}
+
 /* soft_get_cf() with the common producers inline. */
 static inline bool soft_get_cf_fast(const struct soft_cpu *c)
 {
