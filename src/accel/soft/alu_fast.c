@@ -204,18 +204,20 @@ HOT call_rel(struct soft_cpu *c, const struct soft_op *op)
 	soft_st(c, sp, 8, op->next_rip);
 	c->gpr[SOFT_RSP] = sp;
 	c->rip = op->imm;
+	NEXT(c, op);
 }
 
 HOT ret_near(struct soft_cpu *c, const struct soft_op *op)
 {
-	(void)op;
 	c->rip = soft_ld(c, c->gpr[SOFT_RSP], 8);
 	c->gpr[SOFT_RSP] += 8;
+	NEXT(c, op);
 }
 
 HOT jmp_rel(struct soft_cpu *c, const struct soft_op *op)
 {
 	c->rip = op->imm;
+	NEXT(c, op);
 }
 
 /* MOVSX to a 32/64-bit register from an 8/16/32-bit register or memory source. */
@@ -285,6 +287,7 @@ ROT_RI(rol_ri_4, 4, 1) ROT_RI(rol_ri_8, 8, 1) ROT_RI(ror_ri_4, 4, 0) ROT_RI(ror_
 	{                                                                                  \
 		if (soft_cond_fast(c, cc))                                                 \
 			c->rip = op->imm;                                                  \
+		NEXT(c, op);                                                               \
 	}
 JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
 JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)

@@ -170,6 +170,7 @@ static struct soft_block *decode_block(struct soft_cpu *c, uint64_t rip, uintptr
 	/* Sentinel: threaded handlers chain into it at the end of the block. */
 	memset(&b->ops[b->n], 0, sizeof(struct soft_op));
 	b->ops[b->n].fn = soft_h_block_end;
+	b->ops[b->n].imm = (uint64_t)(uintptr_t)b;
 	cc->arena_used += sizeof(struct soft_block) + (b->n + 1) * sizeof(struct soft_op);
 	cc->arena_used = (cc->arena_used + 63) & ~(size_t)63;
 	if (hlo < cc->lo)
@@ -201,10 +202,27 @@ struct soft_block *soft_code_lookup(struct soft_cpu *c, uint64_t rip)
 	return b;
 }
 
+/* The sentinel at the end of every block: account for the block, then continue straight into
+ * the next block when the jump cache knows it (threaded across blocks); otherwise, or when the
+ * budget is spent, an exit is pending or the cache must be flushed, hand back to the run loop. */
 void soft_h_block_end(struct soft_cpu *c, const struct soft_op *op)
 {
-	(void)c;
-	(void)op;
+	const struct soft_block *b = (const struct soft_block *)(uintptr_t)op->imm;
+	c->icount += b->n;
+	c->budget -= b->n;
+	if (SOFT_UNLIKELY(c->exit_reason != SOFT_EXIT_BUDGET || c->budget <= 0 ||
+			  c->cache->flush_pending || --c->chain_left <= 0)) {
+		c->stop = true;
+		return;
+	}
+	struct soft_block *nb = c->cache->jc[(c->rip >> 1) & (SOFT_JC_SIZE - 1)];
+	if (SOFT_UNLIKELY(!nb || nb->va != c->rip)) {
+		c->stop = true;
+		return;
+	}
+	c->rip = nb->end_rip;
+	c->cur_op = nb->ops;
+	nb->ops[0].fn(c, nb->ops);
 }
 
 _Noreturn void soft_raise(struct soft_cpu *c, unsigned vector, uint32_t error, uint64_t addr)
@@ -232,15 +250,17 @@ enum soft_exit soft_cpu_run(struct soft_cpu *c, int64_t budget)
 		struct soft_block *b = c->cache->jc[(c->rip >> 1) & (SOFT_JC_SIZE - 1)];
 		if (SOFT_UNLIKELY(!b || b->va != c->rip))
 			b = soft_code_lookup(c, c->rip);
-		const struct soft_op *op = b->ops, *end = op + b->n;
+		const struct soft_op *op = b->ops;
 		c->rip = b->end_rip;
-		do {
+		c->stop = false;
+		c->chain_left = 32;
+		for (;;) {
 			c->cur_op = op;
 			op->fn(c, op);
+			if (c->stop)
+				break;
 			op = c->cur_op + 1; /* threaded handlers may have run further */
-		} while (op < end);
-		c->icount += b->n;
-		c->budget -= b->n;
+		}
 		if (SOFT_UNLIKELY(c->exit_reason != SOFT_EXIT_BUDGET)) {
 			c->cur_op = NULL;
 			return c->exit_reason;

@@ -97,7 +97,8 @@ struct soft_cpu {
 	struct soft_code_cache *cache;
 	const struct soft_op *cur_op;
 	jmp_buf fault_jmp;
-	bool end_block; /* a handler asks the dispatch loop to leave the current block */
+	bool stop;          /* the block-end handler asks the run loop to take over */
+	int32_t chain_left; /* blocks the threaded dispatch may still chain without the loop */
 };
 
 /* Create a CPU in 64-bit mode with all registers zero. Returns NULL on allocation failure. */
