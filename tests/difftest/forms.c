@@ -605,5 +605,12 @@ void dt_gen_random(struct dt_gen *g, struct dt_test *t)
 		memcpy(t->code + t->len, buf, len);
 		t->len += len;
 		t->undef_flags = undef;
+		if ((d->mnem == ZYDIS_MNEMONIC_CMP || d->mnem == ZYDIS_MNEMONIC_TEST) && (rnd(g) & 1) &&
+		    t->len + 6 <= DT_MAX_CODE) {
+			/* compare-and-branch pair (the CPU fuses it): jcc +4 over "add rax, 1" */
+			const uint8_t jcc[] = { (uint8_t)(0x70 | (rnd(g) & 15)), 4, 0x48, 0x83, 0xc0, 0x01 };
+			memcpy(t->code + t->len, jcc, sizeof(jcc));
+			t->len += sizeof(jcc);
+		}
 	}
 }

@@ -295,6 +295,99 @@ JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)
 static const soft_handler jcc_fns[16] = { jcc_0, jcc_1, jcc_2, jcc_3, jcc_4, jcc_5, jcc_6, jcc_7,
 	jcc_8, jcc_9, jcc_10, jcc_11, jcc_12, jcc_13, jcc_14, jcc_15 };
 
+/* Compare-and-branch superinstructions: CMP/TEST immediately followed by Jcc (the last op of
+ * the block) run as one handler. Flags are still recorded lazily for later readers; the Jcc op
+ * stays in the block (cur_op points at it while it "executes"). */
+static inline __attribute__((always_inline)) bool cond_sub(uint64_t a, uint64_t b, unsigned sz,
+							   unsigned cc)
+{
+	uint64_t m = soft_mask(sz), r = (a - b) & m;
+	int64_t sa = soft_sext(a, sz), sb = soft_sext(b, sz);
+	bool v;
+	switch (cc >> 1) {
+	case 0: v = ((a ^ b) & (a ^ r) & soft_sbit(sz)) != 0; break;
+	case 1: v = a < b; break;
+	case 2: v = a == b; break;
+	case 3: v = a <= b; break;
+	case 4: v = (r & soft_sbit(sz)) != 0; break;
+	case 5: v = !__builtin_parity((unsigned)(r & 0xff)); break;
+	case 6: v = sa < sb; break;
+	default: v = sa <= sb; break;
+	}
+	return v ^ (cc & 1);
+}
+
+static inline __attribute__((always_inline)) bool cond_logic(uint64_t r, unsigned sz, unsigned cc)
+{
+	bool zf = (r & soft_mask(sz)) == 0, sf = (r & soft_sbit(sz)) != 0, v;
+	switch (cc >> 1) {
+	case 0: case 1: v = false; break;
+	case 2: case 3: v = zf; break;
+	case 4: v = sf; break;
+	case 5: v = !__builtin_parity((unsigned)(r & 0xff)); break;
+	case 6: v = sf; break;
+	default: v = zf || sf; break;
+	}
+	return v ^ (cc & 1);
+}
+
+#define FUSED(name, sz, geta, getb, logic)                                                 \
+	HOT name(struct soft_cpu *c, const struct soft_op *op)                             \
+	{                                                                                  \
+		uint64_t a = (geta) & msk(sz), b = (getb) & msk(sz);                       \
+		const struct soft_op *j = op + 1;                                          \
+		bool t;                                                                    \
+		if (logic) {                                                               \
+			uint64_t r = a & b;                                                \
+			c->lf_op = SOFT_LF_LOGIC;                                          \
+			c->lf_size = sz;                                                   \
+			c->lf_res = r;                                                     \
+			t = cond_logic(r, sz, j->cc);                                      \
+		} else {                                                                   \
+			soft_setlf(c, SOFT_LF_SUB, sz, a - b, a, b);                       \
+			t = cond_sub(a, b, sz, j->cc);                                     \
+		}                                                                          \
+		if (t)                                                                     \
+			c->rip = j->imm;                                                   \
+		c->cur_op = j;                                                             \
+		NEXT(c, j);                                                                \
+	}
+#define RR_A c->gpr[op->o[0].reg]
+#define RR_B c->gpr[op->o[1].reg]
+#define FUSED_SZ(sz)                                                                       \
+	FUSED(cmpj_rr_##sz, sz, RR_A, RR_B, 0) FUSED(cmpj_ri_##sz, sz, RR_A, op->imm, 0)     \
+	FUSED(cmpj_rm_##sz, sz, RR_A, soft_ld(c, soft_ea(c, op), sz), 0)                  \
+	FUSED(cmpj_mr_##sz, sz, soft_ld(c, soft_ea(c, op), sz), RR_B, 0)                  \
+	FUSED(cmpj_mi_##sz, sz, soft_ld(c, soft_ea(c, op), sz), op->imm, 0)                \
+	FUSED(testj_rr_##sz, sz, RR_A, RR_B, 1) FUSED(testj_ri_##sz, sz, RR_A, op->imm, 1)  \
+	FUSED(testj_mr_##sz, sz, soft_ld(c, soft_ea(c, op), sz), RR_B, 1)                  \
+	FUSED(testj_mi_##sz, sz, soft_ld(c, soft_ea(c, op), sz), op->imm, 1)
+FUSED_SZ(1) FUSED_SZ(2) FUSED_SZ(4) FUSED_SZ(8)
+
+struct fuse_row {
+	soft_handler from, to;
+};
+
+#define FUSE_ROWS(sz)                                                                      \
+	{ cmp_rr_##sz, cmpj_rr_##sz }, { cmp_ri_##sz, cmpj_ri_##sz }, { cmp_rm_##sz, cmpj_rm_##sz }, \
+	{ cmp_mr_##sz, cmpj_mr_##sz }, { cmp_mi_##sz, cmpj_mi_##sz },                      \
+	{ test_rr_##sz, testj_rr_##sz }, { test_ri_##sz, testj_ri_##sz },                  \
+	{ test_mr_##sz, testj_mr_##sz }, { test_mi_##sz, testj_mi_##sz }
+static const struct fuse_row fuse_rows[] = { FUSE_ROWS(1), FUSE_ROWS(2), FUSE_ROWS(4), FUSE_ROWS(8) };
+
+soft_handler soft_fuse_handler(const struct soft_op *first, const struct soft_op *jcc)
+{
+	if (jcc->mnem < ZYDIS_MNEMONIC_JB || jcc->mnem > ZYDIS_MNEMONIC_JZ ||
+	    jcc->mnem == ZYDIS_MNEMONIC_JMP || jcc->mnem == ZYDIS_MNEMONIC_JRCXZ ||
+	    jcc->mnem == ZYDIS_MNEMONIC_JECXZ || jcc->mnem == ZYDIS_MNEMONIC_JCXZ ||
+	    jcc->mnem == ZYDIS_MNEMONIC_JKNZD || jcc->mnem == ZYDIS_MNEMONIC_JKZD)
+		return NULL;
+	for (unsigned i = 0; i < sizeof(fuse_rows) / sizeof(fuse_rows[0]); i++)
+		if (fuse_rows[i].from == first->fn)
+			return fuse_rows[i].to;
+	return NULL;
+}
+
 /* Rows: handler for forms rr, ri, rm, mr, mi; sizes 4 and 8. */
 struct alu_row {
 	uint16_t mnem;

@@ -167,6 +167,11 @@ static struct soft_block *decode_block(struct soft_cpu *c, uint64_t rip, uintptr
 			break;
 	}
 	b->end_rip = pc;
+	if (b->n >= 2) {
+		soft_handler f = soft_fuse_handler(&b->ops[b->n - 2], &b->ops[b->n - 1]);
+		if (f)
+			b->ops[b->n - 2].fn = f;
+	}
 	/* Sentinel: threaded handlers chain into it at the end of the block. */
 	memset(&b->ops[b->n], 0, sizeof(struct soft_op));
 	b->ops[b->n].fn = soft_h_block_end;

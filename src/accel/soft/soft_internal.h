@@ -308,6 +308,8 @@ SOFT_FAMILIES(SOFT_DECLARE_FAMILY)
 
 /* Specialized handler for a hot form of op, or NULL (alu_fast.c). */
 soft_handler soft_fast_handler(const struct soft_op *op);
+/* Fused handler for `first` followed by the block's final Jcc `jcc`, or NULL (alu_fast.c). */
+soft_handler soft_fuse_handler(const struct soft_op *first, const struct soft_op *jcc);
 
 /* Handlers the decoder references directly. */
 void soft_h_ud(struct soft_cpu *c, const struct soft_op *op);
