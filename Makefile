@@ -64,7 +64,6 @@ clean:
 # ---- software CPU: user-mode runner and differential tester (src/accel/soft/) ----
 CPU_RUN_SRCS := $(sort $(wildcard tools/cpu-run/*.c))
 CPU_RUN_OBJS := $(CPU_RUN_SRCS:%.c=$(OBJ)/%.o)
-SOFT_LIB_OBJS := $(filter $(OBJ)/src/accel/soft/%,$(LIB_OBJS))
 all: $(BUILD)/hardy-cpu-run
 
 $(BUILD)/hardy-cpu-run: $(CPU_RUN_OBJS) $(LIB_OBJS)
