@@ -6,7 +6,7 @@ OPT     ?= -O2 -g
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 CFLAGS_COMMON := -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wvla \
                  -D_GNU_SOURCE -Isrc -MMD -MP
-LDLIBS  := -lpthread -lm
+LDLIBS  := -lpthread -lm -lZydis
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 # Everything under src/ except main.c forms the library that tools and unit tests link against.
@@ -48,7 +48,7 @@ unit: $(UNIT_BINS)
 integration: $(BUILD)/hardy $(BUILD)/san/hardy guest
 	tests/harness/run-integration
 
-test: unit integration
+test: unit difftest cpu-run-test integration
 
 guest:
 	guest/build.sh $(BUILD)/guest
@@ -60,3 +60,34 @@ clean:
 	rm -rf $(BUILD)/obj $(BUILD)/san $(BUILD)/hardy
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- software CPU: user-mode runner and differential tester (src/accel/soft/) ----
+CPU_RUN_SRCS := $(sort $(wildcard tools/cpu-run/*.c))
+CPU_RUN_OBJS := $(CPU_RUN_SRCS:%.c=$(OBJ)/%.o)
+all: $(BUILD)/hardy-cpu-run
+
+$(BUILD)/hardy-cpu-run: $(CPU_RUN_OBJS) $(LIB_OBJS)
+	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
+
+DIFFTEST_SRCS := $(sort $(wildcard tests/difftest/*.c))
+DIFFTEST_OBJS := $(DIFFTEST_SRCS:%.c=$(OBJ)/%.o)
+$(BUILD)/difftest: $(DIFFTEST_OBJS) $(LIB_OBJS)
+	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
+
+# Bounded differential pass (make test) and the long one on demand.
+.PHONY: difftest difftest-long cpu-run-test bench-cpu clean-soft
+difftest: $(BUILD)/difftest
+	$(BUILD)/difftest --level 0 --random 20000
+
+difftest-long: $(BUILD)/difftest
+	$(BUILD)/difftest --level 1 --random 2000000 --seed $$(date +%s)
+
+cpu-run-test: $(BUILD)/hardy-cpu-run
+	tests/cpu-run/busybox.sh $(BUILD)/hardy-cpu-run
+
+bench-cpu: $(BUILD)/hardy-cpu-run
+	bench/cpu.sh
+
+clean: clean-soft
+clean-soft:
+	rm -f $(BUILD)/hardy-cpu-run $(BUILD)/difftest

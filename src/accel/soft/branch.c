@@ -1,0 +1,149 @@
+/* Control transfer and stack family: JMP, Jcc, CALL, RET, LOOP*, JRCXZ, SETcc, CMOVcc, PUSH,
+ * POP, ENTER, LEAVE. Branch targets of direct forms were resolved at decode time (op->imm). */
+#include <Zydis/Zydis.h>
+
+#include "accel/soft/soft_internal.h"
+
+static void h_jcc(struct soft_cpu *c, const struct soft_op *op)
+{
+	if (soft_cond(c, op->cc))
+		c->rip = op->imm;
+}
+
+static void h_jmp(struct soft_cpu *c, const struct soft_op *op)
+{
+	c->rip = op->o[0].kind == SOFT_OPND_IMM ? op->imm : soft_rd(c, op, 0);
+}
+
+static void h_call(struct soft_cpu *c, const struct soft_op *op)
+{
+	uint64_t target = op->o[0].kind == SOFT_OPND_IMM ? op->imm : soft_rd(c, op, 0);
+	soft_push(c, 8, op->next_rip);
+	c->rip = target;
+}
+
+static void h_ret(struct soft_cpu *c, const struct soft_op *op)
+{
+	c->rip = soft_pop(c, 8);
+	if (op->nopnd)
+		c->gpr[SOFT_RSP] += op->imm & 0xffff;
+}
+
+static uint64_t count_reg(struct soft_cpu *c, const struct soft_op *op)
+{
+	return op->asize == 4 ? (uint32_t)c->gpr[SOFT_RCX] : c->gpr[SOFT_RCX];
+}
+
+static bool loop_dec(struct soft_cpu *c, const struct soft_op *op)
+{
+	if (op->asize == 4)
+		c->gpr[SOFT_RCX] = (uint32_t)(c->gpr[SOFT_RCX] - 1);
+	else
+		c->gpr[SOFT_RCX]--;
+	return count_reg(c, op) != 0;
+}
+
+static void h_loop(struct soft_cpu *c, const struct soft_op *op)
+{
+	if (loop_dec(c, op))
+		c->rip = op->imm;
+}
+
+static void h_loope(struct soft_cpu *c, const struct soft_op *op)
+{
+	if (loop_dec(c, op) && soft_cond(c, 4))
+		c->rip = op->imm;
+}
+
+static void h_loopne(struct soft_cpu *c, const struct soft_op *op)
+{
+	if (loop_dec(c, op) && soft_cond(c, 5))
+		c->rip = op->imm;
+}
+
+static void h_jrcxz(struct soft_cpu *c, const struct soft_op *op)
+{
+	if (count_reg(c, op) == 0)
+		c->rip = op->imm;
+}
+
+static void h_setcc(struct soft_cpu *c, const struct soft_op *op)
+{
+	soft_wr(c, op, 0, soft_cond(c, op->cc));
+}
+
+static void h_cmovcc(struct soft_cpu *c, const struct soft_op *op)
+{
+	unsigned sz = op->o[0].size, r = op->o[0].reg;
+	uint64_t v = soft_rd(c, op, 1);
+	if (soft_cond(c, op->cc))
+		soft_reg_set(c, r, sz, v);
+	else if (sz == 4)
+		c->gpr[r] = (uint32_t)c->gpr[r];
+}
+
+static void h_push(struct soft_cpu *c, const struct soft_op *op)
+{
+	unsigned sz = op->osize == 2 ? 2 : 8;
+	if (op->o[0].kind == SOFT_OPND_SEG) {
+		soft_push(c, sz, 0);
+		return;
+	}
+	uint64_t v = op->o[0].kind == SOFT_OPND_IMM ? op->imm : soft_rd(c, op, 0);
+	soft_push(c, sz, v);
+}
+
+static void h_pop(struct soft_cpu *c, const struct soft_op *op)
+{
+	unsigned sz = op->osize == 2 ? 2 : 8;
+	uint64_t v = soft_ld(c, c->gpr[SOFT_RSP], sz);
+	c->gpr[SOFT_RSP] += sz;
+	if (op->o[0].kind == SOFT_OPND_SEG)
+		return;
+	if (op->o[0].kind == SOFT_OPND_REG)
+		soft_reg_set(c, op->o[0].reg, sz, v);
+	else
+		soft_st(c, soft_ea(c, op), sz, v);
+}
+
+static void h_enter(struct soft_cpu *c, const struct soft_op *op)
+{
+	uint64_t size = op->imm & 0xffff;
+	unsigned level = op->aux & 31;
+	soft_push(c, 8, c->gpr[SOFT_RBP]);
+	uint64_t frame = c->gpr[SOFT_RSP];
+	for (unsigned i = 1; i < level; i++)
+		soft_push(c, 8, soft_ld(c, c->gpr[SOFT_RBP] - i * 8, 8));
+	if (level)
+		soft_push(c, 8, frame);
+	c->gpr[SOFT_RBP] = frame;
+	c->gpr[SOFT_RSP] -= size;
+}
+
+static void h_leave(struct soft_cpu *c, const struct soft_op *op)
+{
+	uint64_t v = soft_ld(c, c->gpr[SOFT_RBP], 8);
+	c->gpr[SOFT_RSP] = c->gpr[SOFT_RBP] + 8;
+	c->gpr[SOFT_RBP] = v;
+}
+
+#define CC_ROWS(prefix, fn)                                                                  \
+	{ ZYDIS_MNEMONIC_##prefix##O, fn }, { ZYDIS_MNEMONIC_##prefix##NO, fn },               \
+	{ ZYDIS_MNEMONIC_##prefix##B, fn }, { ZYDIS_MNEMONIC_##prefix##NB, fn },               \
+	{ ZYDIS_MNEMONIC_##prefix##Z, fn }, { ZYDIS_MNEMONIC_##prefix##NZ, fn },               \
+	{ ZYDIS_MNEMONIC_##prefix##BE, fn }, { ZYDIS_MNEMONIC_##prefix##NBE, fn },             \
+	{ ZYDIS_MNEMONIC_##prefix##S, fn }, { ZYDIS_MNEMONIC_##prefix##NS, fn },               \
+	{ ZYDIS_MNEMONIC_##prefix##P, fn }, { ZYDIS_MNEMONIC_##prefix##NP, fn },               \
+	{ ZYDIS_MNEMONIC_##prefix##L, fn }, { ZYDIS_MNEMONIC_##prefix##NL, fn },               \
+	{ ZYDIS_MNEMONIC_##prefix##LE, fn }, { ZYDIS_MNEMONIC_##prefix##NLE, fn }
+
+const struct soft_insn_def soft_branch_defs[] = {
+	CC_ROWS(J, h_jcc), CC_ROWS(SET, h_setcc), CC_ROWS(CMOV, h_cmovcc),
+	{ ZYDIS_MNEMONIC_JMP, h_jmp }, { ZYDIS_MNEMONIC_CALL, h_call },
+	{ ZYDIS_MNEMONIC_RET, h_ret }, { ZYDIS_MNEMONIC_LOOP, h_loop },
+	{ ZYDIS_MNEMONIC_LOOPE, h_loope }, { ZYDIS_MNEMONIC_LOOPNE, h_loopne },
+	{ ZYDIS_MNEMONIC_JRCXZ, h_jrcxz }, { ZYDIS_MNEMONIC_JECXZ, h_jrcxz },
+	{ ZYDIS_MNEMONIC_PUSH, h_push }, { ZYDIS_MNEMONIC_POP, h_pop },
+	{ ZYDIS_MNEMONIC_ENTER, h_enter }, { ZYDIS_MNEMONIC_LEAVE, h_leave },
+	{ 0, NULL },
+};

@@ -1,0 +1,276 @@
+/* The decoded-block cache and the run loop. Blocks are decoded once (decode.c) into an arena
+ * and executed by calling each op's handler in turn; a direct-mapped jump cache maps guest rip to
+ * the block, a hash keyed by host address backs it. Any write to a page holding decoded code
+ * flushes the whole cache at the next block boundary (simple, and self-modifying code is rare in
+ * the programs this CPU targets). */
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "accel/soft/soft_code.h"
+
+struct soft_code_cache *soft_code_create(void)
+{
+	struct soft_code_cache *cc = calloc(1, sizeof(*cc));
+	if (!cc)
+		return NULL;
+	cc->arena = mmap(NULL, SOFT_ARENA_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (cc->arena == MAP_FAILED) {
+		free(cc);
+		return NULL;
+	}
+	ZydisDecoderInit(&cc->dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	cc->lo = UINTPTR_MAX;
+	return cc;
+}
+
+void soft_code_destroy(struct soft_code_cache *cc)
+{
+	if (!cc)
+		return;
+	munmap(cc->arena, SOFT_ARENA_SIZE);
+	free(cc);
+}
+
+static void code_flush(struct soft_cpu *c)
+{
+	struct soft_code_cache *cc = c->cache;
+	cc->arena_used = 0;
+	cc->flush_pending = false;
+	cc->lo = UINTPTR_MAX;
+	cc->hi = 0;
+	cc->npages = 0;
+	memset(cc->hash, 0, sizeof(cc->hash));
+	memset(cc->jc, 0, sizeof(cc->jc));
+	memset(cc->pages, 0, sizeof(cc->pages));
+}
+
+void soft_code_jump_cache_clear(struct soft_cpu *c)
+{
+	memset(c->cache->jc, 0, sizeof(c->cache->jc));
+}
+
+static unsigned page_slot(uintptr_t page)
+{
+	return (unsigned)((page >> 12) * 0x9E3779B1u) & (SOFT_CODE_PAGES - 1);
+}
+
+static bool page_has_code(const struct soft_code_cache *cc, uintptr_t page)
+{
+	for (unsigned i = page_slot(page);; i = (i + 1) & (SOFT_CODE_PAGES - 1)) {
+		if (cc->pages[i] == page)
+			return true;
+		if (cc->pages[i] == 0)
+			return false;
+	}
+}
+
+/* Record that host page holds code, and make writes to it take the slow path. */
+static void page_add(struct soft_cpu *c, uintptr_t page)
+{
+	struct soft_code_cache *cc = c->cache;
+	if (page_has_code(cc, page))
+		return;
+	if (cc->npages >= SOFT_CODE_PAGES / 2) {
+		cc->flush_pending = true; /* table full: start over at the next block */
+		return;
+	}
+	unsigned i = page_slot(page);
+	while (cc->pages[i])
+		i = (i + 1) & (SOFT_CODE_PAGES - 1);
+	cc->pages[i] = page;
+	cc->npages++;
+	for (unsigned t = 0; t < SOFT_TLB_SIZE; t++) {
+		struct soft_tlb_entry *e = &c->tlb[t];
+		if (e->tag_w != 1 && e->tag_w + e->addend == page)
+			e->tag_w = 1;
+	}
+}
+
+bool soft_code_page_written(struct soft_cpu *c, uintptr_t host_page)
+{
+	struct soft_code_cache *cc = c->cache;
+	if (cc->npages == 0 || !page_has_code(cc, host_page))
+		return false;
+	cc->flush_pending = true;
+	return true;
+}
+
+void soft_cpu_code_invalidate(struct soft_cpu *c, const void *host, size_t len)
+{
+	uintptr_t h = (uintptr_t)host;
+	if (h < c->cache->hi && h + len > c->cache->lo)
+		c->cache->flush_pending = true;
+	soft_cpu_tlb_flush(c);
+}
+
+static unsigned hash_slot(uintptr_t host)
+{
+	return (unsigned)((host * 0x9E3779B97F4A7C15ULL) >> 49) & (SOFT_HASH_SIZE - 1);
+}
+
+/* Fetch up to 15 instruction bytes at rip; returns how many could be read (at least the
+ * rest of the page; the next page only when it is mapped executable). */
+static unsigned fetch(struct soft_cpu *c, uint64_t rip, uint8_t *buf, uintptr_t *host)
+{
+	unsigned avail = 4096 - (unsigned)(rip & 0xfff);
+	if (avail > 15)
+		avail = 15;
+	struct soft_tlb_entry *e = soft_tlbe(c, rip);
+	const uint8_t *p = e->tag_x == (rip & ~0xfffULL) ? (const uint8_t *)(uintptr_t)(rip + e->addend)
+							  : soft_tlb_fill(c, rip, SOFT_ACC_EXEC);
+	memcpy(buf, p, avail);
+	*host = (uintptr_t)p;
+	return avail;
+}
+
+static struct soft_block *decode_block(struct soft_cpu *c, uint64_t rip, uintptr_t host)
+{
+	struct soft_code_cache *cc = c->cache;
+	size_t need = sizeof(struct soft_block) + (SOFT_BLOCK_MAX_OPS + 1) * sizeof(struct soft_op);
+	if (cc->arena_used + need > SOFT_ARENA_SIZE)
+		code_flush(c);
+	struct soft_block *b = (struct soft_block *)(cc->arena + cc->arena_used);
+	b->va = rip;
+	b->host = host;
+	b->n = 0;
+	uint64_t pc = rip;
+	uintptr_t hlo = host, hhi = host;
+	c->cur_op = NULL;
+	for (;;) {
+		uint8_t buf[16];
+		uintptr_t h;
+		unsigned avail = fetch(c, pc, buf, &h);
+		struct soft_op *op = &b->ops[b->n];
+		bool ends = false;
+		ZyanStatus st;
+		if (!soft_decode_insn(c, buf, avail, pc, op, &ends, &st) &&
+		    st == ZYDIS_STATUS_NO_MORE_DATA && avail < 15) {
+			/* The instruction continues on the next page. */
+			if (b->n > 0)
+				break;
+			uintptr_t h2;
+			fetch(c, pc + avail, buf + avail, &h2);
+			page_add(c, h2 & ~(uintptr_t)0xfff);
+			if (h2 + 15 > hhi)
+				hhi = h2 + 15;
+			soft_decode_insn(c, buf, 15, pc, op, &ends, &st);
+		}
+		if (h < hlo)
+			hlo = h;
+		if (h + op->len > hhi)
+			hhi = h + op->len;
+		page_add(c, h & ~(uintptr_t)0xfff);
+		b->n++;
+		pc = op->next_rip;
+		if (ends || b->n == SOFT_BLOCK_MAX_OPS || (pc & ~0xfffULL) != (rip & ~0xfffULL))
+			break;
+	}
+	b->end_rip = pc;
+	if (b->n >= 2) {
+		soft_handler f = soft_fuse_handler(&b->ops[b->n - 2], &b->ops[b->n - 1]);
+		if (f)
+			b->ops[b->n - 2].fn = f;
+	}
+	/* Sentinel: threaded handlers chain into it at the end of the block. */
+	memset(&b->ops[b->n], 0, sizeof(struct soft_op));
+	b->ops[b->n].fn = soft_h_block_end;
+	b->ops[b->n].imm = (uint64_t)(uintptr_t)b;
+	cc->arena_used += sizeof(struct soft_block) + (b->n + 1) * sizeof(struct soft_op);
+	cc->arena_used = (cc->arena_used + 63) & ~(size_t)63;
+	if (hlo < cc->lo)
+		cc->lo = hlo;
+	if (hhi > cc->hi)
+		cc->hi = hhi;
+	unsigned s = hash_slot(host);
+	b->hnext = cc->hash[s];
+	cc->hash[s] = b;
+	return b;
+}
+
+struct soft_block *soft_code_lookup(struct soft_cpu *c, uint64_t rip)
+{
+	struct soft_code_cache *cc = c->cache;
+	struct soft_block **jc = &cc->jc[(rip >> 1) & (SOFT_JC_SIZE - 1)];
+	if (SOFT_LIKELY(*jc && (*jc)->va == rip))
+		return *jc;
+	struct soft_tlb_entry *e = soft_tlbe(c, rip);
+	uintptr_t host = e->tag_x == (rip & ~0xfffULL) ? (uintptr_t)(rip + e->addend)
+						     : (uintptr_t)soft_tlb_fill(c, rip, SOFT_ACC_EXEC);
+	struct soft_block *b;
+	for (b = cc->hash[hash_slot(host)]; b; b = b->hnext)
+		if (b->host == host && b->va == rip)
+			break;
+	if (!b)
+		b = decode_block(c, rip, host);
+	*jc = b;
+	return b;
+}
+
+/* The sentinel at the end of every block: account for the block, then continue straight into
+ * the next block when the jump cache knows it (threaded across blocks); otherwise, or when the
+ * budget is spent, an exit is pending or the cache must be flushed, hand back to the run loop. */
+void soft_h_block_end(struct soft_cpu *c, const struct soft_op *op)
+{
+	const struct soft_block *b = (const struct soft_block *)(uintptr_t)op->imm;
+	c->icount += b->n;
+	c->budget -= b->n;
+	if (SOFT_UNLIKELY(c->exit_reason != SOFT_EXIT_BUDGET || c->budget <= 0 ||
+			  c->cache->flush_pending || --c->chain_left <= 0)) {
+		c->stop = true;
+		return;
+	}
+	struct soft_block *nb = c->cache->jc[(c->rip >> 1) & (SOFT_JC_SIZE - 1)];
+	if (SOFT_UNLIKELY(!nb || nb->va != c->rip)) {
+		c->stop = true;
+		return;
+	}
+	c->rip = nb->end_rip;
+	c->cur_op = nb->ops;
+	nb->ops[0].fn(c, nb->ops);
+}
+
+_Noreturn void soft_raise(struct soft_cpu *c, unsigned vector, uint32_t error, uint64_t addr)
+{
+	c->exit_reason = SOFT_EXIT_EXCEPTION;
+	c->exc_vector = vector;
+	c->exc_error = error;
+	c->exc_addr = addr;
+	if (c->cur_op)
+		c->rip = soft_op_rip(c->cur_op);
+	longjmp(c->fault_jmp, 1);
+}
+
+enum soft_exit soft_cpu_run(struct soft_cpu *c, int64_t budget)
+{
+	c->budget = budget;
+	c->exit_reason = SOFT_EXIT_BUDGET;
+	if (setjmp(c->fault_jmp)) {
+		c->cur_op = NULL;
+		return c->exit_reason;
+	}
+	while (c->budget > 0) {
+		if (SOFT_UNLIKELY(c->cache->flush_pending))
+			code_flush(c);
+		struct soft_block *b = c->cache->jc[(c->rip >> 1) & (SOFT_JC_SIZE - 1)];
+		if (SOFT_UNLIKELY(!b || b->va != c->rip))
+			b = soft_code_lookup(c, c->rip);
+		const struct soft_op *op = b->ops;
+		c->rip = b->end_rip;
+		c->stop = false;
+		c->chain_left = 32;
+		for (;;) {
+			c->cur_op = op;
+			op->fn(c, op);
+			if (c->stop)
+				break;
+			op = c->cur_op + 1; /* threaded handlers may have run further */
+		}
+		if (SOFT_UNLIKELY(c->exit_reason != SOFT_EXIT_BUDGET)) {
+			c->cur_op = NULL;
+			return c->exit_reason;
+		}
+	}
+	c->cur_op = NULL;
+	return SOFT_EXIT_BUDGET;
+}

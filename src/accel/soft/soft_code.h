@@ -1,0 +1,51 @@
+/* Decoded-block cache: blocks of struct soft_op keyed by the host ("physical") address of their
+ * first byte, a direct-mapped jump cache keyed by guest rip in front of it, and the set of host
+ * pages that hold decoded code (a write there invalidates the cache). Owned by one soft_cpu. */
+#ifndef HARDY_SOFT_CODE_H
+#define HARDY_SOFT_CODE_H
+
+#include <Zydis/Zydis.h>
+
+#include "accel/soft/soft_internal.h"
+
+#define SOFT_BLOCK_MAX_OPS 64
+#define SOFT_HASH_SIZE (1u << 15)
+#define SOFT_JC_SIZE (1u << 12)
+#define SOFT_CODE_PAGES (1u << 13)
+#define SOFT_ARENA_SIZE (64u << 20)
+
+struct soft_block {
+	uint64_t va;       /* guest rip of the first instruction */
+	uintptr_t host;    /* host address of the first byte */
+	uint64_t end_rip;  /* fall-through address after the last instruction */
+	struct soft_block *hnext;
+	uint32_t n;
+	uint32_t pad[3];
+	struct soft_op ops[];
+};
+
+struct soft_code_cache {
+	ZydisDecoder dec;
+	uint8_t *arena;
+	size_t arena_used;
+	bool flush_pending;
+	uintptr_t lo, hi;          /* host range spanned by decoded code */
+	unsigned npages;
+	struct soft_block *hash[SOFT_HASH_SIZE];
+	struct soft_block *jc[SOFT_JC_SIZE];
+	uintptr_t pages[SOFT_CODE_PAGES]; /* open addressing; 0 = empty */
+	soft_handler dispatch[ZYDIS_MNEMONIC_MAX_VALUE + 1];
+};
+
+struct soft_code_cache *soft_code_create(void);
+void soft_code_destroy(struct soft_code_cache *cc);
+/* Returns true when host page held decoded code (the cache is then flushed before the next
+ * block runs). */
+bool soft_code_page_written(struct soft_cpu *c, uintptr_t host_page);
+void soft_code_jump_cache_clear(struct soft_cpu *c);
+struct soft_block *soft_code_lookup(struct soft_cpu *c, uint64_t rip);
+/* Decode one instruction into op; returns false at invalid encodings. decode.c */
+bool soft_decode_insn(struct soft_cpu *c, const uint8_t *bytes, unsigned avail, uint64_t rip,
+		      struct soft_op *op, bool *ends_block, ZyanStatus *status);
+
+#endif

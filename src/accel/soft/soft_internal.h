@@ -1,0 +1,342 @@
+/* Internal contract of the software CPU: the decoded-op format every handler consumes, the
+ * lazy-flags encoding, and the inline register/memory/flag helpers shared by the instruction
+ * families (alu.c, shift.c, muldiv.c, string.c, bit.c, sse_*.c, x87*.c, ...).
+ *
+ * A handler executes one decoded instruction. It reads its operands through soft_rd()/soft_ea(),
+ * raises exceptions with soft_raise() (which does not return), and for control transfer writes
+ * cpu->rip; otherwise cpu->rip already holds the fall-through address of the block. Handlers never
+ * look at instruction bytes: everything they need was decoded once into struct soft_op. */
+#ifndef HARDY_SOFT_INTERNAL_H
+#define HARDY_SOFT_INTERNAL_H
+
+#include <string.h>
+
+#include "accel/soft/soft_cpu.h"
+
+#define SOFT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define SOFT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+enum soft_opnd_kind { SOFT_OPND_NONE, SOFT_OPND_REG, SOFT_OPND_MEM, SOFT_OPND_IMM,
+		      SOFT_OPND_XMM, SOFT_OPND_ST, SOFT_OPND_MMX, SOFT_OPND_SEG };
+
+/* reg: GPR 0..15, or 16..19 for AH/CH/DH/BH; XMM/ST/MMX index for those kinds. size in bytes. */
+struct soft_opnd {
+	uint8_t kind, reg, size, pad;
+};
+
+enum { SOFT_NOREG = 0xff };
+enum { SOFT_SEG_NONE = 0, SOFT_SEG_FS = 1, SOFT_SEG_GS = 2, SOFT_SEG_MASK = 3, SOFT_SEG_ADDR32 = 0x80 };
+enum { SOFT_PFX_LOCK = 1, SOFT_PFX_REP = 2, SOFT_PFX_REPNE = 4, SOFT_PFX_OSIZE = 8,
+       SOFT_PFX_REPZ_CMP = 16 };
+
+typedef void (*soft_handler)(struct soft_cpu *c, const struct soft_op *op);
+
+/* One decoded instruction: 64 bytes, position-dependent values (rip-relative addresses, branch
+ * targets) already resolved. A JIT would read exactly this record to emit code. */
+struct soft_op {
+	soft_handler fn;
+	uint64_t imm;      /* immediate, or absolute branch target */
+	int64_t disp;      /* displacement (absolute address for rip-relative operands) */
+	uint64_t next_rip; /* address of the following instruction */
+	struct soft_opnd o[4];
+	uint8_t base, index, scale, seg; /* memory operand: scale is a shift count, seg is
+					  * SOFT_SEG_* plus SOFT_SEG_ADDR32 for 32-bit addressing */
+	uint8_t len, osize, asize, pfx;  /* osize: operand width in bytes, asize: address width */
+	uint16_t mnem;
+	uint8_t nopnd, cc;               /* cc: condition code 0..15 for Jcc/SETcc/CMOVcc */
+	uint32_t aux;                    /* family-specific (second immediate, SSE predicate...) */
+};
+
+_Static_assert(sizeof(struct soft_op) == 64, "decoded op must stay one cache line");
+
+/* ---- lazy flags ---- */
+enum soft_lf { SOFT_LF_NONE, SOFT_LF_ADD, SOFT_LF_ADC, SOFT_LF_SUB, SOFT_LF_SBB, SOFT_LF_LOGIC,
+	       SOFT_LF_INC, SOFT_LF_DEC, SOFT_LF_NEG, SOFT_LF_RES };
+
+enum { SOFT_CF = 1u << 0, SOFT_PF = 1u << 2, SOFT_AF = 1u << 4, SOFT_ZF = 1u << 6,
+       SOFT_SF = 1u << 7, SOFT_TF = 1u << 8, SOFT_IF = 1u << 9, SOFT_DF = 1u << 10,
+       SOFT_OF = 1u << 11, SOFT_AC = 1u << 18, SOFT_ID = 1u << 21 };
+#define SOFT_ARITH_FLAGS (SOFT_CF | SOFT_PF | SOFT_AF | SOFT_ZF | SOFT_SF | SOFT_OF)
+
+static inline uint64_t soft_mask(unsigned sz)
+{
+	return sz >= 8 ? ~0ULL : (1ULL << (sz * 8)) - 1;
+}
+
+static inline uint64_t soft_sbit(unsigned sz)
+{
+	return 1ULL << (sz * 8 - 1);
+}
+
+static inline int64_t soft_sext(uint64_t v, unsigned sz)
+{
+	unsigned sh = 64 - sz * 8;
+	return (int64_t)(v << sh) >> sh;
+}
+
+static inline void soft_setlf(struct soft_cpu *c, unsigned kind, unsigned sz, uint64_t res,
+			      uint64_t a, uint64_t b)
+{
+	c->lf_op = kind;
+	c->lf_size = sz;
+	c->lf_res = res;
+	c->lf_a = a;
+	c->lf_b = b;
+}
+
+/* Result-based flags: ZF/SF/PF from res, CF/OF/AF given explicitly in aux (rflags bit layout). */
+static inline void soft_setlf_res(struct soft_cpu *c, unsigned sz, uint64_t res, uint64_t cfofaf)
+{
+	c->lf_op = SOFT_LF_RES;
+	c->lf_size = sz;
+	c->lf_res = res;
+	c->lf_aux = cfofaf;
+}
+
+uint64_t soft_flags_get(struct soft_cpu *c);              /* full RFLAGS */
+void soft_flags_set(struct soft_cpu *c, uint64_t rflags); /* materialize */
+bool soft_get_cf(const struct soft_cpu *c);
+bool soft_cond(const struct soft_cpu *c, unsigned cc);  /* x86 condition code 0..15 */
+
+/* soft_flags_get() with the materialized and logic-op cases inline. */
+static inline uint64_t soft_flags_get_fast(struct soft_cpu *c)
+{
+	if (c->lf_op == SOFT_LF_NONE)
+		return c->rflags | 2;
+	if (c->lf_op == SOFT_LF_LOGIC) {
+		uint64_t r = c->lf_res & soft_mask(c->lf_size);
+		uint64_t f = (c->rflags & ~(uint64_t)SOFT_ARITH_FLAGS) | 2;
+		f |= r == 0 ? SOFT_ZF : 0;
+		f |= (r & soft_sbit(c->lf_size)) ? SOFT_SF : 0;
+		f |= __builtin_parity((unsigned)(r & 0xff)) ? 0 : SOFT_PF;
+		return f;
+	}
+	return soft_flags_get(c);
+}
+
+/* soft_get_cf() with the common producers inline. */
+static inline bool soft_get_cf_fast(const struct soft_cpu *c)
+{
+	uint64_t m = soft_mask(c->lf_size);
+	switch (c->lf_op) {
+	case SOFT_LF_SUB: return (c->lf_a & m) < (c->lf_b & m);
+	case SOFT_LF_ADD: return (c->lf_res & m) < (c->lf_a & m);
+	case SOFT_LF_LOGIC: return false;
+	case SOFT_LF_INC: case SOFT_LF_DEC: return c->lf_aux & 1;
+	default: return soft_get_cf(c);
+	}
+}
+
+/* soft_cond() for a constant cc: the idioms compilers emit (flags from CMP/SUB, TEST/AND/OR,
+ * or any result for ZF/SF) are answered inline; everything else goes to soft_cond(). */
+static inline __attribute__((always_inline)) bool soft_cond_fast(const struct soft_cpu *c,
+								  unsigned cc)
+{
+	unsigned op = c->lf_op, sz = c->lf_size;
+	bool inv = cc & 1;
+	switch (cc >> 1) {
+	case 2: /* Z */
+		if (SOFT_LIKELY(op != SOFT_LF_NONE))
+			return ((c->lf_res & soft_mask(sz)) == 0) ^ inv;
+		break;
+	case 4: /* S */
+		if (SOFT_LIKELY(op != SOFT_LF_NONE))
+			return ((c->lf_res & soft_sbit(sz)) != 0) ^ inv;
+		break;
+	case 1: case 3: case 6: case 7:
+		if (op == SOFT_LF_SUB) {
+			uint64_t m = soft_mask(sz), a = c->lf_a & m, b = c->lf_b & m;
+			int64_t sa = soft_sext(a, sz), sb = soft_sext(b, sz);
+			bool r = (cc >> 1) == 1 ? a < b : (cc >> 1) == 3 ? a <= b
+				: (cc >> 1) == 6 ? sa < sb : sa <= sb;
+			return r ^ inv;
+		}
+		if (op == SOFT_LF_LOGIC) {
+			bool zf = (c->lf_res & soft_mask(sz)) == 0, sf = (c->lf_res & soft_sbit(sz)) != 0;
+			bool r = (cc >> 1) == 1 ? false : (cc >> 1) == 3 ? zf : (cc >> 1) == 6 ? sf
+				: zf || sf;
+			return r ^ inv;
+		}
+		break;
+	default:
+		break;
+	}
+	return soft_cond(c, cc);
+}
+
+/* ---- registers ---- */
+static inline uint64_t soft_reg_get(const struct soft_cpu *c, unsigned r, unsigned sz)
+{
+	if (SOFT_UNLIKELY(r >= 16))
+		return (c->gpr[r - 16] >> 8) & 0xff;
+	return c->gpr[r] & soft_mask(sz);
+}
+
+static inline void soft_reg_set(struct soft_cpu *c, unsigned r, unsigned sz, uint64_t v)
+{
+	switch (sz) {
+	case 8: c->gpr[r] = v; break;
+	case 4: c->gpr[r] = (uint32_t)v; break;
+	case 2: c->gpr[r] = (c->gpr[r] & ~0xffffULL) | (v & 0xffff); break;
+	default:
+		if (r >= 16)
+			c->gpr[r - 16] = (c->gpr[r - 16] & ~0xff00ULL) | ((v & 0xff) << 8);
+		else
+			c->gpr[r] = (c->gpr[r] & ~0xffULL) | (v & 0xff);
+	}
+}
+
+/* ---- exceptions ---- */
+_Noreturn void soft_raise(struct soft_cpu *c, unsigned vector, uint32_t error, uint64_t addr);
+
+/* ---- memory ---- */
+uint64_t soft_ld_slow(struct soft_cpu *c, uint64_t a, unsigned sz);
+void soft_st_slow(struct soft_cpu *c, uint64_t a, unsigned sz, uint64_t v);
+uint8_t *soft_tlb_fill(struct soft_cpu *c, uint64_t a, unsigned access);
+void soft_ld_bytes(struct soft_cpu *c, uint64_t a, void *dst, unsigned n, unsigned access);
+void soft_st_bytes(struct soft_cpu *c, uint64_t a, const void *src, unsigned n);
+/* Host pointer for an atomic read-modify-write of sz bytes, or NULL when the access splits
+ * pages (then the caller falls back to a plain read and write). */
+void *soft_rmw_ptr(struct soft_cpu *c, uint64_t a, unsigned sz);
+/* Read-modify-write of sz bytes at a, atomic across host threads when locked is set (and the
+ * access does not split pages): new = f(old, x, y). Returns old; *newv receives new. */
+typedef uint64_t (*soft_rmw_fn)(uint64_t old, uint64_t x, uint64_t y);
+uint64_t soft_rmw(struct soft_cpu *c, uint64_t a, unsigned sz, bool locked, soft_rmw_fn f,
+		  uint64_t x, uint64_t y, uint64_t *newv);
+
+static inline struct soft_tlb_entry *soft_tlbe(struct soft_cpu *c, uint64_t a)
+{
+	return &c->tlb[(a >> 12) & (SOFT_TLB_SIZE - 1)];
+}
+
+static inline uint64_t soft_ld(struct soft_cpu *c, uint64_t a, unsigned sz)
+{
+	struct soft_tlb_entry *e = soft_tlbe(c, a);
+	if (SOFT_LIKELY(e->tag_r == (a & ~0xfffULL) && (a & 0xfff) <= 4096u - sz)) {
+		const uint8_t *p = (const uint8_t *)(uintptr_t)(a + e->addend);
+		switch (sz) {
+		case 1: return *p;
+		case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+		case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+		default: { uint64_t v; memcpy(&v, p, 8); return v; }
+		}
+	}
+	return soft_ld_slow(c, a, sz);
+}
+
+static inline void soft_st(struct soft_cpu *c, uint64_t a, unsigned sz, uint64_t v)
+{
+	struct soft_tlb_entry *e = soft_tlbe(c, a);
+	if (SOFT_LIKELY(e->tag_w == (a & ~0xfffULL) && (a & 0xfff) <= 4096u - sz)) {
+		uint8_t *p = (uint8_t *)(uintptr_t)(a + e->addend);
+		switch (sz) {
+		case 1: *p = (uint8_t)v; return;
+		case 2: { uint16_t t = (uint16_t)v; memcpy(p, &t, 2); return; }
+		case 4: { uint32_t t = (uint32_t)v; memcpy(p, &t, 4); return; }
+		default: memcpy(p, &v, 8); return;
+		}
+	}
+	soft_st_slow(c, a, sz, v);
+}
+
+uint64_t soft_ea_adjust(const struct soft_cpu *c, const struct soft_op *op, uint64_t a);
+
+/* Effective address of the memory operand. Base and index absent are SOFT_NOREG; the rare
+ * 32-bit address size and FS/GS bases are folded in by soft_ea_adjust (op->seg != 0). */
+static inline uint64_t soft_ea(const struct soft_cpu *c, const struct soft_op *op)
+{
+	uint64_t a = (uint64_t)op->disp;
+	if (op->base != SOFT_NOREG)
+		a += c->gpr[op->base];
+	if (op->index != SOFT_NOREG)
+		a += c->gpr[op->index] << op->scale;
+	if (SOFT_UNLIKELY(op->seg))
+		a = soft_ea_adjust(c, op, a);
+	return a;
+}
+
+/* Read operand i (GPR, memory or immediate) zero-extended to 64 bits. */
+static inline uint64_t soft_rd(struct soft_cpu *c, const struct soft_op *op, unsigned i)
+{
+	const struct soft_opnd *o = &op->o[i];
+	if (o->kind == SOFT_OPND_REG)
+		return soft_reg_get(c, o->reg, o->size);
+	if (o->kind == SOFT_OPND_IMM)
+		return op->imm & soft_mask(o->size);
+	return soft_ld(c, soft_ea(c, op), o->size);
+}
+
+/* Write operand i (GPR or memory). */
+static inline void soft_wr(struct soft_cpu *c, const struct soft_op *op, unsigned i, uint64_t v)
+{
+	const struct soft_opnd *o = &op->o[i];
+	if (o->kind == SOFT_OPND_REG)
+		soft_reg_set(c, o->reg, o->size, v);
+	else
+		soft_st(c, soft_ea(c, op), o->size, v);
+}
+
+static inline void soft_push(struct soft_cpu *c, unsigned sz, uint64_t v)
+{
+	uint64_t sp = c->gpr[SOFT_RSP] - sz;
+	soft_st(c, sp, sz, v);
+	c->gpr[SOFT_RSP] = sp;
+}
+
+static inline uint64_t soft_pop(struct soft_cpu *c, unsigned sz)
+{
+	uint64_t v = soft_ld(c, c->gpr[SOFT_RSP], sz);
+	c->gpr[SOFT_RSP] += sz;
+	return v;
+}
+
+static inline uint64_t soft_op_rip(const struct soft_op *op)
+{
+	return op->next_rip - op->len;
+}
+
+/* ---- instruction tables: each family lists the mnemonics it implements ---- */
+struct soft_insn_def {
+	uint16_t mnem; /* ZydisMnemonic */
+	soft_handler fn;
+};
+
+#define SOFT_FAMILIES(X) X(alu) X(shift) X(muldiv) X(branch) X(string) X(bit) X(misc) \
+	X(sse_mov) X(sse_int) X(sse_fp) X(sse_cvt) X(x87)
+#define SOFT_DECLARE_FAMILY(f) extern const struct soft_insn_def soft_##f##_defs[];
+SOFT_FAMILIES(SOFT_DECLARE_FAMILY)
+
+/* Specialized handler for a hot form of op, or NULL (alu_fast.c). */
+soft_handler soft_fast_handler(const struct soft_op *op);
+/* Fused handler for `first` followed by the block's final Jcc `jcc`, or NULL (alu_fast.c). */
+soft_handler soft_fuse_handler(const struct soft_op *first, const struct soft_op *jcc);
+
+/* Handlers the decoder references directly. */
+void soft_h_ud(struct soft_cpu *c, const struct soft_op *op);
+void soft_h_block_end(struct soft_cpu *c, const struct soft_op *op);
+void soft_h_movsd_sse(struct soft_cpu *c, const struct soft_op *op);
+void soft_h_cmpsd_sse(struct soft_cpu *c, const struct soft_op *op);
+
+/* SSE helpers shared by the sse_* files. */
+static inline union soft_xmm *soft_xreg(struct soft_cpu *c, const struct soft_op *op, unsigned i)
+{
+	return &c->xmm[op->o[i].reg];
+}
+
+/* Read a 128-bit (or narrower, zero-filled) SSE source operand: XMM register or memory. */
+static inline union soft_xmm soft_xsrc(struct soft_cpu *c, const struct soft_op *op, unsigned i)
+{
+	union soft_xmm v;
+	const struct soft_opnd *o = &op->o[i];
+	if (o->kind == SOFT_OPND_XMM)
+		return c->xmm[o->reg];
+	v.q[0] = v.q[1] = 0;
+	if (o->kind == SOFT_OPND_REG) {
+		v.q[0] = soft_reg_get(c, o->reg, o->size);
+		return v;
+	}
+	soft_ld_bytes(c, soft_ea(c, op), &v, o->size, SOFT_ACC_READ);
+	return v;
+}
+
+#endif

@@ -1,0 +1,73 @@
+/* SSE/SSE2 conversions between integers, single and double precision (scalar and packed,
+ * rounding and truncating forms), through the host's intrinsics for exact results including
+ * the "integer indefinite" value on overflow. */
+#include <emmintrin.h>
+
+#include <Zydis/Zydis.h>
+
+#include "accel/soft/soft_internal.h"
+
+#define LDPS(x) _mm_loadu_ps((x)->f)
+#define LDPD(x) _mm_loadu_pd((x)->df)
+#define LDI(x) _mm_loadu_si128((const __m128i *)(x)->b)
+
+static void h_cvtsi2sd(struct soft_cpu *c, const struct soft_op *op)
+{
+	union soft_xmm *d = soft_xreg(c, op, 0);
+	uint64_t v = soft_rd(c, op, 1);
+	__m128d r = op->o[1].size == 8 ? _mm_cvtsi64_sd(LDPD(d), (long long)v)
+				       : _mm_cvtsi32_sd(LDPD(d), (int)(uint32_t)v);
+	_mm_storeu_pd(d->df, r);
+}
+
+static void h_cvtsi2ss(struct soft_cpu *c, const struct soft_op *op)
+{
+	union soft_xmm *d = soft_xreg(c, op, 0);
+	uint64_t v = soft_rd(c, op, 1);
+	__m128 r = op->o[1].size == 8 ? _mm_cvtsi64_ss(LDPS(d), (long long)v)
+				      : _mm_cvtsi32_ss(LDPS(d), (int)(uint32_t)v);
+	_mm_storeu_ps(d->f, r);
+}
+
+#define TO_INT(name, T, ld, f64, f32)                                                      \
+	static void h_##name(struct soft_cpu *c, const struct soft_op *op)                 \
+	{                                                                                  \
+		union soft_xmm s = soft_xsrc(c, op, 1);                                    \
+		T v = ld(&s);                                                              \
+		uint64_t r = op->o[0].size == 8 ? (uint64_t)f64(v) : (uint32_t)f32(v);     \
+		soft_reg_set(c, op->o[0].reg, op->o[0].size, r);                           \
+	}
+TO_INT(cvttsd2si, __m128d, LDPD, _mm_cvttsd_si64, _mm_cvttsd_si32)
+TO_INT(cvtsd2si, __m128d, LDPD, _mm_cvtsd_si64, _mm_cvtsd_si32)
+TO_INT(cvttss2si, __m128, LDPS, _mm_cvttss_si64, _mm_cvttss_si32)
+TO_INT(cvtss2si, __m128, LDPS, _mm_cvtss_si64, _mm_cvtss_si32)
+
+#define CVT(name, expr)                                                                    \
+	static void h_##name(struct soft_cpu *c, const struct soft_op *op)                 \
+	{                                                                                  \
+		union soft_xmm s = soft_xsrc(c, op, 1);                                    \
+		union soft_xmm *d = soft_xreg(c, op, 0);                                   \
+		expr;                                                                      \
+	}
+CVT(cvtss2sd, _mm_storeu_pd(d->df, _mm_cvtss_sd(LDPD(d), LDPS(&s))))
+CVT(cvtsd2ss, _mm_storeu_ps(d->f, _mm_cvtsd_ss(LDPS(d), LDPD(&s))))
+CVT(cvtdq2ps, _mm_storeu_ps(d->f, _mm_cvtepi32_ps(LDI(&s))))
+CVT(cvtps2dq, _mm_storeu_si128((__m128i *)d->b, _mm_cvtps_epi32(LDPS(&s))))
+CVT(cvttps2dq, _mm_storeu_si128((__m128i *)d->b, _mm_cvttps_epi32(LDPS(&s))))
+CVT(cvtdq2pd, _mm_storeu_pd(d->df, _mm_cvtepi32_pd(LDI(&s))))
+CVT(cvtpd2dq, _mm_storeu_si128((__m128i *)d->b, _mm_cvtpd_epi32(LDPD(&s))))
+CVT(cvttpd2dq, _mm_storeu_si128((__m128i *)d->b, _mm_cvttpd_epi32(LDPD(&s))))
+CVT(cvtps2pd, _mm_storeu_pd(d->df, _mm_cvtps_pd(LDPS(&s))))
+CVT(cvtpd2ps, _mm_storeu_ps(d->f, _mm_cvtpd_ps(LDPD(&s))))
+
+const struct soft_insn_def soft_sse_cvt_defs[] = {
+	{ ZYDIS_MNEMONIC_CVTSI2SD, h_cvtsi2sd }, { ZYDIS_MNEMONIC_CVTSI2SS, h_cvtsi2ss },
+	{ ZYDIS_MNEMONIC_CVTTSD2SI, h_cvttsd2si }, { ZYDIS_MNEMONIC_CVTSD2SI, h_cvtsd2si },
+	{ ZYDIS_MNEMONIC_CVTTSS2SI, h_cvttss2si }, { ZYDIS_MNEMONIC_CVTSS2SI, h_cvtss2si },
+	{ ZYDIS_MNEMONIC_CVTSS2SD, h_cvtss2sd }, { ZYDIS_MNEMONIC_CVTSD2SS, h_cvtsd2ss },
+	{ ZYDIS_MNEMONIC_CVTDQ2PS, h_cvtdq2ps }, { ZYDIS_MNEMONIC_CVTPS2DQ, h_cvtps2dq },
+	{ ZYDIS_MNEMONIC_CVTTPS2DQ, h_cvttps2dq }, { ZYDIS_MNEMONIC_CVTDQ2PD, h_cvtdq2pd },
+	{ ZYDIS_MNEMONIC_CVTPD2DQ, h_cvtpd2dq }, { ZYDIS_MNEMONIC_CVTTPD2DQ, h_cvttpd2dq },
+	{ ZYDIS_MNEMONIC_CVTPS2PD, h_cvtps2pd }, { ZYDIS_MNEMONIC_CVTPD2PS, h_cvtpd2ps },
+	{ 0, NULL },
+};

@@ -1,0 +1,157 @@
+/* SSE/SSE2 floating point: packed and scalar add/sub/mul/div/min/max/sqrt, reciprocal
+ * estimates, CMPccPS/PD/SS/SD, COMIS/UCOMIS, SHUFPS/SHUFPD and the FP unpacks. Arithmetic goes
+ * through the host's SSE2 intrinsics (x86-64 host), so NaN propagation, signed zeros and
+ * rounding match hardware bit for bit. MXCSR rounding control is not applied (see docs). */
+#include <emmintrin.h>
+
+#include <Zydis/Zydis.h>
+
+#include "accel/soft/soft_internal.h"
+
+#define LDPS(x) _mm_loadu_ps((x)->f)
+#define LDPD(x) _mm_loadu_pd((x)->df)
+
+#define BINPS(name, expr)                                                                  \
+	static void h_##name(struct soft_cpu *c, const struct soft_op *op)                 \
+	{                                                                                  \
+		union soft_xmm bv = soft_xsrc(c, op, 1);                                   \
+		union soft_xmm *d = soft_xreg(c, op, 0);                                   \
+		__m128 a = LDPS(d), b = LDPS(&bv);                                         \
+		(void)a;                                                                   \
+		_mm_storeu_ps(d->f, expr);                                                 \
+	}
+#define BINPD(name, expr)                                                                  \
+	static void h_##name(struct soft_cpu *c, const struct soft_op *op)                 \
+	{                                                                                  \
+		union soft_xmm bv = soft_xsrc(c, op, 1);                                   \
+		union soft_xmm *d = soft_xreg(c, op, 0);                                   \
+		__m128d a = LDPD(d), b = LDPD(&bv);                                        \
+		(void)a;                                                                   \
+		_mm_storeu_pd(d->df, expr);                                                \
+	}
+
+/* Commutative operations go through inline asm: the compiler may swap the operands of the
+ * intrinsics, which changes which NaN propagates. */
+#define ASM2(insn, T, a, b) ({ T r_ = (a); __asm__(insn " %1, %0" : "+x"(r_) : "x"(b)); r_; })
+
+BINPS(addps, ASM2("addps", __m128, a, b)) BINPS(subps, _mm_sub_ps(a, b))
+BINPS(mulps, ASM2("mulps", __m128, a, b))
+BINPS(divps, _mm_div_ps(a, b)) BINPS(minps, _mm_min_ps(a, b)) BINPS(maxps, _mm_max_ps(a, b))
+BINPS(addss, ASM2("addss", __m128, a, b)) BINPS(subss, _mm_sub_ss(a, b))
+BINPS(mulss, ASM2("mulss", __m128, a, b))
+BINPS(divss, _mm_div_ss(a, b)) BINPS(minss, _mm_min_ss(a, b)) BINPS(maxss, _mm_max_ss(a, b))
+BINPS(sqrtps, _mm_sqrt_ps(b)) BINPS(sqrtss, _mm_move_ss(a, _mm_sqrt_ss(b)))
+BINPS(rcpps, _mm_rcp_ps(b)) BINPS(rcpss, _mm_move_ss(a, _mm_rcp_ss(b)))
+BINPS(rsqrtps, _mm_rsqrt_ps(b)) BINPS(rsqrtss, _mm_move_ss(a, _mm_rsqrt_ss(b)))
+BINPS(unpcklps, _mm_unpacklo_ps(a, b)) BINPS(unpckhps, _mm_unpackhi_ps(a, b))
+BINPD(addpd, ASM2("addpd", __m128d, a, b)) BINPD(subpd, _mm_sub_pd(a, b))
+BINPD(mulpd, ASM2("mulpd", __m128d, a, b))
+BINPD(divpd, _mm_div_pd(a, b)) BINPD(minpd, _mm_min_pd(a, b)) BINPD(maxpd, _mm_max_pd(a, b))
+BINPD(addsd, ASM2("addsd", __m128d, a, b)) BINPD(subsd, _mm_sub_sd(a, b))
+BINPD(mulsd, ASM2("mulsd", __m128d, a, b))
+BINPD(divsd, _mm_div_sd(a, b)) BINPD(minsd, _mm_min_sd(a, b)) BINPD(maxsd, _mm_max_sd(a, b))
+BINPD(sqrtpd, _mm_sqrt_pd(b)) BINPD(sqrtsd, _mm_sqrt_sd(a, b))
+BINPD(unpcklpd, _mm_unpacklo_pd(a, b)) BINPD(unpckhpd, _mm_unpackhi_pd(a, b))
+
+static bool fcmp(double a, double b, unsigned pred)
+{
+	switch (pred & 7) {
+	case 0: return a == b;
+	case 1: return a < b;
+	case 2: return a <= b;
+	case 3: return a != a || b != b;
+	case 4: return !(a == b);
+	case 5: return !(a < b);
+	case 6: return !(a <= b);
+	default: return a == a && b == b;
+	}
+}
+
+static void cmp_ps(struct soft_cpu *c, const struct soft_op *op, unsigned n)
+{
+	union soft_xmm b = soft_xsrc(c, op, 1), *d = soft_xreg(c, op, 0);
+	for (unsigned i = 0; i < n; i++)
+		d->d[i] = fcmp(d->f[i], b.f[i], (unsigned)op->imm) ? 0xffffffffu : 0;
+}
+
+static void cmp_pd(struct soft_cpu *c, const struct soft_op *op, unsigned n)
+{
+	union soft_xmm b = soft_xsrc(c, op, 1), *d = soft_xreg(c, op, 0);
+	for (unsigned i = 0; i < n; i++)
+		d->q[i] = fcmp(d->df[i], b.df[i], (unsigned)op->imm) ? ~0ULL : 0;
+}
+
+static void h_cmpps(struct soft_cpu *c, const struct soft_op *op) { cmp_ps(c, op, 4); }
+static void h_cmpss(struct soft_cpu *c, const struct soft_op *op) { cmp_ps(c, op, 1); }
+static void h_cmppd(struct soft_cpu *c, const struct soft_op *op) { cmp_pd(c, op, 2); }
+void soft_h_cmpsd_sse(struct soft_cpu *c, const struct soft_op *op) { cmp_pd(c, op, 1); }
+
+static void comi(struct soft_cpu *c, double a, double b)
+{
+	uint64_t f = soft_flags_get(c) & ~(uint64_t)SOFT_ARITH_FLAGS;
+	if (a != a || b != b)
+		f |= SOFT_ZF | SOFT_PF | SOFT_CF;
+	else if (a < b)
+		f |= SOFT_CF;
+	else if (a == b)
+		f |= SOFT_ZF;
+	soft_flags_set(c, f);
+}
+
+static void h_comiss(struct soft_cpu *c, const struct soft_op *op)
+{
+	union soft_xmm b = soft_xsrc(c, op, 1);
+	comi(c, c->xmm[op->o[0].reg].f[0], b.f[0]);
+}
+
+static void h_comisd(struct soft_cpu *c, const struct soft_op *op)
+{
+	union soft_xmm b = soft_xsrc(c, op, 1);
+	comi(c, c->xmm[op->o[0].reg].df[0], b.df[0]);
+}
+
+static void h_shufps(struct soft_cpu *c, const struct soft_op *op)
+{
+	union soft_xmm b = soft_xsrc(c, op, 1), *d = soft_xreg(c, op, 0), r;
+	unsigned i = (unsigned)op->imm;
+	r.d[0] = d->d[i & 3];
+	r.d[1] = d->d[(i >> 2) & 3];
+	r.d[2] = b.d[(i >> 4) & 3];
+	r.d[3] = b.d[(i >> 6) & 3];
+	*d = r;
+}
+
+static void h_shufpd(struct soft_cpu *c, const struct soft_op *op)
+{
+	union soft_xmm b = soft_xsrc(c, op, 1), *d = soft_xreg(c, op, 0), r;
+	r.q[0] = d->q[op->imm & 1];
+	r.q[1] = b.q[(op->imm >> 1) & 1];
+	*d = r;
+}
+
+const struct soft_insn_def soft_sse_fp_defs[] = {
+	{ ZYDIS_MNEMONIC_ADDPS, h_addps }, { ZYDIS_MNEMONIC_SUBPS, h_subps },
+	{ ZYDIS_MNEMONIC_MULPS, h_mulps }, { ZYDIS_MNEMONIC_DIVPS, h_divps },
+	{ ZYDIS_MNEMONIC_MINPS, h_minps }, { ZYDIS_MNEMONIC_MAXPS, h_maxps },
+	{ ZYDIS_MNEMONIC_ADDSS, h_addss }, { ZYDIS_MNEMONIC_SUBSS, h_subss },
+	{ ZYDIS_MNEMONIC_MULSS, h_mulss }, { ZYDIS_MNEMONIC_DIVSS, h_divss },
+	{ ZYDIS_MNEMONIC_MINSS, h_minss }, { ZYDIS_MNEMONIC_MAXSS, h_maxss },
+	{ ZYDIS_MNEMONIC_SQRTPS, h_sqrtps }, { ZYDIS_MNEMONIC_SQRTSS, h_sqrtss },
+	{ ZYDIS_MNEMONIC_RCPPS, h_rcpps }, { ZYDIS_MNEMONIC_RCPSS, h_rcpss },
+	{ ZYDIS_MNEMONIC_RSQRTPS, h_rsqrtps }, { ZYDIS_MNEMONIC_RSQRTSS, h_rsqrtss },
+	{ ZYDIS_MNEMONIC_UNPCKLPS, h_unpcklps }, { ZYDIS_MNEMONIC_UNPCKHPS, h_unpckhps },
+	{ ZYDIS_MNEMONIC_ADDPD, h_addpd }, { ZYDIS_MNEMONIC_SUBPD, h_subpd },
+	{ ZYDIS_MNEMONIC_MULPD, h_mulpd }, { ZYDIS_MNEMONIC_DIVPD, h_divpd },
+	{ ZYDIS_MNEMONIC_MINPD, h_minpd }, { ZYDIS_MNEMONIC_MAXPD, h_maxpd },
+	{ ZYDIS_MNEMONIC_ADDSD, h_addsd }, { ZYDIS_MNEMONIC_SUBSD, h_subsd },
+	{ ZYDIS_MNEMONIC_MULSD, h_mulsd }, { ZYDIS_MNEMONIC_DIVSD, h_divsd },
+	{ ZYDIS_MNEMONIC_MINSD, h_minsd }, { ZYDIS_MNEMONIC_MAXSD, h_maxsd },
+	{ ZYDIS_MNEMONIC_SQRTPD, h_sqrtpd }, { ZYDIS_MNEMONIC_SQRTSD, h_sqrtsd },
+	{ ZYDIS_MNEMONIC_UNPCKLPD, h_unpcklpd }, { ZYDIS_MNEMONIC_UNPCKHPD, h_unpckhpd },
+	{ ZYDIS_MNEMONIC_CMPPS, h_cmpps }, { ZYDIS_MNEMONIC_CMPSS, h_cmpss },
+	{ ZYDIS_MNEMONIC_CMPPD, h_cmppd },
+	{ ZYDIS_MNEMONIC_COMISS, h_comiss }, { ZYDIS_MNEMONIC_UCOMISS, h_comiss },
+	{ ZYDIS_MNEMONIC_COMISD, h_comisd }, { ZYDIS_MNEMONIC_UCOMISD, h_comisd },
+	{ ZYDIS_MNEMONIC_SHUFPS, h_shufps }, { ZYDIS_MNEMONIC_SHUFPD, h_shufpd },
+	{ 0, NULL },
+};

@@ -1,0 +1,148 @@
+/* SSE2 packed-integer family: add/sub (wrapping and saturating), compares, logic (also the
+ * bitwise PS/PD forms), min/max/avg, multiplies, PSADBW, shifts by register/immediate and the
+ * byte shifts, unpacks, packs and shuffles. Lane arithmetic uses the SSE2 intrinsics of the
+ * x86-64 host, which define every edge case exactly as the guest expects. */
+#include <emmintrin.h>
+
+#include <Zydis/Zydis.h>
+
+#include "accel/soft/soft_internal.h"
+
+static inline __m128i ld(const union soft_xmm *x) { return _mm_loadu_si128((const __m128i *)x->b); }
+static inline void st(union soft_xmm *x, __m128i v) { _mm_storeu_si128((__m128i *)x->b, v); }
+
+#define BIN(name, expr)                                                                    \
+	static void h_##name(struct soft_cpu *c, const struct soft_op *op)                 \
+	{                                                                                  \
+		union soft_xmm bv = soft_xsrc(c, op, 1);                                   \
+		union soft_xmm *d = soft_xreg(c, op, 0);                                   \
+		__m128i a = ld(d), b = ld(&bv);                                            \
+		st(d, expr);                                                               \
+	}
+
+BIN(paddb, _mm_add_epi8(a, b)) BIN(paddw, _mm_add_epi16(a, b)) BIN(paddd, _mm_add_epi32(a, b))
+BIN(paddq, _mm_add_epi64(a, b)) BIN(psubb, _mm_sub_epi8(a, b)) BIN(psubw, _mm_sub_epi16(a, b))
+BIN(psubd, _mm_sub_epi32(a, b)) BIN(psubq, _mm_sub_epi64(a, b))
+BIN(paddsb, _mm_adds_epi8(a, b)) BIN(paddsw, _mm_adds_epi16(a, b))
+BIN(paddusb, _mm_adds_epu8(a, b)) BIN(paddusw, _mm_adds_epu16(a, b))
+BIN(psubsb, _mm_subs_epi8(a, b)) BIN(psubsw, _mm_subs_epi16(a, b))
+BIN(psubusb, _mm_subs_epu8(a, b)) BIN(psubusw, _mm_subs_epu16(a, b))
+BIN(pcmpeqb, _mm_cmpeq_epi8(a, b)) BIN(pcmpeqw, _mm_cmpeq_epi16(a, b))
+BIN(pcmpeqd, _mm_cmpeq_epi32(a, b)) BIN(pcmpgtb, _mm_cmpgt_epi8(a, b))
+BIN(pcmpgtw, _mm_cmpgt_epi16(a, b)) BIN(pcmpgtd, _mm_cmpgt_epi32(a, b))
+BIN(pand, _mm_and_si128(a, b)) BIN(pandn, _mm_andnot_si128(a, b)) BIN(por, _mm_or_si128(a, b))
+BIN(pxor, _mm_xor_si128(a, b))
+BIN(pminub, _mm_min_epu8(a, b)) BIN(pmaxub, _mm_max_epu8(a, b))
+BIN(pminsw, _mm_min_epi16(a, b)) BIN(pmaxsw, _mm_max_epi16(a, b))
+BIN(pavgb, _mm_avg_epu8(a, b)) BIN(pavgw, _mm_avg_epu16(a, b))
+BIN(pmullw, _mm_mullo_epi16(a, b)) BIN(pmulhw, _mm_mulhi_epi16(a, b))
+BIN(pmulhuw, _mm_mulhi_epu16(a, b)) BIN(pmuludq, _mm_mul_epu32(a, b))
+BIN(pmaddwd, _mm_madd_epi16(a, b)) BIN(psadbw, _mm_sad_epu8(a, b))
+BIN(punpcklbw, _mm_unpacklo_epi8(a, b)) BIN(punpcklwd, _mm_unpacklo_epi16(a, b))
+BIN(punpckldq, _mm_unpacklo_epi32(a, b)) BIN(punpcklqdq, _mm_unpacklo_epi64(a, b))
+BIN(punpckhbw, _mm_unpackhi_epi8(a, b)) BIN(punpckhwd, _mm_unpackhi_epi16(a, b))
+BIN(punpckhdq, _mm_unpackhi_epi32(a, b)) BIN(punpckhqdq, _mm_unpackhi_epi64(a, b))
+BIN(packsswb, _mm_packs_epi16(a, b)) BIN(packssdw, _mm_packs_epi32(a, b))
+BIN(packuswb, _mm_packus_epi16(a, b))
+
+/* Shift count: immediate form or the low 64 bits of an XMM/m128 source. */
+static __m128i shift_count(struct soft_cpu *c, const struct soft_op *op)
+{
+	if (op->o[1].kind == SOFT_OPND_IMM)
+		return _mm_cvtsi64_si128((long long)(op->imm & 0xff));
+	union soft_xmm v = soft_xsrc(c, op, 1);
+	return ld(&v);
+}
+
+#define SHIFT(name, fn)                                                                    \
+	static void h_##name(struct soft_cpu *c, const struct soft_op *op)                 \
+	{                                                                                  \
+		union soft_xmm *d = soft_xreg(c, op, 0);                                   \
+		st(d, fn(ld(d), shift_count(c, op)));                                      \
+	}
+
+SHIFT(psllw, _mm_sll_epi16) SHIFT(pslld, _mm_sll_epi32) SHIFT(psllq, _mm_sll_epi64)
+SHIFT(psrlw, _mm_srl_epi16) SHIFT(psrld, _mm_srl_epi32) SHIFT(psrlq, _mm_srl_epi64)
+SHIFT(psraw, _mm_sra_epi16) SHIFT(psrad, _mm_sra_epi32)
+
+static void h_pslldq(struct soft_cpu *c, const struct soft_op *op)
+{
+	union soft_xmm *d = soft_xreg(c, op, 0), r = { .q = { 0, 0 } };
+	unsigned n = (unsigned)(op->imm & 0xff);
+	for (unsigned i = n; i < 16; i++)
+		r.b[i] = d->b[i - n];
+	*d = r;
+}
+
+static void h_psrldq(struct soft_cpu *c, const struct soft_op *op)
+{
+	union soft_xmm *d = soft_xreg(c, op, 0), r = { .q = { 0, 0 } };
+	unsigned n = (unsigned)(op->imm & 0xff);
+	for (unsigned i = 0; i + n < 16; i++)
+		r.b[i] = d->b[i + n];
+	*d = r;
+}
+
+static void h_pshufd(struct soft_cpu *c, const struct soft_op *op)
+{
+	union soft_xmm s = soft_xsrc(c, op, 1), r;
+	for (unsigned i = 0; i < 4; i++)
+		r.d[i] = s.d[(op->imm >> (2 * i)) & 3];
+	c->xmm[op->o[0].reg] = r;
+}
+
+static void h_pshuflw(struct soft_cpu *c, const struct soft_op *op)
+{
+	union soft_xmm s = soft_xsrc(c, op, 1), r = s;
+	for (unsigned i = 0; i < 4; i++)
+		r.w[i] = s.w[(op->imm >> (2 * i)) & 3];
+	c->xmm[op->o[0].reg] = r;
+}
+
+static void h_pshufhw(struct soft_cpu *c, const struct soft_op *op)
+{
+	union soft_xmm s = soft_xsrc(c, op, 1), r = s;
+	for (unsigned i = 0; i < 4; i++)
+		r.w[4 + i] = s.w[4 + ((op->imm >> (2 * i)) & 3)];
+	c->xmm[op->o[0].reg] = r;
+}
+
+const struct soft_insn_def soft_sse_int_defs[] = {
+	{ ZYDIS_MNEMONIC_PADDB, h_paddb }, { ZYDIS_MNEMONIC_PADDW, h_paddw },
+	{ ZYDIS_MNEMONIC_PADDD, h_paddd }, { ZYDIS_MNEMONIC_PADDQ, h_paddq },
+	{ ZYDIS_MNEMONIC_PSUBB, h_psubb }, { ZYDIS_MNEMONIC_PSUBW, h_psubw },
+	{ ZYDIS_MNEMONIC_PSUBD, h_psubd }, { ZYDIS_MNEMONIC_PSUBQ, h_psubq },
+	{ ZYDIS_MNEMONIC_PADDSB, h_paddsb }, { ZYDIS_MNEMONIC_PADDSW, h_paddsw },
+	{ ZYDIS_MNEMONIC_PADDUSB, h_paddusb }, { ZYDIS_MNEMONIC_PADDUSW, h_paddusw },
+	{ ZYDIS_MNEMONIC_PSUBSB, h_psubsb }, { ZYDIS_MNEMONIC_PSUBSW, h_psubsw },
+	{ ZYDIS_MNEMONIC_PSUBUSB, h_psubusb }, { ZYDIS_MNEMONIC_PSUBUSW, h_psubusw },
+	{ ZYDIS_MNEMONIC_PCMPEQB, h_pcmpeqb }, { ZYDIS_MNEMONIC_PCMPEQW, h_pcmpeqw },
+	{ ZYDIS_MNEMONIC_PCMPEQD, h_pcmpeqd }, { ZYDIS_MNEMONIC_PCMPGTB, h_pcmpgtb },
+	{ ZYDIS_MNEMONIC_PCMPGTW, h_pcmpgtw }, { ZYDIS_MNEMONIC_PCMPGTD, h_pcmpgtd },
+	{ ZYDIS_MNEMONIC_PAND, h_pand }, { ZYDIS_MNEMONIC_PANDN, h_pandn },
+	{ ZYDIS_MNEMONIC_POR, h_por }, { ZYDIS_MNEMONIC_PXOR, h_pxor },
+	{ ZYDIS_MNEMONIC_ANDPS, h_pand }, { ZYDIS_MNEMONIC_ANDPD, h_pand },
+	{ ZYDIS_MNEMONIC_ANDNPS, h_pandn }, { ZYDIS_MNEMONIC_ANDNPD, h_pandn },
+	{ ZYDIS_MNEMONIC_ORPS, h_por }, { ZYDIS_MNEMONIC_ORPD, h_por },
+	{ ZYDIS_MNEMONIC_XORPS, h_pxor }, { ZYDIS_MNEMONIC_XORPD, h_pxor },
+	{ ZYDIS_MNEMONIC_PMINUB, h_pminub }, { ZYDIS_MNEMONIC_PMAXUB, h_pmaxub },
+	{ ZYDIS_MNEMONIC_PMINSW, h_pminsw }, { ZYDIS_MNEMONIC_PMAXSW, h_pmaxsw },
+	{ ZYDIS_MNEMONIC_PAVGB, h_pavgb }, { ZYDIS_MNEMONIC_PAVGW, h_pavgw },
+	{ ZYDIS_MNEMONIC_PMULLW, h_pmullw }, { ZYDIS_MNEMONIC_PMULHW, h_pmulhw },
+	{ ZYDIS_MNEMONIC_PMULHUW, h_pmulhuw }, { ZYDIS_MNEMONIC_PMULUDQ, h_pmuludq },
+	{ ZYDIS_MNEMONIC_PMADDWD, h_pmaddwd }, { ZYDIS_MNEMONIC_PSADBW, h_psadbw },
+	{ ZYDIS_MNEMONIC_PUNPCKLBW, h_punpcklbw }, { ZYDIS_MNEMONIC_PUNPCKLWD, h_punpcklwd },
+	{ ZYDIS_MNEMONIC_PUNPCKLDQ, h_punpckldq }, { ZYDIS_MNEMONIC_PUNPCKLQDQ, h_punpcklqdq },
+	{ ZYDIS_MNEMONIC_PUNPCKHBW, h_punpckhbw }, { ZYDIS_MNEMONIC_PUNPCKHWD, h_punpckhwd },
+	{ ZYDIS_MNEMONIC_PUNPCKHDQ, h_punpckhdq }, { ZYDIS_MNEMONIC_PUNPCKHQDQ, h_punpckhqdq },
+	{ ZYDIS_MNEMONIC_PACKSSWB, h_packsswb }, { ZYDIS_MNEMONIC_PACKSSDW, h_packssdw },
+	{ ZYDIS_MNEMONIC_PACKUSWB, h_packuswb },
+	{ ZYDIS_MNEMONIC_PSLLW, h_psllw }, { ZYDIS_MNEMONIC_PSLLD, h_pslld },
+	{ ZYDIS_MNEMONIC_PSLLQ, h_psllq }, { ZYDIS_MNEMONIC_PSRLW, h_psrlw },
+	{ ZYDIS_MNEMONIC_PSRLD, h_psrld }, { ZYDIS_MNEMONIC_PSRLQ, h_psrlq },
+	{ ZYDIS_MNEMONIC_PSRAW, h_psraw }, { ZYDIS_MNEMONIC_PSRAD, h_psrad },
+	{ ZYDIS_MNEMONIC_PSLLDQ, h_pslldq }, { ZYDIS_MNEMONIC_PSRLDQ, h_psrldq },
+	{ ZYDIS_MNEMONIC_PSHUFD, h_pshufd }, { ZYDIS_MNEMONIC_PSHUFLW, h_pshuflw },
+	{ ZYDIS_MNEMONIC_PSHUFHW, h_pshufhw },
+	{ 0, NULL },
+};

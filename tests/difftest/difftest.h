@@ -1,0 +1,58 @@
+/* Differential tester of the software CPU against the host CPU: shared definitions. A test is a
+ * short instruction sequence plus an input state (GPRs, RFLAGS, XMM, a 8 KiB data area); it runs
+ * natively in a forked child (native.c) and on soft_cpu (main.c); every GPR, the defined RFLAGS
+ * bits, every XMM register and the data area are compared. */
+#ifndef HARDY_DIFFTEST_H
+#define HARDY_DIFFTEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DT_CODE_ADDR 0x10000000ULL  /* one RWX page: prologue, test, epilogue, state slots */
+#define DT_DATA_ADDR 0x10010000ULL  /* data area the tests address through RBX/RSI/RDI/RSP */
+#define DT_DATA_SIZE 0x2000u
+#define DT_TEST_OFF 0x180u          /* test code starts here in the code page */
+#define DT_MAX_CODE 96u
+
+struct dt_state {
+	uint64_t gpr[16];
+	uint64_t flags;
+	uint8_t xmm[16][16];
+};
+
+enum dt_fault { DT_OK, DT_FAULT_DE, DT_FAULT_MEM, DT_FAULT_UD, DT_FAULT_OTHER };
+
+struct dt_test {
+	uint8_t code[DT_MAX_CODE];
+	unsigned len;
+	uint32_t undef_flags; /* RFLAGS bits not compared */
+	int form;             /* index into the form table, -1 for random sequences */
+	uint64_t data_seed;
+	struct dt_state in;
+};
+
+struct dt_result {
+	struct dt_state out;
+	int fault;
+	uint8_t data[DT_DATA_SIZE];
+};
+
+/* forms.c */
+struct dt_gen;
+struct dt_gen *dt_gen_create(uint64_t seed);
+void dt_gen_destroy(struct dt_gen *g);
+unsigned dt_form_count(void);
+const char *dt_form_name(int form, char *buf, size_t len);
+/* Systematic: the i-th input combination of form f (false when i is past the last one for the
+ * given level). Random: a sequence of 1..6 random forms. */
+bool dt_gen_systematic(struct dt_gen *g, unsigned f, unsigned i, unsigned level, struct dt_test *t);
+void dt_gen_random(struct dt_gen *g, struct dt_test *t);
+void dt_fill_data(uint64_t seed, uint8_t *data);
+
+/* native.c: run tests [0, n) natively in a child process; results land in res. */
+int dt_native_run(const struct dt_test *tests, struct dt_result *res, unsigned n);
+/* Write the prologue (loading in), test code and epilogue into the code page. */
+void dt_native_layout(uint8_t *page, const struct dt_test *t);
+
+#endif

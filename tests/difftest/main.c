@@ -1,0 +1,242 @@
+/* Differential tester driver: generates tests (systematic over every form in forms.c, then
+ * random sequences), runs each batch natively (native.c) and on soft_cpu, compares every GPR,
+ * the defined RFLAGS bits, all XMM registers, the data area and the fault class, and reports
+ * coverage and every mismatch. Usage: difftest [--level 0|1] [--random N] [--seed S] [-v]. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <Zydis/Zydis.h>
+
+#include "accel/soft/soft_cpu.h"
+#include "difftest.h"
+
+#define BATCH 512
+#define ARITH_MASK 0xcd5u /* CF PF AF ZF SF OF DF */
+
+static int translate(void *ctx, uint64_t va, unsigned access, uint8_t **host)
+{
+	(void)ctx;
+	if (va == DT_CODE_ADDR && !(access & SOFT_ACC_WRITE)) {
+		*host = (uint8_t *)(uintptr_t)va;
+		return 0;
+	}
+	if (va >= DT_DATA_ADDR && va < DT_DATA_ADDR + DT_DATA_SIZE && !(access & SOFT_ACC_EXEC)) {
+		*host = (uint8_t *)(uintptr_t)va;
+		return 0;
+	}
+	return -1;
+}
+
+static const struct soft_mem_ops dt_mem = { .translate = translate };
+
+static int soft_fault_class(const struct soft_cpu *c, enum soft_exit e)
+{
+	if (e == SOFT_EXIT_HALT)
+		return DT_OK;
+	if (e != SOFT_EXIT_EXCEPTION)
+		return DT_FAULT_OTHER;
+	switch (c->exc_vector) {
+	case SOFT_VEC_DE: return DT_FAULT_DE;
+	case SOFT_VEC_GP: case SOFT_VEC_PF: case SOFT_VEC_AC: return DT_FAULT_MEM;
+	case SOFT_VEC_UD: return DT_FAULT_UD;
+	default: return DT_FAULT_OTHER;
+	}
+}
+
+static void run_soft(struct soft_cpu *c, const struct dt_test *t, struct dt_result *r)
+{
+	uint8_t *page = (uint8_t *)(uintptr_t)DT_CODE_ADDR;
+	memset(page, 0xcc, 0xc00);
+	memcpy(page + DT_TEST_OFF, t->code, t->len);
+	page[DT_TEST_OFF + t->len] = 0xf4; /* HLT ends the test */
+	soft_cpu_code_invalidate(c, page, 4096);
+	dt_fill_data(t->data_seed, (uint8_t *)(uintptr_t)DT_DATA_ADDR);
+	memcpy(c->gpr, t->in.gpr, sizeof(c->gpr));
+	memcpy(c->xmm, t->in.xmm, sizeof(c->xmm));
+	soft_cpu_set_rflags(c, t->in.flags);
+	c->rip = DT_CODE_ADDR + DT_TEST_OFF;
+	enum soft_exit e = soft_cpu_run(c, 10000);
+	r->fault = soft_fault_class(c, e);
+	memcpy(r->out.gpr, c->gpr, sizeof(c->gpr));
+	r->out.flags = soft_cpu_get_rflags(c);
+	memcpy(r->out.xmm, c->xmm, sizeof(c->xmm));
+	memcpy(r->data, (void *)(uintptr_t)DT_DATA_ADDR, DT_DATA_SIZE);
+}
+
+static void print_code(const struct dt_test *t)
+{
+	ZyanUSize off = 0;
+	ZydisDisassembledInstruction d;
+	while (off < t->len && ZYAN_SUCCESS(ZydisDisassembleIntel(ZYDIS_MACHINE_MODE_LONG_64,
+			DT_CODE_ADDR + DT_TEST_OFF + off, t->code + off, t->len - off, &d))) {
+		printf("      %s\n", d.text);
+		off += d.info.length;
+	}
+}
+
+static const char *const gpr_names[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi",
+	"rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
+
+/* Returns true when native and soft results agree. */
+static bool compare(const struct dt_test *t, const struct dt_result *n, const struct dt_result *s,
+		    bool verbose, unsigned *printed)
+{
+	char diff[2048];
+	int k = 0;
+	diff[0] = 0;
+	if (n->fault != s->fault) {
+		k += snprintf(diff + k, sizeof(diff) - (size_t)k, "    fault: native %d soft %d\n",
+			      n->fault, s->fault);
+	} else if (n->fault == DT_OK) {
+		for (unsigned i = 0; i < 16 && k < 1500; i++)
+			if (n->out.gpr[i] != s->out.gpr[i])
+				k += snprintf(diff + k, sizeof(diff) - (size_t)k,
+					      "    %s: in %#llx native %#llx soft %#llx\n", gpr_names[i],
+					      (unsigned long long)t->in.gpr[i],
+					      (unsigned long long)n->out.gpr[i],
+					      (unsigned long long)s->out.gpr[i]);
+		uint64_t m = ARITH_MASK & ~(uint64_t)t->undef_flags;
+		if ((n->out.flags & m) != (s->out.flags & m))
+			k += snprintf(diff + k, sizeof(diff) - (size_t)k,
+				      "    rflags: in %#llx native %#llx soft %#llx (compared %#llx)\n",
+				      (unsigned long long)t->in.flags, (unsigned long long)n->out.flags,
+				      (unsigned long long)s->out.flags, (unsigned long long)m);
+		for (unsigned i = 0; i < 16 && k < 1500; i++)
+			if (memcmp(n->out.xmm[i], s->out.xmm[i], 16)) {
+				uint64_t a[2], b[2], in[2];
+				memcpy(a, n->out.xmm[i], 16);
+				memcpy(b, s->out.xmm[i], 16);
+				memcpy(in, t->in.xmm[i], 16);
+				k += snprintf(diff + k, sizeof(diff) - (size_t)k,
+					      "    xmm%u: in %016llx%016llx native %016llx%016llx soft %016llx%016llx\n",
+					      i, (unsigned long long)in[1], (unsigned long long)in[0],
+					      (unsigned long long)a[1], (unsigned long long)a[0],
+					      (unsigned long long)b[1], (unsigned long long)b[0]);
+			}
+		for (unsigned o = 0; o < DT_DATA_SIZE && k < 1500; o += 8)
+			if (memcmp(n->data + o, s->data + o, 8)) {
+				uint64_t a, b;
+				memcpy(&a, n->data + o, 8);
+				memcpy(&b, s->data + o, 8);
+				k += snprintf(diff + k, sizeof(diff) - (size_t)k,
+					      "    mem[data+%#x]: native %#llx soft %#llx\n", o,
+					      (unsigned long long)a, (unsigned long long)b);
+			}
+	}
+	if (!k)
+		return true;
+	if (verbose || *printed < 40) {
+		char name[64];
+		printf("MISMATCH (%s):\n", dt_form_name(t->form, name, sizeof(name)));
+		print_code(t);
+		fputs(diff, stdout);
+		(*printed)++;
+	}
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned level = 0, nrandom = 20000;
+	uint64_t seed = 1;
+	bool verbose = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--level") && i + 1 < argc)
+			level = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--random") && i + 1 < argc)
+			nrandom = (unsigned)strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+			seed = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "-v"))
+			verbose = true;
+		else {
+			fprintf(stderr, "usage: difftest [--level 0|1] [--random N] [--seed S] [-v]\n");
+			return 2;
+		}
+	}
+	if (mmap((void *)(uintptr_t)DT_CODE_ADDR, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) != (void *)(uintptr_t)DT_CODE_ADDR ||
+	    mmap((void *)(uintptr_t)DT_DATA_ADDR, DT_DATA_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) != (void *)(uintptr_t)DT_DATA_ADDR) {
+		fprintf(stderr, "difftest: cannot map the test pages\n");
+		return 1;
+	}
+	struct dt_test *tests = calloc(BATCH, sizeof(*tests));
+	struct dt_result *nat = mmap(NULL, BATCH * sizeof(*nat), PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct dt_result *soft = calloc(1, sizeof(*soft));
+	struct dt_gen *g = dt_gen_create(seed);
+	struct soft_cpu *cpu = soft_cpu_create(&dt_mem, NULL);
+	unsigned nforms = dt_form_count();
+	unsigned *per_form = calloc(nforms, sizeof(unsigned));
+	unsigned *bad_form = calloc(nforms, sizeof(unsigned));
+	if (!tests || nat == MAP_FAILED || !soft || !g || !cpu || !per_form || !bad_form) {
+		fprintf(stderr, "difftest: out of memory\n");
+		return 1;
+	}
+	unsigned long long total = 0, mismatches = 0, faults = 0;
+	unsigned printed = 0, f = 0, idx = 0, nrand_done = 0;
+	bool systematic_done = false;
+	for (;;) {
+		unsigned n = 0;
+		while (n < BATCH) {
+			struct dt_test *t = &tests[n];
+			if (!systematic_done) {
+				if (f >= nforms) {
+					systematic_done = true;
+					continue;
+				}
+				if (!dt_gen_systematic(g, f, idx, level, t)) {
+					f++;
+					idx = 0;
+					continue;
+				}
+				idx++;
+			} else if (nrand_done < nrandom) {
+				dt_gen_random(g, t);
+				nrand_done++;
+			} else {
+				break;
+			}
+			if (t->len)
+				n++;
+		}
+		if (n == 0)
+			break;
+		memset(nat, 0, n * sizeof(*nat));
+		if (dt_native_run(tests, nat, n) != 0) {
+			fprintf(stderr, "difftest: native child failed\n");
+			return 1;
+		}
+		for (unsigned i = 0; i < n; i++) {
+			run_soft(cpu, &tests[i], soft);
+			total++;
+			if (nat[i].fault)
+				faults++;
+			if (tests[i].form >= 0)
+				per_form[tests[i].form]++;
+			if (!compare(&tests[i], &nat[i], soft, verbose, &printed)) {
+				mismatches++;
+				if (tests[i].form >= 0)
+					bad_form[tests[i].form]++;
+			}
+		}
+	}
+	unsigned covered = 0, badforms = 0;
+	for (unsigned i = 0; i < nforms; i++) {
+		covered += per_form[i] > 0;
+		if (bad_form[i]) {
+			char name[64];
+			printf("  form %-28s %u/%u mismatched\n", dt_form_name((int)i, name, sizeof(name)),
+			       bad_form[i], per_form[i]);
+			badforms++;
+		}
+	}
+	printf("difftest: %u/%u instruction forms covered (x operand sizes), %llu tests "
+	       "(%u random sequences, %llu faulting), %llu mismatches in %u forms\n",
+	       covered, nforms, total, nrand_done, faults, mismatches, badforms);
+	soft_cpu_destroy(cpu);
+	return mismatches ? 1 : 0;
+}

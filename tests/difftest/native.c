@@ -1,0 +1,171 @@
+/* Native side of the differential tester: lays out prologue (load every GPR, RFLAGS and XMM
+ * from slots in the code page), the test, and epilogue (store them back, restore the host stack)
+ * in one RWX page, and runs batches of tests in a forked child so that faults (#DE, #GP, #PF,
+ * #UD) are caught by signal handlers and reported instead of killing the tester. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "difftest.h"
+
+enum { SLOT_HOST_RSP = 0xc00, SLOT_IN_FLAGS = 0xc08, SLOT_IN_GPR = 0xc10, SLOT_OUT_FLAGS = 0xc90,
+       SLOT_OUT_GPR = 0xc98, SLOT_IN_XMM = 0xd20, SLOT_OUT_XMM = 0xe20 };
+
+/* Calls the page entry with callee-saved registers preserved. */
+void dt_call(void *entry);
+__asm__(".text\n.globl dt_call\n.type dt_call,@function\ndt_call:\n"
+	"push %rbx\npush %rbp\npush %r12\npush %r13\npush %r14\npush %r15\n"
+	"call *%rdi\n"
+	"pop %r15\npop %r14\npop %r13\npop %r12\npop %rbp\npop %rbx\nret\n");
+
+struct emitter {
+	uint8_t *p;
+	unsigned n;
+};
+
+static void byte(struct emitter *e, uint8_t b)
+{
+	e->p[e->n++] = b;
+}
+
+/* prefix bytes, opcode bytes, then ModRM [rip+disp32] addressing slot 'target'. */
+static void riprel(struct emitter *e, const uint8_t *pre, unsigned npre, unsigned reg,
+		   unsigned target)
+{
+	for (unsigned i = 0; i < npre; i++)
+		byte(e, pre[i]);
+	byte(e, (uint8_t)(0x05 | (reg & 7) << 3));
+	int32_t disp = (int32_t)target - (int32_t)(e->n + 4);
+	memcpy(e->p + e->n, &disp, 4);
+	e->n += 4;
+}
+
+static void mov_gpr(struct emitter *e, unsigned reg, unsigned slot, bool store)
+{
+	uint8_t pre[2] = { (uint8_t)(0x48 | (reg >= 8 ? 4 : 0)), store ? 0x89 : 0x8b };
+	riprel(e, pre, 2, reg, slot);
+}
+
+static void movdqu(struct emitter *e, unsigned x, unsigned slot, bool store)
+{
+	uint8_t pre[4];
+	unsigned n = 0;
+	pre[n++] = 0xf3;
+	if (x >= 8)
+		pre[n++] = 0x44;
+	pre[n++] = 0x0f;
+	pre[n++] = store ? 0x7f : 0x6f;
+	riprel(e, pre, n, x, slot);
+}
+
+void dt_native_layout(uint8_t *page, const struct dt_test *t)
+{
+	struct emitter e = { page, 0 };
+	memcpy(page + SLOT_IN_GPR, t->in.gpr, sizeof(t->in.gpr));
+	memcpy(page + SLOT_IN_FLAGS, &t->in.flags, 8);
+	memcpy(page + SLOT_IN_XMM, t->in.xmm, sizeof(t->in.xmm));
+	mov_gpr(&e, 4, SLOT_HOST_RSP, true);
+	for (unsigned x = 0; x < 16; x++)
+		movdqu(&e, x, SLOT_IN_XMM + 16 * x, false);
+	riprel(&e, (const uint8_t[]){ 0xff }, 1, 6, SLOT_IN_FLAGS); /* push [rip+flags] */
+	byte(&e, 0x9d);                                                /* popfq */
+	for (unsigned r = 0; r < 16; r++)
+		if (r != 4)
+			mov_gpr(&e, r, SLOT_IN_GPR + 8 * r, false);
+	mov_gpr(&e, 4, SLOT_IN_GPR + 32, false);
+	while (e.n < DT_TEST_OFF)
+		byte(&e, 0x90);
+	memcpy(page + DT_TEST_OFF, t->code, t->len);
+	e.n = DT_TEST_OFF + t->len;
+	for (unsigned r = 0; r < 16; r++)
+		mov_gpr(&e, r, SLOT_OUT_GPR + 8 * r, true);
+	mov_gpr(&e, 4, SLOT_HOST_RSP, false);
+	byte(&e, 0x9c); /* pushfq */
+	byte(&e, 0x58); /* pop rax */
+	mov_gpr(&e, 0, SLOT_OUT_FLAGS, true);
+	byte(&e, 0xfc); /* cld */
+	for (unsigned x = 0; x < 16; x++)
+		movdqu(&e, x, SLOT_OUT_XMM + 16 * x, true);
+	byte(&e, 0xc3);
+}
+
+struct child_ctx {
+	sigjmp_buf jb;
+	volatile int sig;
+};
+
+/* The child is single-threaded; the handler finds its context through this pointer, which is
+ * set only in the child process. */
+static struct child_ctx *child_ctx_ptr;
+
+static void on_fault(int sig)
+{
+	child_ctx_ptr->sig = sig;
+	siglongjmp(child_ctx_ptr->jb, 1);
+}
+
+static int fault_class(int sig)
+{
+	switch (sig) {
+	case 0: return DT_OK;
+	case SIGFPE: return DT_FAULT_DE;
+	case SIGSEGV: case SIGBUS: return DT_FAULT_MEM;
+	case SIGILL: return DT_FAULT_UD;
+	default: return DT_FAULT_OTHER;
+	}
+}
+
+static void child_run(const struct dt_test *tests, struct dt_result *res, unsigned n)
+{
+	struct child_ctx ctx;
+	child_ctx_ptr = &ctx;
+	static uint8_t altstack[65536];
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	sigaltstack(&ss, NULL);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fault;
+	sa.sa_flags = SA_ONSTACK | SA_NODEFER;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGFPE, &sa, NULL);
+	sigaction(SIGILL, &sa, NULL);
+	sigaction(SIGTRAP, &sa, NULL);
+	uint8_t *page = (uint8_t *)(uintptr_t)DT_CODE_ADDR;
+	for (unsigned i = 0; i < n; i++) {
+		const struct dt_test *t = &tests[i];
+		if (!t->len)
+			continue;
+		memset(page, 0xcc, 0xc00);
+		dt_native_layout(page, t);
+		dt_fill_data(t->data_seed, (uint8_t *)(uintptr_t)DT_DATA_ADDR);
+		ctx.sig = 0;
+		if (sigsetjmp(ctx.jb, 1) == 0)
+			dt_call(page);
+		__asm__ volatile("cld");
+		res[i].fault = fault_class(ctx.sig);
+		memcpy(res[i].out.gpr, page + SLOT_OUT_GPR, sizeof(res[i].out.gpr));
+		memcpy(&res[i].out.flags, page + SLOT_OUT_FLAGS, 8);
+		memcpy(res[i].out.xmm, page + SLOT_OUT_XMM, sizeof(res[i].out.xmm));
+		memcpy(res[i].data, (void *)(uintptr_t)DT_DATA_ADDR, DT_DATA_SIZE);
+	}
+}
+
+int dt_native_run(const struct dt_test *tests, struct dt_result *res, unsigned n)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		child_run(tests, res, n);
+		_exit(0);
+	}
+	int st;
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,151 @@
+/* Unit tests of the software CPU on a private 3-page memory: arithmetic and lazy flags, a loop
+ * with a conditional branch, #DE from DIV, #PF on an unmapped access, SYSCALL exit, and the
+ * decoded-code cache dropping code that the guest overwrites (self-modifying code). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accel/soft/soft_cpu.h"
+
+#define BASE 0x1000u
+#define PAGES 3u
+
+struct mem {
+	uint8_t *bytes; /* PAGES pages at guest BASE; page 0 code, pages 1-2 data/stack */
+	int failures;
+};
+
+static int translate(void *ctx, uint64_t va, unsigned access, uint8_t **host)
+{
+	struct mem *m = ctx;
+	(void)access;
+	if (va < BASE || va >= BASE + PAGES * 4096u)
+		return -1;
+	*host = m->bytes + (va - BASE);
+	return 0;
+}
+
+static const struct soft_mem_ops ops = { .translate = translate };
+
+#define CHECK(cond)                                                              \
+	do {                                                                     \
+		if (!(cond)) {                                                   \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+			m->failures++;                                           \
+		}                                                                \
+	} while (0)
+
+static struct soft_cpu *setup(struct mem *m, const uint8_t *code, size_t len)
+{
+	memset(m->bytes, 0, PAGES * 4096u);
+	memcpy(m->bytes, code, len);
+	struct soft_cpu *c = soft_cpu_create(&ops, m);
+	c->rip = BASE;
+	c->gpr[SOFT_RSP] = BASE + PAGES * 4096u - 64;
+	return c;
+}
+
+static void test_arith_flags(struct mem *m)
+{
+	/* mov eax, 0x7fffffff; add eax, 1; setO bl; setS cl; hlt */
+	static const uint8_t code[] = { 0xb8, 0xff, 0xff, 0xff, 0x7f, 0x83, 0xc0, 0x01, 0x0f, 0x90,
+					0xc3, 0x0f, 0x98, 0xc1, 0xf4 };
+	struct soft_cpu *c = setup(m, code, sizeof(code));
+	CHECK(soft_cpu_run(c, 100) == SOFT_EXIT_HALT);
+	CHECK(c->gpr[SOFT_RAX] == 0x80000000u);
+	CHECK((c->gpr[SOFT_RBX] & 0xff) == 1);
+	CHECK((c->gpr[SOFT_RCX] & 0xff) == 1);
+	uint64_t f = soft_cpu_get_rflags(c);
+	CHECK((f & 0x800) && (f & 0x80) && !(f & 0x40) && !(f & 1));
+	soft_cpu_destroy(c);
+}
+
+static void test_loop(struct mem *m)
+{
+	/* xor eax,eax; mov ecx,100; L: add eax,ecx; dec ecx; jnz L; syscall */
+	static const uint8_t code[] = { 0x31, 0xc0, 0xb9, 0x64, 0x00, 0x00, 0x00, 0x01, 0xc8, 0xff,
+					0xc9, 0x75, 0xfa, 0x0f, 0x05 };
+	struct soft_cpu *c = setup(m, code, sizeof(code));
+	CHECK(soft_cpu_run(c, 100000) == SOFT_EXIT_SYSCALL);
+	CHECK(c->gpr[SOFT_RAX] == 5050);
+	CHECK(c->rip == BASE + sizeof(code));
+	CHECK(c->gpr[SOFT_RCX] == BASE + sizeof(code)); /* SYSCALL saves rip in rcx */
+	soft_cpu_destroy(c);
+}
+
+static void test_div_fault(struct mem *m)
+{
+	/* xor edx,edx; mov eax,1; xor ecx,ecx; div ecx */
+	static const uint8_t code[] = { 0x31, 0xd2, 0xb8, 0x01, 0x00, 0x00, 0x00, 0x31, 0xc9, 0xf7,
+					0xf1 };
+	struct soft_cpu *c = setup(m, code, sizeof(code));
+	CHECK(soft_cpu_run(c, 100) == SOFT_EXIT_EXCEPTION);
+	CHECK(c->exc_vector == SOFT_VEC_DE);
+	CHECK(c->rip == BASE + 9); /* faulting instruction */
+	soft_cpu_destroy(c);
+}
+
+static void test_page_fault(struct mem *m)
+{
+	/* mov rax, [0x100000] */
+	static const uint8_t code[] = { 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x10, 0x00 };
+	struct soft_cpu *c = setup(m, code, sizeof(code));
+	CHECK(soft_cpu_run(c, 100) == SOFT_EXIT_EXCEPTION);
+	CHECK(c->exc_vector == SOFT_VEC_PF && c->exc_addr == 0x100000);
+	CHECK(c->rip == BASE);
+	soft_cpu_destroy(c);
+}
+
+static void test_self_modifying(struct mem *m)
+{
+	/* L0: mov eax, 1; syscall — run, then the guest patches the immediate and jumps back:
+	 * 0x1000: b8 01 00 00 00      mov eax, 1
+	 * 0x1005: 0f 05               syscall
+	 * 0x1007: c6 05 f3 ff ff ff 07 mov byte [rip-13], 7   (-> 0x1001)
+	 * 0x100e: eb f0               jmp 0x1000 */
+	static const uint8_t code[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xc6, 0x05, 0xf3,
+					0xff, 0xff, 0xff, 0x07, 0xeb, 0xf0 };
+	struct soft_cpu *c = setup(m, code, sizeof(code));
+	CHECK(soft_cpu_run(c, 100) == SOFT_EXIT_SYSCALL);
+	CHECK(c->gpr[SOFT_RAX] == 1);
+	CHECK(soft_cpu_run(c, 100) == SOFT_EXIT_SYSCALL);
+	CHECK(c->gpr[SOFT_RAX] == 7); /* the rewritten instruction ran, not the cached one */
+	soft_cpu_destroy(c);
+}
+
+static void test_sse_and_fxsave(struct mem *m)
+{
+	/* pcmpeqb xmm1,xmm1; paddq xmm1,xmm1; movq rax,xmm1; fld1; fadd st0,st0; hlt */
+	static const uint8_t code[] = { 0x66, 0x0f, 0x74, 0xc9, 0x66, 0x0f, 0xd4, 0xc9, 0x66, 0x48,
+					0x0f, 0x7e, 0xc8, 0xd9, 0xe8, 0xd8, 0xc0, 0xf4 };
+	struct soft_cpu *c = setup(m, code, sizeof(code));
+	CHECK(soft_cpu_run(c, 100) == SOFT_EXIT_HALT);
+	CHECK(c->gpr[SOFT_RAX] == 0xfffffffffffffffeULL);
+	uint8_t fx[512];
+	soft_cpu_fxsave(c, fx);
+	long double st0 = 0;
+	memcpy(&st0, fx + 32, 10);
+	CHECK(st0 == 2.0L);
+	CHECK(fx[4] == 0x80); /* abridged tag: physical register 7 valid */
+	soft_cpu_destroy(c);
+}
+
+int main(void)
+{
+	struct mem m = { .bytes = aligned_alloc(4096, PAGES * 4096u) };
+	if (!m.bytes)
+		return 1;
+	test_arith_flags(&m);
+	test_loop(&m);
+	test_div_fault(&m);
+	test_page_fault(&m);
+	test_self_modifying(&m);
+	test_sse_and_fxsave(&m);
+	free(m.bytes);
+	if (m.failures) {
+		fprintf(stderr, "test_soft_cpu: %d failures\n", m.failures);
+		return 1;
+	}
+	printf("test_soft_cpu: ok\n");
+	return 0;
+}
