@@ -80,7 +80,7 @@ unpack_deb() {
 		mkdir -p "$dir"
 		dpkg -x "$deb" "$dir"
 		# Keep only what the build reads (and no *.d directories: the Makefile includes *.d).
-		rm -rf "$dir/usr/share" "$dir/etc"
+		rm -rf "${dir:?}/usr/share" "${dir:?}/etc"
 		touch "$dir/.unpacked"
 	fi
 	echo "$dir"
@@ -125,7 +125,7 @@ modules_in_order() {
 
 # Fills the staging directory of the initramfs.
 stage_initramfs() {
-	local stage=$1 bb=$2 kernel_root=$3 config=$4 applet path ko
+	local stage=$1 bb=$2 config=$3 applet ko
 	mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,etc/acpi/PWRF,lib/modules,proc,sys,dev,tmp,run,root,var/run,var/log}
 	cp "$bb/bin/busybox" "$stage/bin/busybox"
 	"$bb/bin/busybox" --list-full | while read -r applet; do
@@ -196,7 +196,7 @@ main() {
 
 	stage=$out/.staging
 	rm -rf "$stage"
-	stage_initramfs "$stage" "$bdir" "$kdir" "$config"
+	stage_initramfs "$stage" "$bdir" "$config"
 	pack_cpio "$stage" >"$out/initrd.tmp"
 	cp "$kdir/boot/vmlinuz-$release" "$out/vmlinuz.tmp"
 

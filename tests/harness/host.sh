@@ -72,7 +72,7 @@ build_l1() {
 	install -m 755 "$job" "$stage/hardy-job"
 	echo 'root:x:0:0:root:/root:/bin/sh' >"$stage/etc/passwd"
 
-	cp "$guest/vmlinuz" "$guest/initrd" "$stage/hardy/build/guest/"
+	cp "$guest/vmlinuz" "$guest/initrd" "$guest/kernel-release" "$stage/hardy/build/guest/"
 	cp -r "$HARDY_ROOT/tests" "$stage/hardy/"
 	[ -d "$HARDY_ROOT/bench" ] && cp -r "$HARDY_ROOT/bench" "$stage/hardy/"
 	cp "$HARDY_ROOT/VERSION" "$stage/hardy/"
