@@ -254,7 +254,9 @@ int kvm_x86_boot_regs(struct kvm_vcpu *kv, const struct x86_boot_regs *r, struct
 	s.gdt.limit = r->gdt_limit;
 	s.cr3 = r->cr3;
 	s.cr4 |= 1u << 5;                        /* PAE */
-	s.cr0 |= (1u << 0) | (1u << 31);         /* PE, PG */
+	/* PE and PG on; CD and NW (set at reset) off, so guest memory is cacheable from the
+	 * first instruction: the decompressor never touches CR0 itself. */
+	s.cr0 = (s.cr0 & ~((1u << 30) | (1u << 29))) | (1u << 0) | (1u << 31);
 	s.efer |= (1u << 8) | (1u << 10);        /* LME, LMA */
 	if (ioctl(kv->fd, KVM_SET_SREGS, &s) < 0)
 		return error_errno(err, "KVM_SET_SREGS");

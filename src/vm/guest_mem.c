@@ -4,11 +4,28 @@
 #include <string.h>
 #include <sys/mman.h>
 
+/* Maps len bytes aligned to align: KVM (and the host's THP) can back guest 2 MiB pages with
+ * host huge pages only when guest and host addresses agree modulo 2 MiB. */
+static void *gmem_map_aligned(size_t len, size_t align)
+{
+	size_t span = len + align;
+	uint8_t *p = mmap(NULL, span, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return MAP_FAILED;
+	uintptr_t start = ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
+	size_t head = start - (uintptr_t)p, tail = span - head - len;
+	if (head)
+		munmap(p, head);
+	if (tail)
+		munmap((uint8_t *)start + len, tail);
+	return (void *)start;
+}
+
 int gmem_init(struct guest_mem *m, uint64_t ram_size, struct error *err)
 {
 	memset(m, 0, sizeof(*m));
-	void *p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *p = gmem_map_aligned(ram_size, GMEM_HUGE_ALIGN);
 	if (p == MAP_FAILED)
 		return error_errno(err, "cannot map %llu MiB of guest RAM",
 				   (unsigned long long)(ram_size >> 20));

@@ -16,6 +16,7 @@
 #define GMEM_LOW_LIMIT  0xC0000000ULL
 #define GMEM_HIGH_BASE  0x100000000ULL
 #define GMEM_MIN_SIZE   (64ULL << 20)
+#define GMEM_HUGE_ALIGN (2ULL << 20) /* host mapping alignment, for 2 MiB pages */
 
 struct gmem_region {
 	uint64_t gpa;
