@@ -45,7 +45,14 @@ $(BUILD)/san/tests/%: $(SANOBJ)/tests/unit/%.o $(SAN_LIB_OBJS)
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-integration: $(BUILD)/hardy $(BUILD)/san/hardy guest
+# Test guests: tiny 64-bit ELF kernels that misbehave on purpose (tests/guests/).
+TEST_GUESTS := $(patsubst tests/guests/%.S,$(BUILD)/guests/%.elf,$(wildcard tests/guests/*.S))
+$(BUILD)/guests/%.elf: tests/guests/%.S tests/guests/serial.inc tests/guests/guest.ld
+	@mkdir -p $(dir $@)
+	$(CC) -c -Itests/guests -o $(BUILD)/guests/$*.o $<
+	$(LD) -static -nostdlib -T tests/guests/guest.ld -o $@ $(BUILD)/guests/$*.o
+
+integration: $(BUILD)/hardy $(BUILD)/san/hardy guest $(TEST_GUESTS)
 	tests/harness/run-integration
 
 test: unit difftest cpu-run-test integration

@@ -76,6 +76,7 @@ build_l1() {
 	cp -r "$HARDY_ROOT/tests" "$stage/hardy/"
 	[ -d "$HARDY_ROOT/bench" ] && cp -r "$HARDY_ROOT/bench" "$stage/hardy/"
 	cp "$HARDY_ROOT/VERSION" "$stage/hardy/"
+	[ -d "$HARDY_ROOT/build/guests" ] && cp -r "$HARDY_ROOT/build/guests" "$stage/hardy/build/"
 	# hardy finds its default guest next to itself: $(dirname hardy)/guest.
 	ln -s ../guest "$stage/hardy/build/san/guest"
 	for bin in build/hardy build/san/hardy; do
