@@ -18,12 +18,14 @@ static void h_syscall(struct soft_cpu *c, const struct soft_op *op)
 	c->gpr[SOFT_RCX] = op->next_rip;
 	c->gpr[SOFT_R11] = soft_flags_get(c);
 	c->exit_reason = SOFT_EXIT_SYSCALL;
+	c->chain_left = 0;
 }
 
 static void h_hlt(struct soft_cpu *c, const struct soft_op *op)
 {
 	(void)op;
 	c->exit_reason = SOFT_EXIT_HALT;
+	c->chain_left = 0;
 }
 
 static void h_int3(struct soft_cpu *c, const struct soft_op *op)

@@ -87,6 +87,7 @@ struct soft_cpu {
 	/* Execution accounting. */
 	uint64_t icount;    /* instructions retired since creation */
 	int64_t budget;     /* instructions left in the current soft_cpu_run() */
+	int64_t budget_start; /* budget at entry (icount is updated from the difference) */
 
 	/* Memory. */
 	const struct soft_mem_ops *mem;
@@ -98,7 +99,8 @@ struct soft_cpu {
 	const struct soft_op *cur_op;
 	jmp_buf fault_jmp;
 	bool stop;          /* the block-end handler asks the run loop to take over */
-	int32_t chain_left; /* blocks the threaded dispatch may still chain without the loop */
+	int32_t chain_left; /* blocks the threaded dispatch may still chain without the loop;
+			     * anything that needs the loop (an exit, a flush) sets it to 0 */
 };
 
 /* Create a CPU in 64-bit mode with all registers zero. Returns NULL on allocation failure. */
