@@ -193,6 +193,22 @@ static struct soft_block *decode_block(struct soft_cpu *c, uint64_t rip, uintptr
 			break;
 	}
 	b->end_rip = pc;
+	/* Dead flags: walking backwards, an op whose flags are all overwritten before any reader
+	 * (or fault, or the block end) runs its flag-free variant. */
+	bool live = true;
+	for (unsigned i = b->n; i-- > 0;) {
+		struct soft_op *o = &b->ops[i];
+		enum soft_flag_effect fx = soft_flag_effect(o);
+		if (!live) {
+			soft_handler nf = soft_flags_dead_handler(o);
+			if (nf)
+				o->fn = nf;
+		}
+		if (fx == SOFT_FLAGS_USE)
+			live = true;
+		else if (fx == SOFT_FLAGS_KILL)
+			live = false;
+	}
 	if (b->n >= 2) {
 		soft_handler f = soft_fuse_handler(&b->ops[b->n - 2], &b->ops[b->n - 1]);
 		if (f)

@@ -311,6 +311,12 @@ soft_handler soft_fast_handler(const struct soft_op *op);
 /* Fused handler for `first` followed by the block's final Jcc `jcc`, or NULL (alu_fast.c). */
 soft_handler soft_fuse_handler(const struct soft_op *first, const struct soft_op *jcc);
 
+/* Dead-flag elimination (alu_fast.c): the effect of op on flag liveness, and the flag-free
+ * variant of op to use when no flag it writes is live (NULL: none). */
+enum soft_flag_effect { SOFT_FLAGS_USE, SOFT_FLAGS_KILL, SOFT_FLAGS_NEUTRAL };
+enum soft_flag_effect soft_flag_effect(const struct soft_op *op);
+soft_handler soft_flags_dead_handler(const struct soft_op *op);
+
 /* Handlers the decoder references directly. */
 void soft_h_ud(struct soft_cpu *c, const struct soft_op *op);
 void soft_h_block_end(struct soft_cpu *c, const struct soft_op *op);
