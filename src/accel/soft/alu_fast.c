@@ -9,15 +9,7 @@
 
 #define HOT static void __attribute__((hot))
 
-/* Threaded dispatch: a fast handler jumps straight into the next op's handler (a sibling call
- * the compiler turns into a jump), recording the position in cur_op for the run loop and for
- * exceptions. Each block ends with a sentinel op whose handler just returns. */
-#define NEXT(c, op)                                                                        \
-	do {                                                                               \
-		const struct soft_op *n_ = (op) + 1;                                       \
-		(c)->cur_op = n_;                                                          \
-		n_->fn((c), n_);                                                           \
-	} while (0)
+#define NEXT(c, op) SOFT_NEXT(c, op)
 
 static inline uint64_t msk(unsigned sz) { return soft_mask(sz); }
 

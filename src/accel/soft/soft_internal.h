@@ -31,6 +31,26 @@ enum { SOFT_PFX_LOCK = 1, SOFT_PFX_REP = 2, SOFT_PFX_REPNE = 4, SOFT_PFX_OSIZE =
 
 typedef void (*soft_handler)(struct soft_cpu *c, const struct soft_op *op);
 
+/* Threaded dispatch: a handler ends by jumping straight into the next op's handler (a sibling
+ * call the compiler turns into a jump), recording the position in cur_op for exceptions and for
+ * the run loop. Every block ends with a sentinel op (soft_h_block_end) that chains to the next
+ * block or returns to the loop, so the loop only starts a chain. */
+#define SOFT_NEXT(c, op)                                                                   \
+	do {                                                                               \
+		const struct soft_op *n_ = (op) + 1;                                       \
+		(c)->cur_op = n_;                                                          \
+		n_->fn((c), n_);                                                           \
+	} while (0)
+
+/* The threaded entry point h_t of a plain handler h (which the compiler inlines into it); the
+ * family tables list these. */
+#define SOFT_THREADED(h)                                                                   \
+	static void h##_t(struct soft_cpu *c, const struct soft_op *op)                    \
+	{                                                                                  \
+		h(c, op);                                                                  \
+		SOFT_NEXT(c, op);                                                          \
+	}
+
 /* One decoded instruction: 64 bytes, position-dependent values (rip-relative addresses, branch
  * targets) already resolved. A JIT would read exactly this record to emit code. */
 struct soft_op {

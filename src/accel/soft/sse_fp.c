@@ -84,7 +84,11 @@ static void cmp_pd(struct soft_cpu *c, const struct soft_op *op, unsigned n)
 static void h_cmpps(struct soft_cpu *c, const struct soft_op *op) { cmp_ps(c, op, 4); }
 static void h_cmpss(struct soft_cpu *c, const struct soft_op *op) { cmp_ps(c, op, 1); }
 static void h_cmppd(struct soft_cpu *c, const struct soft_op *op) { cmp_pd(c, op, 2); }
-void soft_h_cmpsd_sse(struct soft_cpu *c, const struct soft_op *op) { cmp_pd(c, op, 1); }
+void soft_h_cmpsd_sse(struct soft_cpu *c, const struct soft_op *op)
+{
+	cmp_pd(c, op, 1);
+	SOFT_NEXT(c, op);
+}
 
 static void comi(struct soft_cpu *c, double a, double b)
 {
@@ -129,29 +133,74 @@ static void h_shufpd(struct soft_cpu *c, const struct soft_op *op)
 	*d = r;
 }
 
+/* Threaded entry points (see SOFT_THREADED). */
+SOFT_THREADED(h_addps)
+SOFT_THREADED(h_subps)
+SOFT_THREADED(h_mulps)
+SOFT_THREADED(h_divps)
+SOFT_THREADED(h_minps)
+SOFT_THREADED(h_maxps)
+SOFT_THREADED(h_addss)
+SOFT_THREADED(h_subss)
+SOFT_THREADED(h_mulss)
+SOFT_THREADED(h_divss)
+SOFT_THREADED(h_minss)
+SOFT_THREADED(h_maxss)
+SOFT_THREADED(h_sqrtps)
+SOFT_THREADED(h_sqrtss)
+SOFT_THREADED(h_rcpps)
+SOFT_THREADED(h_rcpss)
+SOFT_THREADED(h_rsqrtps)
+SOFT_THREADED(h_rsqrtss)
+SOFT_THREADED(h_unpcklps)
+SOFT_THREADED(h_unpckhps)
+SOFT_THREADED(h_addpd)
+SOFT_THREADED(h_subpd)
+SOFT_THREADED(h_mulpd)
+SOFT_THREADED(h_divpd)
+SOFT_THREADED(h_minpd)
+SOFT_THREADED(h_maxpd)
+SOFT_THREADED(h_addsd)
+SOFT_THREADED(h_subsd)
+SOFT_THREADED(h_mulsd)
+SOFT_THREADED(h_divsd)
+SOFT_THREADED(h_minsd)
+SOFT_THREADED(h_maxsd)
+SOFT_THREADED(h_sqrtpd)
+SOFT_THREADED(h_sqrtsd)
+SOFT_THREADED(h_unpcklpd)
+SOFT_THREADED(h_unpckhpd)
+SOFT_THREADED(h_cmpps)
+SOFT_THREADED(h_cmpss)
+SOFT_THREADED(h_cmppd)
+SOFT_THREADED(h_comiss)
+SOFT_THREADED(h_comisd)
+SOFT_THREADED(h_shufps)
+SOFT_THREADED(h_shufpd)
+
 const struct soft_insn_def soft_sse_fp_defs[] = {
-	{ ZYDIS_MNEMONIC_ADDPS, h_addps }, { ZYDIS_MNEMONIC_SUBPS, h_subps },
-	{ ZYDIS_MNEMONIC_MULPS, h_mulps }, { ZYDIS_MNEMONIC_DIVPS, h_divps },
-	{ ZYDIS_MNEMONIC_MINPS, h_minps }, { ZYDIS_MNEMONIC_MAXPS, h_maxps },
-	{ ZYDIS_MNEMONIC_ADDSS, h_addss }, { ZYDIS_MNEMONIC_SUBSS, h_subss },
-	{ ZYDIS_MNEMONIC_MULSS, h_mulss }, { ZYDIS_MNEMONIC_DIVSS, h_divss },
-	{ ZYDIS_MNEMONIC_MINSS, h_minss }, { ZYDIS_MNEMONIC_MAXSS, h_maxss },
-	{ ZYDIS_MNEMONIC_SQRTPS, h_sqrtps }, { ZYDIS_MNEMONIC_SQRTSS, h_sqrtss },
-	{ ZYDIS_MNEMONIC_RCPPS, h_rcpps }, { ZYDIS_MNEMONIC_RCPSS, h_rcpss },
-	{ ZYDIS_MNEMONIC_RSQRTPS, h_rsqrtps }, { ZYDIS_MNEMONIC_RSQRTSS, h_rsqrtss },
-	{ ZYDIS_MNEMONIC_UNPCKLPS, h_unpcklps }, { ZYDIS_MNEMONIC_UNPCKHPS, h_unpckhps },
-	{ ZYDIS_MNEMONIC_ADDPD, h_addpd }, { ZYDIS_MNEMONIC_SUBPD, h_subpd },
-	{ ZYDIS_MNEMONIC_MULPD, h_mulpd }, { ZYDIS_MNEMONIC_DIVPD, h_divpd },
-	{ ZYDIS_MNEMONIC_MINPD, h_minpd }, { ZYDIS_MNEMONIC_MAXPD, h_maxpd },
-	{ ZYDIS_MNEMONIC_ADDSD, h_addsd }, { ZYDIS_MNEMONIC_SUBSD, h_subsd },
-	{ ZYDIS_MNEMONIC_MULSD, h_mulsd }, { ZYDIS_MNEMONIC_DIVSD, h_divsd },
-	{ ZYDIS_MNEMONIC_MINSD, h_minsd }, { ZYDIS_MNEMONIC_MAXSD, h_maxsd },
-	{ ZYDIS_MNEMONIC_SQRTPD, h_sqrtpd }, { ZYDIS_MNEMONIC_SQRTSD, h_sqrtsd },
-	{ ZYDIS_MNEMONIC_UNPCKLPD, h_unpcklpd }, { ZYDIS_MNEMONIC_UNPCKHPD, h_unpckhpd },
-	{ ZYDIS_MNEMONIC_CMPPS, h_cmpps }, { ZYDIS_MNEMONIC_CMPSS, h_cmpss },
-	{ ZYDIS_MNEMONIC_CMPPD, h_cmppd },
-	{ ZYDIS_MNEMONIC_COMISS, h_comiss }, { ZYDIS_MNEMONIC_UCOMISS, h_comiss },
-	{ ZYDIS_MNEMONIC_COMISD, h_comisd }, { ZYDIS_MNEMONIC_UCOMISD, h_comisd },
-	{ ZYDIS_MNEMONIC_SHUFPS, h_shufps }, { ZYDIS_MNEMONIC_SHUFPD, h_shufpd },
+	{ ZYDIS_MNEMONIC_ADDPS, h_addps_t }, { ZYDIS_MNEMONIC_SUBPS, h_subps_t },
+	{ ZYDIS_MNEMONIC_MULPS, h_mulps_t }, { ZYDIS_MNEMONIC_DIVPS, h_divps_t },
+	{ ZYDIS_MNEMONIC_MINPS, h_minps_t }, { ZYDIS_MNEMONIC_MAXPS, h_maxps_t },
+	{ ZYDIS_MNEMONIC_ADDSS, h_addss_t }, { ZYDIS_MNEMONIC_SUBSS, h_subss_t },
+	{ ZYDIS_MNEMONIC_MULSS, h_mulss_t }, { ZYDIS_MNEMONIC_DIVSS, h_divss_t },
+	{ ZYDIS_MNEMONIC_MINSS, h_minss_t }, { ZYDIS_MNEMONIC_MAXSS, h_maxss_t },
+	{ ZYDIS_MNEMONIC_SQRTPS, h_sqrtps_t }, { ZYDIS_MNEMONIC_SQRTSS, h_sqrtss_t },
+	{ ZYDIS_MNEMONIC_RCPPS, h_rcpps_t }, { ZYDIS_MNEMONIC_RCPSS, h_rcpss_t },
+	{ ZYDIS_MNEMONIC_RSQRTPS, h_rsqrtps_t }, { ZYDIS_MNEMONIC_RSQRTSS, h_rsqrtss_t },
+	{ ZYDIS_MNEMONIC_UNPCKLPS, h_unpcklps_t }, { ZYDIS_MNEMONIC_UNPCKHPS, h_unpckhps_t },
+	{ ZYDIS_MNEMONIC_ADDPD, h_addpd_t }, { ZYDIS_MNEMONIC_SUBPD, h_subpd_t },
+	{ ZYDIS_MNEMONIC_MULPD, h_mulpd_t }, { ZYDIS_MNEMONIC_DIVPD, h_divpd_t },
+	{ ZYDIS_MNEMONIC_MINPD, h_minpd_t }, { ZYDIS_MNEMONIC_MAXPD, h_maxpd_t },
+	{ ZYDIS_MNEMONIC_ADDSD, h_addsd_t }, { ZYDIS_MNEMONIC_SUBSD, h_subsd_t },
+	{ ZYDIS_MNEMONIC_MULSD, h_mulsd_t }, { ZYDIS_MNEMONIC_DIVSD, h_divsd_t },
+	{ ZYDIS_MNEMONIC_MINSD, h_minsd_t }, { ZYDIS_MNEMONIC_MAXSD, h_maxsd_t },
+	{ ZYDIS_MNEMONIC_SQRTPD, h_sqrtpd_t }, { ZYDIS_MNEMONIC_SQRTSD, h_sqrtsd_t },
+	{ ZYDIS_MNEMONIC_UNPCKLPD, h_unpcklpd_t }, { ZYDIS_MNEMONIC_UNPCKHPD, h_unpckhpd_t },
+	{ ZYDIS_MNEMONIC_CMPPS, h_cmpps_t }, { ZYDIS_MNEMONIC_CMPSS, h_cmpss_t },
+	{ ZYDIS_MNEMONIC_CMPPD, h_cmppd_t },
+	{ ZYDIS_MNEMONIC_COMISS, h_comiss_t }, { ZYDIS_MNEMONIC_UCOMISS, h_comiss_t },
+	{ ZYDIS_MNEMONIC_COMISD, h_comisd_t }, { ZYDIS_MNEMONIC_UCOMISD, h_comisd_t },
+	{ ZYDIS_MNEMONIC_SHUFPS, h_shufps_t }, { ZYDIS_MNEMONIC_SHUFPD, h_shufpd_t },
 	{ 0, NULL },
 };

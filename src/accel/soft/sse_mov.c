@@ -68,7 +68,11 @@ static void movs_scalar(struct soft_cpu *c, const struct soft_op *op, unsigned n
 	}
 }
 
-void soft_h_movsd_sse(struct soft_cpu *c, const struct soft_op *op) { movs_scalar(c, op, 8); }
+void soft_h_movsd_sse(struct soft_cpu *c, const struct soft_op *op)
+{
+	movs_scalar(c, op, 8);
+	SOFT_NEXT(c, op);
+}
 static void h_movss(struct soft_cpu *c, const struct soft_op *op) { movs_scalar(c, op, 4); }
 
 /* MOVLPS/MOVLPD/MOVHPS/MOVHPD with memory, MOVHLPS/MOVLHPS between registers. */
@@ -157,21 +161,39 @@ static void h_stmxcsr(struct soft_cpu *c, const struct soft_op *op)
 	soft_st(c, soft_ea(c, op), 4, c->mxcsr);
 }
 
+/* Threaded entry points (see SOFT_THREADED). */
+SOFT_THREADED(h_mov128)
+SOFT_THREADED(h_mova128)
+SOFT_THREADED(h_movnti)
+SOFT_THREADED(h_movdq)
+SOFT_THREADED(h_movss)
+SOFT_THREADED(h_movlp)
+SOFT_THREADED(h_movhp)
+SOFT_THREADED(h_movhlps)
+SOFT_THREADED(h_movlhps)
+SOFT_THREADED(h_pmovmskb)
+SOFT_THREADED(h_movmskps)
+SOFT_THREADED(h_movmskpd)
+SOFT_THREADED(h_pextrw)
+SOFT_THREADED(h_pinsrw)
+SOFT_THREADED(h_ldmxcsr)
+SOFT_THREADED(h_stmxcsr)
+
 const struct soft_insn_def soft_sse_mov_defs[] = {
-	{ ZYDIS_MNEMONIC_MOVDQU, h_mov128 }, { ZYDIS_MNEMONIC_MOVUPS, h_mov128 },
-	{ ZYDIS_MNEMONIC_MOVUPD, h_mov128 }, { ZYDIS_MNEMONIC_LDDQU, h_mov128 },
-	{ ZYDIS_MNEMONIC_MOVDQA, h_mova128 }, { ZYDIS_MNEMONIC_MOVAPS, h_mova128 },
-	{ ZYDIS_MNEMONIC_MOVAPD, h_mova128 }, { ZYDIS_MNEMONIC_MOVNTDQ, h_mova128 },
-	{ ZYDIS_MNEMONIC_MOVNTPS, h_mova128 }, { ZYDIS_MNEMONIC_MOVNTPD, h_mova128 },
-	{ ZYDIS_MNEMONIC_MOVNTDQA, h_mova128 }, { ZYDIS_MNEMONIC_MOVNTI, h_movnti },
-	{ ZYDIS_MNEMONIC_MOVD, h_movdq }, { ZYDIS_MNEMONIC_MOVQ, h_movdq },
-	{ ZYDIS_MNEMONIC_MOVSS, h_movss },
-	{ ZYDIS_MNEMONIC_MOVLPS, h_movlp }, { ZYDIS_MNEMONIC_MOVLPD, h_movlp },
-	{ ZYDIS_MNEMONIC_MOVHPS, h_movhp }, { ZYDIS_MNEMONIC_MOVHPD, h_movhp },
-	{ ZYDIS_MNEMONIC_MOVHLPS, h_movhlps }, { ZYDIS_MNEMONIC_MOVLHPS, h_movlhps },
-	{ ZYDIS_MNEMONIC_PMOVMSKB, h_pmovmskb }, { ZYDIS_MNEMONIC_MOVMSKPS, h_movmskps },
-	{ ZYDIS_MNEMONIC_MOVMSKPD, h_movmskpd }, { ZYDIS_MNEMONIC_PEXTRW, h_pextrw },
-	{ ZYDIS_MNEMONIC_PINSRW, h_pinsrw }, { ZYDIS_MNEMONIC_LDMXCSR, h_ldmxcsr },
-	{ ZYDIS_MNEMONIC_STMXCSR, h_stmxcsr },
+	{ ZYDIS_MNEMONIC_MOVDQU, h_mov128_t }, { ZYDIS_MNEMONIC_MOVUPS, h_mov128_t },
+	{ ZYDIS_MNEMONIC_MOVUPD, h_mov128_t }, { ZYDIS_MNEMONIC_LDDQU, h_mov128_t },
+	{ ZYDIS_MNEMONIC_MOVDQA, h_mova128_t }, { ZYDIS_MNEMONIC_MOVAPS, h_mova128_t },
+	{ ZYDIS_MNEMONIC_MOVAPD, h_mova128_t }, { ZYDIS_MNEMONIC_MOVNTDQ, h_mova128_t },
+	{ ZYDIS_MNEMONIC_MOVNTPS, h_mova128_t }, { ZYDIS_MNEMONIC_MOVNTPD, h_mova128_t },
+	{ ZYDIS_MNEMONIC_MOVNTDQA, h_mova128_t }, { ZYDIS_MNEMONIC_MOVNTI, h_movnti_t },
+	{ ZYDIS_MNEMONIC_MOVD, h_movdq_t }, { ZYDIS_MNEMONIC_MOVQ, h_movdq_t },
+	{ ZYDIS_MNEMONIC_MOVSS, h_movss_t },
+	{ ZYDIS_MNEMONIC_MOVLPS, h_movlp_t }, { ZYDIS_MNEMONIC_MOVLPD, h_movlp_t },
+	{ ZYDIS_MNEMONIC_MOVHPS, h_movhp_t }, { ZYDIS_MNEMONIC_MOVHPD, h_movhp_t },
+	{ ZYDIS_MNEMONIC_MOVHLPS, h_movhlps_t }, { ZYDIS_MNEMONIC_MOVLHPS, h_movlhps_t },
+	{ ZYDIS_MNEMONIC_PMOVMSKB, h_pmovmskb_t }, { ZYDIS_MNEMONIC_MOVMSKPS, h_movmskps_t },
+	{ ZYDIS_MNEMONIC_MOVMSKPD, h_movmskpd_t }, { ZYDIS_MNEMONIC_PEXTRW, h_pextrw_t },
+	{ ZYDIS_MNEMONIC_PINSRW, h_pinsrw_t }, { ZYDIS_MNEMONIC_LDMXCSR, h_ldmxcsr_t },
+	{ ZYDIS_MNEMONIC_STMXCSR, h_stmxcsr_t },
 	{ 0, NULL },
 };
