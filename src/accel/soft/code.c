@@ -295,17 +295,26 @@ _Noreturn void soft_raise(struct soft_cpu *c, unsigned vector, uint32_t error, u
 	longjmp(c->fault_jmp, 1);
 }
 
-/* Retired instructions are counted through the budget: icount catches up when run returns. */
+/* Every way out of soft_cpu_run: retired instructions are counted through the budget (icount
+ * catches up here), and the guest's MXCSR flags come back from the host's. */
+static enum soft_exit run_leave(struct soft_cpu *c)
+{
+	c->cur_op = NULL;
+	c->icount += (uint64_t)(c->budget_start - c->budget);
+	soft_mxcsr_pull(c);
+	_mm_setcsr(c->host_mxcsr);
+	return c->exit_reason;
+}
+
 enum soft_exit soft_cpu_run(struct soft_cpu *c, int64_t budget)
 {
 	c->budget = budget;
 	c->budget_start = budget;
 	c->exit_reason = SOFT_EXIT_BUDGET;
-	if (setjmp(c->fault_jmp)) {
-		c->cur_op = NULL;
-		c->icount += (uint64_t)(c->budget_start - c->budget);
-		return c->exit_reason;
-	}
+	c->host_mxcsr = _mm_getcsr();
+	soft_mxcsr_push(c);
+	if (setjmp(c->fault_jmp))
+		return run_leave(c);
 	while (c->budget > 0) {
 		if (SOFT_UNLIKELY(c->cache->flush_pending))
 			code_flush(c);
@@ -323,13 +332,8 @@ enum soft_exit soft_cpu_run(struct soft_cpu *c, int64_t budget)
 				break;
 			op = c->cur_op + 1; /* threaded handlers may have run further */
 		}
-		if (SOFT_UNLIKELY(c->exit_reason != SOFT_EXIT_BUDGET)) {
-			c->cur_op = NULL;
-			c->icount += (uint64_t)(c->budget_start - c->budget);
-			return c->exit_reason;
-		}
+		if (SOFT_UNLIKELY(c->exit_reason != SOFT_EXIT_BUDGET))
+			return run_leave(c);
 	}
-	c->cur_op = NULL;
-	c->icount += (uint64_t)(c->budget_start - c->budget);
-	return SOFT_EXIT_BUDGET;
+	return run_leave(c);
 }

@@ -72,7 +72,8 @@ struct soft_cpu {
 	uint64_t rflags; /* non-arithmetic bits always; arithmetic bits when lf_op == NONE */
 
 	union soft_xmm xmm[16];
-	uint32_t mxcsr;
+	uint32_t mxcsr;      /* see soft_mxcsr_pull/push: the host holds part of it during a run */
+	uint32_t host_mxcsr; /* the host's MXCSR, restored when soft_cpu_run returns */
 
 	/* x87: registers kept as host 80-bit long double, physical order. */
 	long double st[8];

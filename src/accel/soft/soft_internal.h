@@ -10,6 +10,7 @@
 #define HARDY_SOFT_INTERNAL_H
 
 #include <string.h>
+#include <xmmintrin.h>
 
 #include "accel/soft/soft_cpu.h"
 
@@ -342,6 +343,22 @@ void soft_h_ud(struct soft_cpu *c, const struct soft_op *op);
 void soft_h_block_end(struct soft_cpu *c, const struct soft_op *op);
 void soft_h_movsd_sse(struct soft_cpu *c, const struct soft_op *op);
 void soft_h_cmpsd_sse(struct soft_cpu *c, const struct soft_op *op);
+
+/* MXCSR: while soft_cpu_run() runs, the host MXCSR holds the guest's rounding control, FTZ,
+ * DAZ and sticky exception flags with every exception masked, so the host SSE instructions the
+ * handlers use round and flush exactly as the guest asked and record its flags; c->mxcsr is
+ * authoritative for the mask bits, and for everything once run returns. pull brings the host's
+ * flags into c->mxcsr (before the guest reads MXCSR), push loads c->mxcsr into the host (after
+ * the guest writes it). Unmasked exceptions are not raised (#XM is not modelled). */
+static inline void soft_mxcsr_pull(struct soft_cpu *c)
+{
+	c->mxcsr = (c->mxcsr & ~0x3fu) | (_mm_getcsr() & 0x3fu);
+}
+
+static inline void soft_mxcsr_push(const struct soft_cpu *c)
+{
+	_mm_setcsr(c->mxcsr | 0x1f80u);
+}
 
 /* SSE helpers shared by the sse_* files. */
 static inline union soft_xmm *soft_xreg(struct soft_cpu *c, const struct soft_op *op, unsigned i)

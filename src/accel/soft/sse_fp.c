@@ -1,7 +1,8 @@
 /* SSE/SSE2 floating point: packed and scalar add/sub/mul/div/min/max/sqrt, reciprocal
  * estimates, CMPccPS/PD/SS/SD, COMIS/UCOMIS, SHUFPS/SHUFPD and the FP unpacks. Arithmetic goes
  * through the host's SSE2 intrinsics (x86-64 host), so NaN propagation, signed zeros and
- * rounding match hardware bit for bit. MXCSR rounding control is not applied (see docs). */
+ * rounding match hardware bit for bit. The host MXCSR carries the guest's rounding control, FTZ/DAZ and flags during a run
+ * (soft_mxcsr_push/pull). */
 #include <emmintrin.h>
 
 #include <Zydis/Zydis.h>
@@ -90,29 +91,20 @@ void soft_h_cmpsd_sse(struct soft_cpu *c, const struct soft_op *op)
 	SOFT_NEXT(c, op);
 }
 
-static void comi(struct soft_cpu *c, double a, double b)
-{
-	uint64_t f = soft_flags_get(c) & ~(uint64_t)SOFT_ARITH_FLAGS;
-	if (a != a || b != b)
-		f |= SOFT_ZF | SOFT_PF | SOFT_CF;
-	else if (a < b)
-		f |= SOFT_CF;
-	else if (a == b)
-		f |= SOFT_ZF;
-	soft_flags_set(c, f);
-}
-
-static void h_comiss(struct soft_cpu *c, const struct soft_op *op)
-{
-	union soft_xmm b = soft_xsrc(c, op, 1);
-	comi(c, c->xmm[op->o[0].reg].f[0], b.f[0]);
-}
-
-static void h_comisd(struct soft_cpu *c, const struct soft_op *op)
-{
-	union soft_xmm b = soft_xsrc(c, op, 1);
-	comi(c, c->xmm[op->o[0].reg].df[0], b.df[0]);
-}
+/* COMIS/UCOMIS through the host instruction itself: the ordered forms signal invalid on QNaN
+ * operands, the unordered ones only on SNaN, and the flags land in the guest MXCSR. */
+#define COMI(name, insn, T, lane)                                                          \
+	static void h_##name(struct soft_cpu *c, const struct soft_op *op)                 \
+	{                                                                                  \
+		union soft_xmm b = soft_xsrc(c, op, 1);                                    \
+		T x = c->xmm[op->o[0].reg].lane[0], y = b.lane[0];                         \
+		uint64_t hf;                                                               \
+		__asm__ volatile(insn " %2, %1\n\tpushfq\n\tpopq %0" : "=r"(hf) : "x"(x), "x"(y) : "cc"); \
+		uint64_t f = soft_flags_get(c) & ~(uint64_t)SOFT_ARITH_FLAGS;              \
+		soft_flags_set(c, f | (hf & (SOFT_ZF | SOFT_PF | SOFT_CF)));               \
+	}
+COMI(comiss, "comiss", float, f) COMI(ucomiss, "ucomiss", float, f)
+COMI(comisd, "comisd", double, df) COMI(ucomisd, "ucomisd", double, df)
 
 static void h_shufps(struct soft_cpu *c, const struct soft_op *op)
 {
@@ -175,6 +167,8 @@ SOFT_THREADED(h_cmpss)
 SOFT_THREADED(h_cmppd)
 SOFT_THREADED(h_comiss)
 SOFT_THREADED(h_comisd)
+SOFT_THREADED(h_ucomiss)
+SOFT_THREADED(h_ucomisd)
 SOFT_THREADED(h_shufps)
 SOFT_THREADED(h_shufpd)
 
@@ -199,8 +193,8 @@ const struct soft_insn_def soft_sse_fp_defs[] = {
 	{ ZYDIS_MNEMONIC_UNPCKLPD, h_unpcklpd_t }, { ZYDIS_MNEMONIC_UNPCKHPD, h_unpckhpd_t },
 	{ ZYDIS_MNEMONIC_CMPPS, h_cmpps_t }, { ZYDIS_MNEMONIC_CMPSS, h_cmpss_t },
 	{ ZYDIS_MNEMONIC_CMPPD, h_cmppd_t },
-	{ ZYDIS_MNEMONIC_COMISS, h_comiss_t }, { ZYDIS_MNEMONIC_UCOMISS, h_comiss_t },
-	{ ZYDIS_MNEMONIC_COMISD, h_comisd_t }, { ZYDIS_MNEMONIC_UCOMISD, h_comisd_t },
+	{ ZYDIS_MNEMONIC_COMISS, h_comiss_t }, { ZYDIS_MNEMONIC_UCOMISS, h_ucomiss_t },
+	{ ZYDIS_MNEMONIC_COMISD, h_comisd_t }, { ZYDIS_MNEMONIC_UCOMISD, h_ucomisd_t },
 	{ ZYDIS_MNEMONIC_SHUFPS, h_shufps_t }, { ZYDIS_MNEMONIC_SHUFPD, h_shufpd_t },
 	{ 0, NULL },
 };

@@ -154,10 +154,12 @@ static void h_ldmxcsr(struct soft_cpu *c, const struct soft_op *op)
 	if (v & ~0xffffULL)
 		soft_raise(c, SOFT_VEC_GP, 0, 0);
 	c->mxcsr = (uint32_t)v;
+	soft_mxcsr_push(c);
 }
 
 static void h_stmxcsr(struct soft_cpu *c, const struct soft_op *op)
 {
+	soft_mxcsr_pull(c);
 	soft_st(c, soft_ea(c, op), 4, c->mxcsr);
 }
 

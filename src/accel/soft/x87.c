@@ -410,6 +410,7 @@ static void h_fxsave(struct soft_cpu *c, const struct soft_op *op)
 	uint64_t a = soft_ea(c, op);
 	if (a & 15)
 		soft_raise(c, SOFT_VEC_GP, 0, a);
+	soft_mxcsr_pull(c);
 	soft_cpu_fxsave(c, buf);
 	soft_st_bytes(c, a, buf, 512);
 }
@@ -422,6 +423,7 @@ static void h_fxrstor(struct soft_cpu *c, const struct soft_op *op)
 		soft_raise(c, SOFT_VEC_GP, 0, a);
 	soft_ld_bytes(c, a, buf, 512, SOFT_ACC_READ);
 	soft_cpu_fxrstor(c, buf);
+	soft_mxcsr_push(c);
 }
 
 static void h_fwait(struct soft_cpu *c, const struct soft_op *op) { (void)c; (void)op; }
