@@ -320,6 +320,17 @@ static void base_state(struct dt_gen *g, struct dt_test *t, unsigned type)
 	t->in.flags = 2 | (rnd(g) & (CF | PF | AF | ZF | SF | OF));
 	for (unsigned i = 0; i < 16; i++)
 		fill_xmm(g, t->in.xmm[i], type);
+	for (unsigned i = 0; i < 8; i++)
+		t->in.mm[i] = fp_value(g, T_INT, 8);
+	/* MXCSR: every exception masked; rounding control, FTZ, DAZ and some sticky flags vary. */
+	uint64_t m = rnd(g);
+	t->in.mxcsr = 0x1f80 | (uint32_t)((m & 3) << 13);
+	if ((m >> 2) % 4 == 0)
+		t->in.mxcsr |= 0x8000; /* FTZ */
+	if ((m >> 4) % 4 == 0)
+		t->in.mxcsr |= 0x40; /* DAZ */
+	if ((m >> 6) % 4 == 0)
+		t->in.mxcsr |= (uint32_t)(m >> 8) & 0x3f;
 	t->data_seed = rnd(g);
 }
 

@@ -45,6 +45,7 @@ struct soft_code_cache {
 	struct soft_block *jc[SOFT_JC_SIZE];
 	uintptr_t pages[SOFT_CODE_PAGES]; /* open addressing; 0 = empty */
 	soft_handler dispatch[ZYDIS_MNEMONIC_MAX_VALUE + 1];
+	soft_handler dispatch_mmx[ZYDIS_MNEMONIC_MAX_VALUE + 1]; /* forms with an MM operand */
 };
 
 struct soft_code_cache *soft_code_create(void);

@@ -78,7 +78,6 @@ struct soft_cpu {
 	/* x87: registers kept as host 80-bit long double, physical order. */
 	long double st[8];
 	uint16_t fpu_cw, fpu_sw, fpu_top, fpu_tag; /* fpu_tag: bit i set = register i valid */
-	uint64_t mmx_dummy;
 
 	/* Exit information. */
 	enum soft_exit exit_reason;
@@ -123,6 +122,9 @@ void soft_cpu_code_invalidate(struct soft_cpu *cpu, const void *host, size_t len
 /* x87 and SSE state in FXSAVE layout (512 bytes), for snapshots and the difftest. */
 void soft_cpu_fxsave(struct soft_cpu *cpu, uint8_t out[512]);
 void soft_cpu_fxrstor(struct soft_cpu *cpu, const uint8_t in[512]);
+/* MM0-MM7 (the significands of the x87 registers); set makes the x87-to-MMX transition. */
+void soft_cpu_mmx_get(struct soft_cpu *cpu, uint64_t out[8]);
+void soft_cpu_mmx_set(struct soft_cpu *cpu, const uint64_t in[8]);
 
 /* The CPUID values this CPU reports (eax, ebx, ecx, edx) for a leaf and subleaf. */
 void soft_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]);

@@ -323,9 +323,11 @@ struct soft_insn_def {
 };
 
 #define SOFT_FAMILIES(X) X(alu) X(shift) X(muldiv) X(branch) X(string) X(bit) X(misc) \
-	X(sse_mov) X(sse_int) X(sse_fp) X(sse_cvt) X(x87)
+	X(sse_mov) X(sse_int) X(sse_fp) X(sse_cvt) X(x87) X(mmx)
 #define SOFT_DECLARE_FAMILY(f) extern const struct soft_insn_def soft_##f##_defs[];
 SOFT_FAMILIES(SOFT_DECLARE_FAMILY)
+/* Forms with an MM register operand (mmx.c): a table of their own, the mnemonics are shared. */
+extern const struct soft_insn_def soft_mmx_reg_defs[];
 
 /* Specialized handler for a hot form of op, or NULL (alu_fast.c). */
 soft_handler soft_fast_handler(const struct soft_op *op);

@@ -54,40 +54,29 @@ BINPD(divsd, _mm_div_sd(a, b)) BINPD(minsd, _mm_min_sd(a, b)) BINPD(maxsd, _mm_m
 BINPD(sqrtpd, _mm_sqrt_pd(b)) BINPD(sqrtsd, _mm_sqrt_sd(a, b))
 BINPD(unpcklpd, _mm_unpacklo_pd(a, b)) BINPD(unpckhpd, _mm_unpackhi_pd(a, b))
 
-static bool fcmp(double a, double b, unsigned pred)
-{
-	switch (pred & 7) {
-	case 0: return a == b;
-	case 1: return a < b;
-	case 2: return a <= b;
-	case 3: return a != a || b != b;
-	case 4: return !(a == b);
-	case 5: return !(a < b);
-	case 6: return !(a <= b);
-	default: return a == a && b == b;
+/* CMPccPS/PD/SS/SD through the host instruction with the same predicate (bits 2:0 of the
+ * immediate), so results and MXCSR flags (invalid on QNaN for the signalling predicates,
+ * denormal) are exactly the hardware's. */
+#define CMP_SEL(W, T, a, b, pred)                                                          \
+	((pred) == 0 ? _mm_cmpeq_##W(a, b) : (pred) == 1 ? _mm_cmplt_##W(a, b)             \
+	 : (pred) == 2 ? _mm_cmple_##W(a, b) : (pred) == 3 ? _mm_cmpunord_##W(a, b)        \
+	 : (pred) == 4 ? _mm_cmpneq_##W(a, b) : (pred) == 5 ? _mm_cmpnlt_##W(a, b)         \
+	 : (pred) == 6 ? _mm_cmpnle_##W(a, b) : _mm_cmpord_##W(a, b))
+#define CMPF(name, W, T, LD, ST)                                                           \
+	static void name(struct soft_cpu *c, const struct soft_op *op)                     \
+	{                                                                                  \
+		union soft_xmm bv = soft_xsrc(c, op, 1), *d = soft_xreg(c, op, 0);         \
+		T a = LD(d), b = LD(&bv);                                                  \
+		unsigned p = (unsigned)op->imm & 7;                                        \
+		ST(d, CMP_SEL(W, T, a, b, p));                                             \
 	}
-}
-
-static void cmp_ps(struct soft_cpu *c, const struct soft_op *op, unsigned n)
-{
-	union soft_xmm b = soft_xsrc(c, op, 1), *d = soft_xreg(c, op, 0);
-	for (unsigned i = 0; i < n; i++)
-		d->d[i] = fcmp(d->f[i], b.f[i], (unsigned)op->imm) ? 0xffffffffu : 0;
-}
-
-static void cmp_pd(struct soft_cpu *c, const struct soft_op *op, unsigned n)
-{
-	union soft_xmm b = soft_xsrc(c, op, 1), *d = soft_xreg(c, op, 0);
-	for (unsigned i = 0; i < n; i++)
-		d->q[i] = fcmp(d->df[i], b.df[i], (unsigned)op->imm) ? ~0ULL : 0;
-}
-
-static void h_cmpps(struct soft_cpu *c, const struct soft_op *op) { cmp_ps(c, op, 4); }
-static void h_cmpss(struct soft_cpu *c, const struct soft_op *op) { cmp_ps(c, op, 1); }
-static void h_cmppd(struct soft_cpu *c, const struct soft_op *op) { cmp_pd(c, op, 2); }
+#define STPS(x, v) _mm_storeu_ps((x)->f, v)
+#define STPD(x, v) _mm_storeu_pd((x)->df, v)
+CMPF(h_cmpps, ps, __m128, LDPS, STPS) CMPF(h_cmpss, ss, __m128, LDPS, STPS)
+CMPF(h_cmppd, pd, __m128d, LDPD, STPD) CMPF(cmp_sd, sd, __m128d, LDPD, STPD)
 void soft_h_cmpsd_sse(struct soft_cpu *c, const struct soft_op *op)
 {
-	cmp_pd(c, op, 1);
+	cmp_sd(c, op);
 	SOFT_NEXT(c, op);
 }
 
