@@ -229,7 +229,8 @@ static void h_cvtpi2pd(struct soft_cpu *c, const struct soft_op *op)
 		mmx_enter(c);                                                              \
 		mm_set(c, op->o[0].reg, r);                                                \
 	}
-#define LPS(s) _mm_loadu_ps((s).f)
+/* Only the two low singles take part (the upper lanes would raise flags of their own). */
+#define LPS(s) _mm_castsi128_ps(_mm_move_epi64(_mm_loadu_si128((const __m128i *)(s).b)))
 #define LPD(s) _mm_loadu_pd((s).df)
 CVT2PI(cvtps2pi, __m128, LPS, _mm_cvtps_epi32) CVT2PI(cvttps2pi, __m128, LPS, _mm_cvttps_epi32)
 CVT2PI(cvtpd2pi, __m128d, LPD, _mm_cvtpd_epi32) CVT2PI(cvttpd2pi, __m128d, LPD, _mm_cvttpd_epi32)
