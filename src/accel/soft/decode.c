@@ -137,6 +137,15 @@ bool soft_decode_insn(struct soft_cpu *c, const uint8_t *bytes, unsigned avail, 
 		}
 	}
 	op->nopnd = (uint8_t)n;
+	/* String instructions, XLAT and MASKMOVQ address memory implicitly: an FS/GS override
+	 * applies to their DS-relative operand. */
+	bool has_mem = false;
+	for (unsigned i = 0; i < n; i++)
+		has_mem |= op->o[i].kind == SOFT_OPND_MEM;
+	if (!has_mem && (in.attributes & ZYDIS_ATTRIB_HAS_SEGMENT_FS))
+		op->seg |= SOFT_SEG_FS;
+	else if (!has_mem && (in.attributes & ZYDIS_ATTRIB_HAS_SEGMENT_GS))
+		op->seg |= SOFT_SEG_GS;
 	soft_handler fn = c->cache->dispatch[in.mnemonic];
 	for (unsigned i = 0; i < n; i++)
 		if (op->o[i].kind == SOFT_OPND_MMX)

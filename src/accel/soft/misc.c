@@ -184,8 +184,10 @@ static void h_cwd(struct soft_cpu *c, const struct soft_op *op)
 static void h_xlat(struct soft_cpu *c, const struct soft_op *op)
 {
 	uint64_t a = c->gpr[SOFT_RBX] + (c->gpr[SOFT_RAX] & 0xff);
+	unsigned seg = op->seg & SOFT_SEG_MASK;
 	if (op->asize == 4)
 		a = (uint32_t)a;
+	a += seg == SOFT_SEG_FS ? c->fs_base : seg == SOFT_SEG_GS ? c->gs_base : 0;
 	soft_reg_set(c, SOFT_RAX, 1, soft_ld(c, a, 1));
 }
 
