@@ -380,7 +380,12 @@ static inline union soft_xmm soft_xsrc(struct soft_cpu *c, const struct soft_op 
 		v.q[0] = soft_reg_get(c, o->reg, o->size);
 		return v;
 	}
-	soft_ld_bytes(c, soft_ea(c, op), &v, o->size, SOFT_ACC_READ);
+	uint64_t a = soft_ea(c, op);
+	struct soft_tlb_entry *e = soft_tlbe(c, a);
+	if (SOFT_LIKELY(o->size == 16 && e->tag_r == (a & ~0xfffULL) && (a & 0xfff) <= 4096u - 16))
+		memcpy(&v, (const void *)(uintptr_t)(a + e->addend), 16);
+	else
+		soft_ld_bytes(c, a, &v, o->size, SOFT_ACC_READ);
 	return v;
 }
 

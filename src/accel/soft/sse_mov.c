@@ -5,6 +5,16 @@
 
 #include "accel/soft/soft_internal.h"
 
+/* n bytes to guest memory: one TLB probe and a copy when the store stays in one page. */
+static inline void soft_st_n(struct soft_cpu *c, uint64_t a, const void *src, unsigned n)
+{
+	struct soft_tlb_entry *e = soft_tlbe(c, a);
+	if (SOFT_LIKELY(n == 16 && e->tag_w == (a & ~0xfffULL) && (a & 0xfff) <= 4096u - 16))
+		memcpy((void *)(uintptr_t)(a + e->addend), src, 16);
+	else
+		soft_st_bytes(c, a, src, n);
+}
+
 /* Store the low n bytes of v to operand i (XMM register keeps its other bytes). */
 static void xstore(struct soft_cpu *c, const struct soft_op *op, unsigned i, const union soft_xmm *v,
 		   unsigned n)
@@ -15,7 +25,7 @@ static void xstore(struct soft_cpu *c, const struct soft_op *op, unsigned i, con
 	else if (o->kind == SOFT_OPND_REG)
 		soft_reg_set(c, o->reg, o->size, v->q[0]);
 	else
-		soft_st_bytes(c, soft_ea(c, op), v->b, n);
+		soft_st_n(c, soft_ea(c, op), v->b, n);
 }
 
 static void check_align(struct soft_cpu *c, const struct soft_op *op)
