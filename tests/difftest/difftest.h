@@ -1,7 +1,7 @@
 /* Differential tester of the software CPU against the host CPU: shared definitions. A test is a
  * short instruction sequence plus an input state (GPRs, RFLAGS, XMM, a 8 KiB data area); it runs
  * natively in a forked child (native.c) and on soft_cpu (main.c); every GPR, the defined RFLAGS
- * bits, every XMM register and the data area are compared. */
+ * bits, every XMM and MMX register, MXCSR and the data area are compared. */
 #ifndef HARDY_DIFFTEST_H
 #define HARDY_DIFFTEST_H
 
@@ -19,6 +19,8 @@ struct dt_state {
 	uint64_t gpr[16];
 	uint64_t flags;
 	uint8_t xmm[16][16];
+	uint64_t mm[8];  /* MMX registers (the x87 register file); the tester ends with EMMS */
+	uint32_t mxcsr;  /* rounding control, FTZ/DAZ and exception flags (all masked) */
 };
 
 enum dt_fault { DT_OK, DT_FAULT_DE, DT_FAULT_MEM, DT_FAULT_UD, DT_FAULT_OTHER };

@@ -51,6 +51,10 @@ struct form_def {
 #define XSS(x) { M(x), "xx", S1, 0, 0, T_PS }, { M(x), "xd", S1, 0, 0, T_PS }
 #define XSD(x) { M(x), "xx", S1, 0, 0, T_PD }, { M(x), "xq", S1, 0, 0, T_PD }
 #define XSH(x) { M(x), "xb", S1, 0, 0, T_INT }, { M(x), "xx", S1, 0, 0, T_INT }
+/* MMX: 'n' is an MM register. */
+#define NI(x) { M(x), "nn", S1, 0, 0, T_INT }, { M(x), "nq", S1, 0, 0, T_INT }
+#define NSH(x) { M(x), "nb", S1, 0, 0, T_INT }, { M(x), "nn", S1, 0, 0, T_INT }, \
+	{ M(x), "nq", S1, 0, 0, T_INT }
 
 static const struct form_def forms[] = {
 	ALU(ADD, 0), ALU(OR, AF), ALU(ADC, 0), ALU(SBB, 0), ALU(AND, AF), ALU(SUB, 0), ALU(XOR, AF),
@@ -153,6 +157,33 @@ static const struct form_def forms[] = {
 	{ M(CVTTPS2DQ), "xx", S1, 0, 0, T_PS }, { M(CVTDQ2PD), "xx", S1, 0, 0, T_INT },
 	{ M(CVTPD2DQ), "xx", S1, 0, 0, T_PD }, { M(CVTTPD2DQ), "xx", S1, 0, 0, T_PD },
 	{ M(CVTPS2PD), "xx", S1, 0, 0, T_PS }, { M(CVTPD2PS), "xx", S1, 0, 0, T_PD },
+	{ M(CVTSD2SI), "rq", S48, 0, 0, T_PD }, { M(CVTTSD2SI), "rq", S48, 0, 0, T_PD },
+	{ M(ADDSD), "xx", S1, 0, 0, T_PD }, { M(MULSS), "xx", S1, 0, 0, T_PS },
+	NI(PADDB), NI(PADDW), NI(PADDD), NI(PADDQ), NI(PSUBB), NI(PSUBW), NI(PSUBD), NI(PSUBQ),
+	NI(PADDSB), NI(PADDSW), NI(PADDUSB), NI(PADDUSW), NI(PSUBSB), NI(PSUBSW), NI(PSUBUSB),
+	NI(PSUBUSW), NI(PCMPEQB), NI(PCMPEQW), NI(PCMPEQD), NI(PCMPGTB), NI(PCMPGTW), NI(PCMPGTD),
+	NI(PAND), NI(PANDN), NI(POR), NI(PXOR), NI(PMINUB), NI(PMAXUB), NI(PMINSW), NI(PMAXSW),
+	NI(PAVGB), NI(PAVGW), NI(PMULLW), NI(PMULHW), NI(PMULHUW), NI(PMULUDQ), NI(PMADDWD),
+	NI(PSADBW), NI(PUNPCKHBW), NI(PUNPCKHWD), NI(PUNPCKHDQ), NI(PACKSSWB), NI(PACKSSDW),
+	NI(PACKUSWB),
+	{ M(PUNPCKLBW), "nn", S1, 0, 0, T_INT }, { M(PUNPCKLBW), "nd", S1, 0, 0, T_INT },
+	{ M(PUNPCKLWD), "nn", S1, 0, 0, T_INT }, { M(PUNPCKLWD), "nd", S1, 0, 0, T_INT },
+	{ M(PUNPCKLDQ), "nn", S1, 0, 0, T_INT }, { M(PUNPCKLDQ), "nd", S1, 0, 0, T_INT },
+	NSH(PSLLW), NSH(PSLLD), NSH(PSLLQ), NSH(PSRLW), NSH(PSRLD), NSH(PSRLQ), NSH(PSRAW), NSH(PSRAD),
+	{ M(MOVD), "nr", S4, 0, 0, T_INT }, { M(MOVD), "rn", S4, 0, 0, T_INT },
+	{ M(MOVD), "nd", S1, 0, 0, T_INT }, { M(MOVD), "dn", S1, 0, 0, T_INT },
+	{ M(MOVQ), "nr", S8, 0, 0, T_INT }, { M(MOVQ), "rn", S8, 0, 0, T_INT },
+	{ M(MOVQ), "nn", S1, 0, 0, T_INT }, { M(MOVQ), "nq", S1, 0, 0, T_INT },
+	{ M(MOVQ), "qn", S1, 0, 0, T_INT }, { M(MOVNTQ), "qn", S1, 0, 0, T_INT },
+	{ M(MOVQ2DQ), "xn", S1, 0, 0, T_INT }, { M(MOVDQ2Q), "nx", S1, 0, 0, T_INT },
+	{ M(PSHUFW), "nnb", S1, 0, 0, T_INT }, { M(PSHUFW), "nqb", S1, 0, 0, T_INT },
+	{ M(PMOVMSKB), "rn", S4, 0, 0, T_INT }, { M(PEXTRW), "rnb", S4, 0, 0, T_INT },
+	{ M(PINSRW), "nrb", S4, 0, 0, T_INT }, { M(MASKMOVQ), "nn", S1, 0, 0, T_INT },
+	{ M(EMMS), "", S1, 0, 0, T_INT },
+	{ M(CVTPI2PS), "xn", S1, 0, 0, T_INT }, { M(CVTPI2PS), "xq", S1, 0, 0, T_INT },
+	{ M(CVTPI2PD), "xn", S1, 0, 0, T_INT }, { M(CVTPI2PD), "xq", S1, 0, 0, T_INT },
+	{ M(CVTPS2PI), "nx", S1, 0, 0, T_PS }, { M(CVTTPS2PI), "nx", S1, 0, 0, T_PS },
+	{ M(CVTPD2PI), "nx", S1, 0, 0, T_PD }, { M(CVTTPD2PI), "nx", S1, 0, 0, T_PD },
 };
 
 #define NFORMS (sizeof(forms) / sizeof(forms[0]))
@@ -320,6 +351,17 @@ static void base_state(struct dt_gen *g, struct dt_test *t, unsigned type)
 	t->in.flags = 2 | (rnd(g) & (CF | PF | AF | ZF | SF | OF));
 	for (unsigned i = 0; i < 16; i++)
 		fill_xmm(g, t->in.xmm[i], type);
+	for (unsigned i = 0; i < 8; i++)
+		t->in.mm[i] = fp_value(g, T_INT, 8);
+	/* MXCSR: every exception masked; rounding control, FTZ, DAZ and some sticky flags vary. */
+	uint64_t m = rnd(g);
+	t->in.mxcsr = 0x1f80 | (uint32_t)((m & 3) << 13);
+	if ((m >> 2) % 4 == 0)
+		t->in.mxcsr |= 0x8000; /* FTZ */
+	if ((m >> 4) % 4 == 0)
+		t->in.mxcsr |= 0x40; /* DAZ */
+	if ((m >> 6) % 4 == 0)
+		t->in.mxcsr |= (uint32_t)(m >> 8) & 0x3f;
 	t->data_seed = rnd(g);
 }
 
@@ -366,6 +408,11 @@ static unsigned encode(struct dt_gen *g, const struct form_def *d, struct enc_ct
 			o->type = ZYDIS_OPERAND_TYPE_REGISTER;
 			o->reg.value = ZYDIS_REGISTER_CL;
 			e->regs[i] = 1;
+			break;
+		case 'n':
+			e->regs[i] = (unsigned)(rnd(g) % 8);
+			o->type = ZYDIS_OPERAND_TYPE_REGISTER;
+			o->reg.value = (ZydisRegister)(ZYDIS_REGISTER_MM0 + e->regs[i]);
 			break;
 		case 'x':
 			e->regs[i] = (unsigned)(rnd(g) % 16);
@@ -526,7 +573,7 @@ bool dt_gen_systematic(struct dt_gen *rg, unsigned f, unsigned i, unsigned level
 	unsigned nsizes = (unsigned)__builtin_popcount(d->sizes);
 	unsigned nv = level ? 18 : 8;
 	bool shift_count = (d->kind & K_SHIFT) && strpbrk(d->ops, "bc");
-	bool sse = d->type != T_INT || strchr(d->ops, 'x') || strchr(d->ops, 'M');
+	bool sse = d->type != T_INT || strpbrk(d->ops, "xMn") != NULL;
 	unsigned per_size;
 	if (sse)
 		per_size = level ? 400 : 40;

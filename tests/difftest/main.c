@@ -1,6 +1,6 @@
 /* Differential tester driver: generates tests (systematic over every form in forms.c, then
  * random sequences), runs each batch natively (native.c) and on soft_cpu, compares every GPR,
- * the defined RFLAGS bits, all XMM registers, the data area and the fault class, and reports
+ * the defined RFLAGS bits, all XMM and MMX registers, MXCSR, the data area and the fault class, and reports
  * coverage and every mismatch. Usage: difftest [--level 0|1] [--random N] [--seed S] [-v]. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +55,8 @@ static void run_soft(struct soft_cpu *c, const struct dt_test *t, struct dt_resu
 	dt_fill_data(t->data_seed, (uint8_t *)(uintptr_t)DT_DATA_ADDR);
 	memcpy(c->gpr, t->in.gpr, sizeof(c->gpr));
 	memcpy(c->xmm, t->in.xmm, sizeof(c->xmm));
+	soft_cpu_mmx_set(c, t->in.mm);
+	c->mxcsr = t->in.mxcsr;
 	soft_cpu_set_rflags(c, t->in.flags);
 	c->rip = DT_CODE_ADDR + DT_TEST_OFF;
 	enum soft_exit e = soft_cpu_run(c, 10000);
@@ -62,6 +64,8 @@ static void run_soft(struct soft_cpu *c, const struct dt_test *t, struct dt_resu
 	memcpy(r->out.gpr, c->gpr, sizeof(c->gpr));
 	r->out.flags = soft_cpu_get_rflags(c);
 	memcpy(r->out.xmm, c->xmm, sizeof(c->xmm));
+	soft_cpu_mmx_get(c, r->out.mm);
+	r->out.mxcsr = c->mxcsr;
 	memcpy(r->data, (void *)(uintptr_t)DT_DATA_ADDR, DT_DATA_SIZE);
 }
 
@@ -115,6 +119,17 @@ static bool compare(const struct dt_test *t, const struct dt_result *n, const st
 					      (unsigned long long)a[1], (unsigned long long)a[0],
 					      (unsigned long long)b[1], (unsigned long long)b[0]);
 			}
+		for (unsigned i = 0; i < 8 && k < 1500; i++)
+			if (n->out.mm[i] != s->out.mm[i])
+				k += snprintf(diff + k, sizeof(diff) - (size_t)k,
+					      "    mm%u: in %#llx native %#llx soft %#llx\n", i,
+					      (unsigned long long)t->in.mm[i],
+					      (unsigned long long)n->out.mm[i],
+					      (unsigned long long)s->out.mm[i]);
+		if (n->out.mxcsr != s->out.mxcsr)
+			k += snprintf(diff + k, sizeof(diff) - (size_t)k,
+				      "    mxcsr: in %#x native %#x soft %#x\n", t->in.mxcsr,
+				      n->out.mxcsr, s->out.mxcsr);
 		for (unsigned o = 0; o < DT_DATA_SIZE && k < 1500; o += 8)
 			if (memcmp(n->data + o, s->data + o, 8)) {
 				uint64_t a, b;

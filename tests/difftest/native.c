@@ -1,5 +1,5 @@
-/* Native side of the differential tester: lays out prologue (load every GPR, RFLAGS and XMM
- * from slots in the code page), the test, and epilogue (store them back, restore the host stack)
+/* Native side of the differential tester: lays out prologue (load every GPR, RFLAGS, XMM, MMX
+ * register and MXCSR from slots in the code page), the test, and epilogue (store them back, restore the host stack)
  * in one RWX page, and runs batches of tests in a forked child so that faults (#DE, #GP, #PF,
  * #UD) are caught by signal handlers and reported instead of killing the tester. */
 #include <setjmp.h>
@@ -13,7 +13,8 @@
 #include "difftest.h"
 
 enum { SLOT_HOST_RSP = 0xc00, SLOT_IN_FLAGS = 0xc08, SLOT_IN_GPR = 0xc10, SLOT_OUT_FLAGS = 0xc90,
-       SLOT_OUT_GPR = 0xc98, SLOT_IN_XMM = 0xd20, SLOT_OUT_XMM = 0xe20 };
+       SLOT_OUT_GPR = 0xc98, SLOT_IN_XMM = 0xd20, SLOT_OUT_XMM = 0xe20, SLOT_IN_MM = 0xf20,
+       SLOT_OUT_MM = 0xf60, SLOT_IN_MXCSR = 0xfa0, SLOT_OUT_MXCSR = 0xfa4, SLOT_HOST_MXCSR = 0xfa8 };
 
 /* Calls the page entry with callee-saved registers preserved. */
 void dt_call(void *entry);
@@ -62,15 +63,34 @@ static void movdqu(struct emitter *e, unsigned x, unsigned slot, bool store)
 	riprel(e, pre, n, x, slot);
 }
 
+/* movq mm, [slot] / movq [slot], mm */
+static void movq_mm(struct emitter *e, unsigned m, unsigned slot, bool store)
+{
+	uint8_t pre[2] = { 0x0f, store ? 0x7f : 0x6f };
+	riprel(e, pre, 2, m, slot);
+}
+
+/* ldmxcsr [slot] / stmxcsr [slot] */
+static void mxcsr_op(struct emitter *e, unsigned slot, bool store)
+{
+	riprel(e, (const uint8_t[]){ 0x0f, 0xae }, 2, store ? 3 : 2, slot);
+}
+
 void dt_native_layout(uint8_t *page, const struct dt_test *t)
 {
 	struct emitter e = { page, 0 };
 	memcpy(page + SLOT_IN_GPR, t->in.gpr, sizeof(t->in.gpr));
 	memcpy(page + SLOT_IN_FLAGS, &t->in.flags, 8);
 	memcpy(page + SLOT_IN_XMM, t->in.xmm, sizeof(t->in.xmm));
+	memcpy(page + SLOT_IN_MM, t->in.mm, sizeof(t->in.mm));
+	memcpy(page + SLOT_IN_MXCSR, &t->in.mxcsr, 4);
 	mov_gpr(&e, 4, SLOT_HOST_RSP, true);
+	mxcsr_op(&e, SLOT_HOST_MXCSR, true);
 	for (unsigned x = 0; x < 16; x++)
 		movdqu(&e, x, SLOT_IN_XMM + 16 * x, false);
+	for (unsigned m = 0; m < 8; m++)
+		movq_mm(&e, m, SLOT_IN_MM + 8 * m, false);
+	mxcsr_op(&e, SLOT_IN_MXCSR, false);
 	riprel(&e, (const uint8_t[]){ 0xff }, 1, 6, SLOT_IN_FLAGS); /* push [rip+flags] */
 	byte(&e, 0x9d);                                                /* popfq */
 	for (unsigned r = 0; r < 16; r++)
@@ -90,6 +110,12 @@ void dt_native_layout(uint8_t *page, const struct dt_test *t)
 	byte(&e, 0xfc); /* cld */
 	for (unsigned x = 0; x < 16; x++)
 		movdqu(&e, x, SLOT_OUT_XMM + 16 * x, true);
+	for (unsigned m = 0; m < 8; m++)
+		movq_mm(&e, m, SLOT_OUT_MM + 8 * m, true);
+	mxcsr_op(&e, SLOT_OUT_MXCSR, true);
+	mxcsr_op(&e, SLOT_HOST_MXCSR, false);
+	byte(&e, 0x0f); /* emms */
+	byte(&e, 0x77);
 	byte(&e, 0xc3);
 }
 
@@ -144,13 +170,17 @@ static void child_run(const struct dt_test *tests, struct dt_result *res, unsign
 		dt_native_layout(page, t);
 		dt_fill_data(t->data_seed, (uint8_t *)(uintptr_t)DT_DATA_ADDR);
 		ctx.sig = 0;
+		unsigned host_mxcsr = __builtin_ia32_stmxcsr();
 		if (sigsetjmp(ctx.jb, 1) == 0)
 			dt_call(page);
-		__asm__ volatile("cld");
+		__asm__ volatile("cld; emms");
+		__builtin_ia32_ldmxcsr(host_mxcsr);
 		res[i].fault = fault_class(ctx.sig);
 		memcpy(res[i].out.gpr, page + SLOT_OUT_GPR, sizeof(res[i].out.gpr));
 		memcpy(&res[i].out.flags, page + SLOT_OUT_FLAGS, 8);
 		memcpy(res[i].out.xmm, page + SLOT_OUT_XMM, sizeof(res[i].out.xmm));
+		memcpy(res[i].out.mm, page + SLOT_OUT_MM, sizeof(res[i].out.mm));
+		memcpy(&res[i].out.mxcsr, page + SLOT_OUT_MXCSR, 4);
 		memcpy(res[i].data, (void *)(uintptr_t)DT_DATA_ADDR, DT_DATA_SIZE);
 	}
 }

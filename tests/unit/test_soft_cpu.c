@@ -1,7 +1,9 @@
 /* Unit tests of the software CPU on a private 3-page memory: arithmetic and lazy flags, a loop
  * with a conditional branch, #DE from DIV, #PF on an unmapped access, SYSCALL exit, and the
- * decoded-code cache dropping code that the guest overwrites (self-modifying code). */
+ * decoded-code cache dropping code that the guest overwrites (self-modifying code), FS overrides
+ * on string instructions, MMX aliasing onto the x87 file, and MXCSR rounding control. */
 #include <stdio.h>
+#include <xmmintrin.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,6 +132,60 @@ static void test_sse_and_fxsave(struct mem *m)
 	soft_cpu_destroy(c);
 }
 
+static void test_segment_string(struct mem *m)
+{
+	/* fs lodsb; fs movsb; hlt  with FS base 0x1000: the source is fs:rsi */
+	static const uint8_t code[] = { 0x64, 0xac, 0x64, 0xa4, 0xf4 };
+	struct soft_cpu *c = setup(m, code, sizeof(code));
+	m->bytes[0x2100 - BASE] = 0x5a;
+	m->bytes[0x2101 - BASE] = 0x77;
+	c->fs_base = 0x1000;
+	c->gpr[SOFT_RSI] = 0x1100;
+	c->gpr[SOFT_RDI] = 0x2200;
+	CHECK(soft_cpu_run(c, 100) == SOFT_EXIT_HALT);
+	CHECK((c->gpr[SOFT_RAX] & 0xff) == 0x5a);
+	CHECK(m->bytes[0x2200 - BASE] == 0x77);
+	CHECK(c->gpr[SOFT_RSI] == 0x1102 && c->gpr[SOFT_RDI] == 0x2201);
+	soft_cpu_destroy(c);
+}
+
+static void test_mmx(struct mem *m)
+{
+	/* movq mm0,rax; paddb mm0,mm0; movq rbx,mm0; emms; hlt */
+	static const uint8_t code[] = { 0x48, 0x0f, 0x6e, 0xc0, 0x0f, 0xfc, 0xc0, 0x48, 0x0f, 0x7e,
+					0xc3, 0x0f, 0x77, 0xf4 };
+	struct soft_cpu *c = setup(m, code, sizeof(code));
+	c->gpr[SOFT_RAX] = 0x0102030405060708ULL;
+	CHECK(soft_cpu_run(c, 100) == SOFT_EXIT_HALT);
+	CHECK(c->gpr[SOFT_RBX] == 0x020406080a0c0e10ULL);
+	uint64_t mm[8];
+	soft_cpu_mmx_get(c, mm);
+	CHECK(mm[0] == 0x020406080a0c0e10ULL);
+	uint8_t fx[512];
+	soft_cpu_fxsave(c, fx);
+	CHECK(fx[4] == 0);                               /* EMMS: every register empty */
+	CHECK(fx[32 + 8] == 0xff && fx[32 + 9] == 0xff); /* MM0 write: exponent and sign all ones */
+	soft_cpu_destroy(c);
+}
+
+static void test_mxcsr_rounding(struct mem *m)
+{
+	/* ldmxcsr [0x2000] (round down); cvtsd2si rax,xmm0; cvttsd2si rbx,xmm0; hlt */
+	static const uint8_t code[] = { 0x0f, 0xae, 0x14, 0x25, 0x00, 0x20, 0x00, 0x00, 0xf2, 0x48,
+					0x0f, 0x2d, 0xc0, 0xf2, 0x48, 0x0f, 0x2c, 0xd8, 0xf4 };
+	struct soft_cpu *c = setup(m, code, sizeof(code));
+	uint32_t csr = 0x3f80;
+	memcpy(m->bytes + 0x2000 - BASE, &csr, 4);
+	c->xmm[0].df[0] = -2.5;
+	unsigned host = _mm_getcsr();
+	CHECK(soft_cpu_run(c, 100) == SOFT_EXIT_HALT);
+	CHECK(c->gpr[SOFT_RAX] == (uint64_t)-3); /* rounded down */
+	CHECK(c->gpr[SOFT_RBX] == (uint64_t)-2); /* truncated */
+	CHECK(c->mxcsr == (0x3f80 | 0x20));      /* precision flag recorded */
+	CHECK(_mm_getcsr() == host);             /* the host's MXCSR is back */
+	soft_cpu_destroy(c);
+}
+
 int main(void)
 {
 	struct mem m = { .bytes = aligned_alloc(4096, PAGES * 4096u) };
@@ -141,6 +197,9 @@ int main(void)
 	test_page_fault(&m);
 	test_self_modifying(&m);
 	test_sse_and_fxsave(&m);
+	test_segment_string(&m);
+	test_mmx(&m);
+	test_mxcsr_rounding(&m);
 	free(m.bytes);
 	if (m.failures) {
 		fprintf(stderr, "test_soft_cpu: %d failures\n", m.failures);

@@ -267,16 +267,39 @@ static void h_cmpxchg8b16b(struct soft_cpu *c, const struct soft_op *op)
 	soft_flags_set(c, f);
 }
 
+/* Threaded entry points (see SOFT_THREADED). */
+SOFT_THREADED(h_add)
+SOFT_THREADED(h_or)
+SOFT_THREADED(h_adc)
+SOFT_THREADED(h_sbb)
+SOFT_THREADED(h_and)
+SOFT_THREADED(h_sub)
+SOFT_THREADED(h_xor)
+SOFT_THREADED(h_cmp)
+SOFT_THREADED(h_test)
+SOFT_THREADED(h_inc)
+SOFT_THREADED(h_dec)
+SOFT_THREADED(h_neg)
+SOFT_THREADED(h_not)
+SOFT_THREADED(h_mov)
+SOFT_THREADED(h_movzx)
+SOFT_THREADED(h_movsx)
+SOFT_THREADED(h_lea)
+SOFT_THREADED(h_xchg)
+SOFT_THREADED(h_xadd)
+SOFT_THREADED(h_cmpxchg)
+SOFT_THREADED(h_cmpxchg8b16b)
+
 const struct soft_insn_def soft_alu_defs[] = {
-	{ ZYDIS_MNEMONIC_ADD, h_add }, { ZYDIS_MNEMONIC_OR, h_or }, { ZYDIS_MNEMONIC_ADC, h_adc },
-	{ ZYDIS_MNEMONIC_SBB, h_sbb }, { ZYDIS_MNEMONIC_AND, h_and }, { ZYDIS_MNEMONIC_SUB, h_sub },
-	{ ZYDIS_MNEMONIC_XOR, h_xor }, { ZYDIS_MNEMONIC_CMP, h_cmp }, { ZYDIS_MNEMONIC_TEST, h_test },
-	{ ZYDIS_MNEMONIC_INC, h_inc }, { ZYDIS_MNEMONIC_DEC, h_dec }, { ZYDIS_MNEMONIC_NEG, h_neg },
-	{ ZYDIS_MNEMONIC_NOT, h_not }, { ZYDIS_MNEMONIC_MOV, h_mov },
-	{ ZYDIS_MNEMONIC_MOVZX, h_movzx }, { ZYDIS_MNEMONIC_MOVSX, h_movsx },
-	{ ZYDIS_MNEMONIC_MOVSXD, h_movsx }, { ZYDIS_MNEMONIC_LEA, h_lea },
-	{ ZYDIS_MNEMONIC_XCHG, h_xchg }, { ZYDIS_MNEMONIC_XADD, h_xadd },
-	{ ZYDIS_MNEMONIC_CMPXCHG, h_cmpxchg }, { ZYDIS_MNEMONIC_CMPXCHG8B, h_cmpxchg8b16b },
-	{ ZYDIS_MNEMONIC_CMPXCHG16B, h_cmpxchg8b16b },
+	{ ZYDIS_MNEMONIC_ADD, h_add_t }, { ZYDIS_MNEMONIC_OR, h_or_t }, { ZYDIS_MNEMONIC_ADC, h_adc_t },
+	{ ZYDIS_MNEMONIC_SBB, h_sbb_t }, { ZYDIS_MNEMONIC_AND, h_and_t }, { ZYDIS_MNEMONIC_SUB, h_sub_t },
+	{ ZYDIS_MNEMONIC_XOR, h_xor_t }, { ZYDIS_MNEMONIC_CMP, h_cmp_t }, { ZYDIS_MNEMONIC_TEST, h_test_t },
+	{ ZYDIS_MNEMONIC_INC, h_inc_t }, { ZYDIS_MNEMONIC_DEC, h_dec_t }, { ZYDIS_MNEMONIC_NEG, h_neg_t },
+	{ ZYDIS_MNEMONIC_NOT, h_not_t }, { ZYDIS_MNEMONIC_MOV, h_mov_t },
+	{ ZYDIS_MNEMONIC_MOVZX, h_movzx_t }, { ZYDIS_MNEMONIC_MOVSX, h_movsx_t },
+	{ ZYDIS_MNEMONIC_MOVSXD, h_movsx_t }, { ZYDIS_MNEMONIC_LEA, h_lea_t },
+	{ ZYDIS_MNEMONIC_XCHG, h_xchg_t }, { ZYDIS_MNEMONIC_XADD, h_xadd_t },
+	{ ZYDIS_MNEMONIC_CMPXCHG, h_cmpxchg_t }, { ZYDIS_MNEMONIC_CMPXCHG8B, h_cmpxchg8b16b_t },
+	{ ZYDIS_MNEMONIC_CMPXCHG16B, h_cmpxchg8b16b_t },
 	{ 0, NULL },
 };

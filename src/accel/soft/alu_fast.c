@@ -9,15 +9,7 @@
 
 #define HOT static void __attribute__((hot))
 
-/* Threaded dispatch: a fast handler jumps straight into the next op's handler (a sibling call
- * the compiler turns into a jump), recording the position in cur_op for the run loop and for
- * exceptions. Each block ends with a sentinel op whose handler just returns. */
-#define NEXT(c, op)                                                                        \
-	do {                                                                               \
-		const struct soft_op *n_ = (op) + 1;                                       \
-		(c)->cur_op = n_;                                                          \
-		n_->fn((c), n_);                                                           \
-	} while (0)
+#define NEXT(c, op) SOFT_NEXT(c, op)
 
 static inline uint64_t msk(unsigned sz) { return soft_mask(sz); }
 
@@ -282,6 +274,27 @@ SHIFT_RI(sar_ri_8, 8, (uint64_t)((int64_t)a >> n), (uint64_t)((int64_t)a >> (n -
 	}
 ROT_RI(rol_ri_4, 4, 1) ROT_RI(rol_ri_8, 8, 1) ROT_RI(ror_ri_4, 4, 0) ROT_RI(ror_ri_8, 8, 0)
 
+/* Flag-free variants, chosen by soft_flags_dead_handler() when every flag the instruction
+ * writes is overwritten before anything can observe it (see soft_flag_effect()). */
+#define NF_RI(name, sz, expr)                                                              \
+	HOT name(struct soft_cpu *c, const struct soft_op *op)                             \
+	{                                                                                  \
+		unsigned r = op->o[0].reg, n = (unsigned)(op->imm & (sz == 8 ? 63 : 31));   \
+		uint64_t a = c->gpr[r] & msk(sz);                                          \
+		(void)n;                                                                   \
+		wreg(c, r, sz, (expr));                                                    \
+		NEXT(c, op);                                                               \
+	}
+NF_RI(shl_nf_4, 4, a << n) NF_RI(shl_nf_8, 8, a << n)
+NF_RI(shr_nf_4, 4, a >> n) NF_RI(shr_nf_8, 8, a >> n)
+NF_RI(sar_nf_4, 4, (uint64_t)((int64_t)(int32_t)a >> n)) NF_RI(sar_nf_8, 8, (uint64_t)((int64_t)a >> n))
+NF_RI(rol_nf_4, 4, (n & 31) ? (a << (n & 31)) | (a >> (32 - (n & 31))) : a)
+NF_RI(rol_nf_8, 8, (n & 63) ? (a << (n & 63)) | (a >> (64 - (n & 63))) : a)
+NF_RI(ror_nf_4, 4, (n & 31) ? (a >> (n & 31)) | (a << (32 - (n & 31))) : a)
+NF_RI(ror_nf_8, 8, (n & 63) ? (a >> (n & 63)) | (a << (64 - (n & 63))) : a)
+NF_RI(inc_nf_4, 4, a + 1) NF_RI(inc_nf_8, 8, a + 1)
+NF_RI(dec_nf_4, 4, a - 1) NF_RI(dec_nf_8, 8, a - 1)
+
 #define JCC(cc)                                                                            \
 	HOT jcc_##cc(struct soft_cpu *c, const struct soft_op *op)                         \
 	{                                                                                  \
@@ -505,4 +518,56 @@ soft_handler soft_fast_handler(const struct soft_op *op)
 		return NULL;
 	}
 	return NULL;
+}
+
+/* ---- dead-flag elimination (used by the block decoder, code.c) ---- */
+struct nf_row {
+	soft_handler from, to;
+};
+
+static const struct nf_row nf_rows[] = {
+	{ shl_ri_4, shl_nf_4 }, { shl_ri_8, shl_nf_8 }, { shr_ri_4, shr_nf_4 }, { shr_ri_8, shr_nf_8 },
+	{ sar_ri_4, sar_nf_4 }, { sar_ri_8, sar_nf_8 }, { rol_ri_4, rol_nf_4 }, { rol_ri_8, rol_nf_8 },
+	{ ror_ri_4, ror_nf_4 }, { ror_ri_8, ror_nf_8 }, { inc_4, inc_nf_4 }, { inc_8, inc_nf_8 },
+	{ dec_4, dec_nf_4 }, { dec_8, dec_nf_8 },
+};
+
+soft_handler soft_flags_dead_handler(const struct soft_op *op)
+{
+	for (unsigned i = 0; i < sizeof(nf_rows) / sizeof(nf_rows[0]); i++)
+		if (nf_rows[i].from == op->fn)
+			return nf_rows[i].to;
+	return NULL;
+}
+
+#define KILL_ROW(n, z) n##_rr_##z, n##_ri_##z
+#define KILL_SZ(z) KILL_ROW(add, z), KILL_ROW(or, z), KILL_ROW(and, z), KILL_ROW(sub, z), \
+	KILL_ROW(xor, z), KILL_ROW(cmp, z), KILL_ROW(test, z)
+static const soft_handler kill_fns[] = { KILL_SZ(1), KILL_SZ(2), KILL_SZ(4), KILL_SZ(8) };
+
+static const soft_handler neutral_fns[] = {
+	mov_rr_1, mov_rr_2, mov_rr_4, mov_rr_8, mov_ri_1, mov_ri_2, mov_ri_4, mov_ri_8,
+	lea_2, lea_4, lea_8, movzx_r1, movsxd_r, movsx_r1_4, movsx_r1_8,
+	/* partial writers that read nothing: liveness passes through unchanged */
+	rol_ri_4, rol_ri_8, ror_ri_4, ror_ri_8, inc_4, inc_8, dec_4, dec_8,
+	shl_nf_4, shl_nf_8, shr_nf_4, shr_nf_8, sar_nf_4, sar_nf_8, rol_nf_4, rol_nf_8,
+	ror_nf_4, ror_nf_8, inc_nf_4, inc_nf_8, dec_nf_4, dec_nf_8,
+};
+
+/* How op affects the liveness of the arithmetic flags, walking a block backwards: KILL (writes
+ * all of them, reads none, cannot fault), NEUTRAL (reads none, cannot fault; may write some),
+ * USE (anything else: reads flags, may fault so that the flags before it become visible to an
+ * exception handler, or is not classified). */
+enum soft_flag_effect soft_flag_effect(const struct soft_op *op)
+{
+	for (unsigned i = 0; i < sizeof(kill_fns) / sizeof(kill_fns[0]); i++)
+		if (kill_fns[i] == op->fn)
+			return SOFT_FLAGS_KILL;
+	if (op->fn == shl_ri_4 || op->fn == shl_ri_8 || op->fn == shr_ri_4 || op->fn == shr_ri_8 ||
+	    op->fn == sar_ri_4 || op->fn == sar_ri_8)
+		return (op->imm & (op->o[0].size == 8 ? 63 : 31)) ? SOFT_FLAGS_KILL : SOFT_FLAGS_NEUTRAL;
+	for (unsigned i = 0; i < sizeof(neutral_fns) / sizeof(neutral_fns[0]); i++)
+		if (neutral_fns[i] == op->fn)
+			return SOFT_FLAGS_NEUTRAL;
+	return SOFT_FLAGS_USE;
 }

@@ -179,14 +179,34 @@ static void h_pext(struct soft_cpu *c, const struct soft_op *op)
 	soft_reg_set(c, op->o[0].reg, op->o[0].size, r);
 }
 
+/* Threaded entry points (see SOFT_THREADED). */
+SOFT_THREADED(h_bt)
+SOFT_THREADED(h_bts)
+SOFT_THREADED(h_btr)
+SOFT_THREADED(h_btc)
+SOFT_THREADED(h_bsf)
+SOFT_THREADED(h_bsr)
+SOFT_THREADED(h_tzcnt)
+SOFT_THREADED(h_lzcnt)
+SOFT_THREADED(h_popcnt)
+SOFT_THREADED(h_bswap)
+SOFT_THREADED(h_andn)
+SOFT_THREADED(h_blsi)
+SOFT_THREADED(h_blsmsk)
+SOFT_THREADED(h_blsr)
+SOFT_THREADED(h_bextr)
+SOFT_THREADED(h_bzhi)
+SOFT_THREADED(h_pdep)
+SOFT_THREADED(h_pext)
+
 const struct soft_insn_def soft_bit_defs[] = {
-	{ ZYDIS_MNEMONIC_BT, h_bt }, { ZYDIS_MNEMONIC_BTS, h_bts }, { ZYDIS_MNEMONIC_BTR, h_btr },
-	{ ZYDIS_MNEMONIC_BTC, h_btc }, { ZYDIS_MNEMONIC_BSF, h_bsf }, { ZYDIS_MNEMONIC_BSR, h_bsr },
-	{ ZYDIS_MNEMONIC_TZCNT, h_tzcnt }, { ZYDIS_MNEMONIC_LZCNT, h_lzcnt },
-	{ ZYDIS_MNEMONIC_POPCNT, h_popcnt }, { ZYDIS_MNEMONIC_BSWAP, h_bswap },
-	{ ZYDIS_MNEMONIC_ANDN, h_andn }, { ZYDIS_MNEMONIC_BLSI, h_blsi },
-	{ ZYDIS_MNEMONIC_BLSMSK, h_blsmsk }, { ZYDIS_MNEMONIC_BLSR, h_blsr },
-	{ ZYDIS_MNEMONIC_BEXTR, h_bextr }, { ZYDIS_MNEMONIC_BZHI, h_bzhi },
-	{ ZYDIS_MNEMONIC_PDEP, h_pdep }, { ZYDIS_MNEMONIC_PEXT, h_pext },
+	{ ZYDIS_MNEMONIC_BT, h_bt_t }, { ZYDIS_MNEMONIC_BTS, h_bts_t }, { ZYDIS_MNEMONIC_BTR, h_btr_t },
+	{ ZYDIS_MNEMONIC_BTC, h_btc_t }, { ZYDIS_MNEMONIC_BSF, h_bsf_t }, { ZYDIS_MNEMONIC_BSR, h_bsr_t },
+	{ ZYDIS_MNEMONIC_TZCNT, h_tzcnt_t }, { ZYDIS_MNEMONIC_LZCNT, h_lzcnt_t },
+	{ ZYDIS_MNEMONIC_POPCNT, h_popcnt_t }, { ZYDIS_MNEMONIC_BSWAP, h_bswap_t },
+	{ ZYDIS_MNEMONIC_ANDN, h_andn_t }, { ZYDIS_MNEMONIC_BLSI, h_blsi_t },
+	{ ZYDIS_MNEMONIC_BLSMSK, h_blsmsk_t }, { ZYDIS_MNEMONIC_BLSR, h_blsr_t },
+	{ ZYDIS_MNEMONIC_BEXTR, h_bextr_t }, { ZYDIS_MNEMONIC_BZHI, h_bzhi_t },
+	{ ZYDIS_MNEMONIC_PDEP, h_pdep_t }, { ZYDIS_MNEMONIC_PEXT, h_pext_t },
 	{ 0, NULL },
 };

@@ -137,13 +137,26 @@ static void h_leave(struct soft_cpu *c, const struct soft_op *op)
 	{ ZYDIS_MNEMONIC_##prefix##L, fn }, { ZYDIS_MNEMONIC_##prefix##NL, fn },               \
 	{ ZYDIS_MNEMONIC_##prefix##LE, fn }, { ZYDIS_MNEMONIC_##prefix##NLE, fn }
 
+/* Threaded entry points (see SOFT_THREADED). */
+SOFT_THREADED(h_jmp)
+SOFT_THREADED(h_call)
+SOFT_THREADED(h_ret)
+SOFT_THREADED(h_loop)
+SOFT_THREADED(h_loope)
+SOFT_THREADED(h_loopne)
+SOFT_THREADED(h_jrcxz)
+SOFT_THREADED(h_push)
+SOFT_THREADED(h_pop)
+SOFT_THREADED(h_enter)
+SOFT_THREADED(h_leave)
+
 const struct soft_insn_def soft_branch_defs[] = {
 	CC_ROWS(J, h_jcc), CC_ROWS(SET, h_setcc), CC_ROWS(CMOV, h_cmovcc),
-	{ ZYDIS_MNEMONIC_JMP, h_jmp }, { ZYDIS_MNEMONIC_CALL, h_call },
-	{ ZYDIS_MNEMONIC_RET, h_ret }, { ZYDIS_MNEMONIC_LOOP, h_loop },
-	{ ZYDIS_MNEMONIC_LOOPE, h_loope }, { ZYDIS_MNEMONIC_LOOPNE, h_loopne },
-	{ ZYDIS_MNEMONIC_JRCXZ, h_jrcxz }, { ZYDIS_MNEMONIC_JECXZ, h_jrcxz },
-	{ ZYDIS_MNEMONIC_PUSH, h_push }, { ZYDIS_MNEMONIC_POP, h_pop },
-	{ ZYDIS_MNEMONIC_ENTER, h_enter }, { ZYDIS_MNEMONIC_LEAVE, h_leave },
+	{ ZYDIS_MNEMONIC_JMP, h_jmp_t }, { ZYDIS_MNEMONIC_CALL, h_call_t },
+	{ ZYDIS_MNEMONIC_RET, h_ret_t }, { ZYDIS_MNEMONIC_LOOP, h_loop_t },
+	{ ZYDIS_MNEMONIC_LOOPE, h_loope_t }, { ZYDIS_MNEMONIC_LOOPNE, h_loopne_t },
+	{ ZYDIS_MNEMONIC_JRCXZ, h_jrcxz_t }, { ZYDIS_MNEMONIC_JECXZ, h_jrcxz_t },
+	{ ZYDIS_MNEMONIC_PUSH, h_push_t }, { ZYDIS_MNEMONIC_POP, h_pop_t },
+	{ ZYDIS_MNEMONIC_ENTER, h_enter_t }, { ZYDIS_MNEMONIC_LEAVE, h_leave_t },
 	{ 0, NULL },
 };

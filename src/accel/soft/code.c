@@ -45,9 +45,30 @@ static void code_flush(struct soft_cpu *c)
 	memset(cc->pages, 0, sizeof(cc->pages));
 }
 
+static size_t block_bytes(const struct soft_block *b)
+{
+	size_t sz = sizeof(struct soft_block) + (b->n + 1) * sizeof(struct soft_op);
+	return (sz + 63) & ~(size_t)63;
+}
+
+static void block_unchain(struct soft_block *b)
+{
+	b->succ_va[0] = b->succ_va[1] = SOFT_NO_SUCC;
+	b->succ[0] = b->succ[1] = NULL;
+	b->succ_next = 0;
+}
+
+/* The guest-rip-to-block mapping may have changed (new mappings): forget the jump cache and
+ * every block's successor links; blocks stay (they are keyed by host address). */
 void soft_code_jump_cache_clear(struct soft_cpu *c)
 {
-	memset(c->cache->jc, 0, sizeof(c->cache->jc));
+	struct soft_code_cache *cc = c->cache;
+	memset(cc->jc, 0, sizeof(cc->jc));
+	for (size_t off = 0; off < cc->arena_used;) {
+		struct soft_block *b = (struct soft_block *)(cc->arena + off);
+		block_unchain(b);
+		off += block_bytes(b);
+	}
 }
 
 static unsigned page_slot(uintptr_t page)
@@ -73,6 +94,7 @@ static void page_add(struct soft_cpu *c, uintptr_t page)
 		return;
 	if (cc->npages >= SOFT_CODE_PAGES / 2) {
 		cc->flush_pending = true; /* table full: start over at the next block */
+		c->chain_left = 0;
 		return;
 	}
 	unsigned i = page_slot(page);
@@ -93,14 +115,17 @@ bool soft_code_page_written(struct soft_cpu *c, uintptr_t host_page)
 	if (cc->npages == 0 || !page_has_code(cc, host_page))
 		return false;
 	cc->flush_pending = true;
+	c->chain_left = 0;
 	return true;
 }
 
 void soft_cpu_code_invalidate(struct soft_cpu *c, const void *host, size_t len)
 {
 	uintptr_t h = (uintptr_t)host;
-	if (h < c->cache->hi && h + len > c->cache->lo)
+	if (h < c->cache->hi && h + len > c->cache->lo) {
 		c->cache->flush_pending = true;
+		c->chain_left = 0;
+	}
 	soft_cpu_tlb_flush(c);
 }
 
@@ -134,6 +159,7 @@ static struct soft_block *decode_block(struct soft_cpu *c, uint64_t rip, uintptr
 	b->va = rip;
 	b->host = host;
 	b->n = 0;
+	block_unchain(b);
 	uint64_t pc = rip;
 	uintptr_t hlo = host, hhi = host;
 	c->cur_op = NULL;
@@ -167,6 +193,22 @@ static struct soft_block *decode_block(struct soft_cpu *c, uint64_t rip, uintptr
 			break;
 	}
 	b->end_rip = pc;
+	/* Dead flags: walking backwards, an op whose flags are all overwritten before any reader
+	 * (or fault, or the block end) runs its flag-free variant. */
+	bool live = true;
+	for (unsigned i = b->n; i-- > 0;) {
+		struct soft_op *o = &b->ops[i];
+		enum soft_flag_effect fx = soft_flag_effect(o);
+		if (!live) {
+			soft_handler nf = soft_flags_dead_handler(o);
+			if (nf)
+				o->fn = nf;
+		}
+		if (fx == SOFT_FLAGS_USE)
+			live = true;
+		else if (fx == SOFT_FLAGS_KILL)
+			live = false;
+	}
 	if (b->n >= 2) {
 		soft_handler f = soft_fuse_handler(&b->ops[b->n - 2], &b->ops[b->n - 1]);
 		if (f)
@@ -176,8 +218,7 @@ static struct soft_block *decode_block(struct soft_cpu *c, uint64_t rip, uintptr
 	memset(&b->ops[b->n], 0, sizeof(struct soft_op));
 	b->ops[b->n].fn = soft_h_block_end;
 	b->ops[b->n].imm = (uint64_t)(uintptr_t)b;
-	cc->arena_used += sizeof(struct soft_block) + (b->n + 1) * sizeof(struct soft_op);
-	cc->arena_used = (cc->arena_used + 63) & ~(size_t)63;
+	cc->arena_used += block_bytes(b);
 	if (hlo < cc->lo)
 		cc->lo = hlo;
 	if (hhi > cc->hi)
@@ -208,22 +249,35 @@ struct soft_block *soft_code_lookup(struct soft_cpu *c, uint64_t rip)
 }
 
 /* The sentinel at the end of every block: account for the block, then continue straight into
- * the next block when the jump cache knows it (threaded across blocks); otherwise, or when the
- * budget is spent, an exit is pending or the cache must be flushed, hand back to the run loop. */
+ * the next block (threaded across blocks). The successor comes from the block's own successor
+ * cache (direct chaining: no hashing, the header line is already loaded), else from the jump
+ * cache, which then fills a successor slot. When the budget is spent, or something asked the
+ * loop to take over (an exit, a pending flush: both zero chain_left), or the successor is not
+ * decoded yet, hand back to the run loop. */
 void soft_h_block_end(struct soft_cpu *c, const struct soft_op *op)
 {
-	const struct soft_block *b = (const struct soft_block *)(uintptr_t)op->imm;
-	c->icount += b->n;
+	struct soft_block *b = (struct soft_block *)(uintptr_t)op->imm;
 	c->budget -= b->n;
-	if (SOFT_UNLIKELY(c->exit_reason != SOFT_EXIT_BUDGET || c->budget <= 0 ||
-			  c->cache->flush_pending || --c->chain_left <= 0)) {
+	if (SOFT_UNLIKELY(c->budget <= 0 || --c->chain_left <= 0)) {
 		c->stop = true;
 		return;
 	}
-	struct soft_block *nb = c->cache->jc[(c->rip >> 1) & (SOFT_JC_SIZE - 1)];
-	if (SOFT_UNLIKELY(!nb || nb->va != c->rip)) {
-		c->stop = true;
-		return;
+	uint64_t rip = c->rip;
+	struct soft_block *nb;
+	if (SOFT_LIKELY(rip == b->succ_va[0] && b->succ[0])) {
+		nb = b->succ[0];
+	} else if (rip == b->succ_va[1] && b->succ[1]) {
+		nb = b->succ[1];
+	} else {
+		nb = c->cache->jc[(rip >> 1) & (SOFT_JC_SIZE - 1)];
+		if (SOFT_UNLIKELY(!nb || nb->va != rip)) {
+			c->stop = true;
+			return;
+		}
+		unsigned k = b->succ_next;
+		b->succ_va[k] = rip;
+		b->succ[k] = nb;
+		b->succ_next = k ^ 1;
 	}
 	c->rip = nb->end_rip;
 	c->cur_op = nb->ops;
@@ -241,14 +295,26 @@ _Noreturn void soft_raise(struct soft_cpu *c, unsigned vector, uint32_t error, u
 	longjmp(c->fault_jmp, 1);
 }
 
+/* Every way out of soft_cpu_run: retired instructions are counted through the budget (icount
+ * catches up here), and the guest's MXCSR flags come back from the host's. */
+static enum soft_exit run_leave(struct soft_cpu *c)
+{
+	c->cur_op = NULL;
+	c->icount += (uint64_t)(c->budget_start - c->budget);
+	soft_mxcsr_pull(c);
+	_mm_setcsr(c->host_mxcsr);
+	return c->exit_reason;
+}
+
 enum soft_exit soft_cpu_run(struct soft_cpu *c, int64_t budget)
 {
 	c->budget = budget;
+	c->budget_start = budget;
 	c->exit_reason = SOFT_EXIT_BUDGET;
-	if (setjmp(c->fault_jmp)) {
-		c->cur_op = NULL;
-		return c->exit_reason;
-	}
+	c->host_mxcsr = _mm_getcsr();
+	soft_mxcsr_push(c);
+	if (setjmp(c->fault_jmp))
+		return run_leave(c);
 	while (c->budget > 0) {
 		if (SOFT_UNLIKELY(c->cache->flush_pending))
 			code_flush(c);
@@ -266,11 +332,8 @@ enum soft_exit soft_cpu_run(struct soft_cpu *c, int64_t budget)
 				break;
 			op = c->cur_op + 1; /* threaded handlers may have run further */
 		}
-		if (SOFT_UNLIKELY(c->exit_reason != SOFT_EXIT_BUDGET)) {
-			c->cur_op = NULL;
-			return c->exit_reason;
-		}
+		if (SOFT_UNLIKELY(c->exit_reason != SOFT_EXIT_BUDGET))
+			return run_leave(c);
 	}
-	c->cur_op = NULL;
-	return SOFT_EXIT_BUDGET;
+	return run_leave(c);
 }

@@ -20,6 +20,8 @@ struct soft_cpu *soft_cpu_create(const struct soft_mem_ops *mem, void *mem_ctx)
 	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++)
 		for (const struct soft_insn_def *d = families[f]; d->fn; d++)
 			c->cache->dispatch[d->mnem] = d->fn;
+	for (const struct soft_insn_def *d = soft_mmx_reg_defs; d->fn; d++)
+		c->cache->dispatch_mmx[d->mnem] = d->fn;
 	c->mem = mem;
 	c->mem_ctx = mem_ctx;
 	c->rflags = 2;

@@ -137,12 +137,21 @@ bool soft_decode_insn(struct soft_cpu *c, const uint8_t *bytes, unsigned avail, 
 		}
 	}
 	op->nopnd = (uint8_t)n;
+	/* String instructions, XLAT and MASKMOVQ address memory implicitly: an FS/GS override
+	 * applies to their DS-relative operand. */
+	bool has_mem = false;
+	for (unsigned i = 0; i < n; i++)
+		has_mem |= op->o[i].kind == SOFT_OPND_MEM;
+	if (!has_mem && (in.attributes & ZYDIS_ATTRIB_HAS_SEGMENT_FS))
+		op->seg |= SOFT_SEG_FS;
+	else if (!has_mem && (in.attributes & ZYDIS_ATTRIB_HAS_SEGMENT_GS))
+		op->seg |= SOFT_SEG_GS;
 	soft_handler fn = c->cache->dispatch[in.mnemonic];
-	if (!fn)
-		goto unsupported;
 	for (unsigned i = 0; i < n; i++)
 		if (op->o[i].kind == SOFT_OPND_MMX)
-			goto unsupported; /* MMX is not implemented */
+			fn = c->cache->dispatch_mmx[in.mnemonic]; /* the MMX form of the mnemonic */
+	if (!fn)
+		goto unsupported;
 	/* Zydis names the string and the SSE2 scalar forms alike. */
 	if (n && (op->o[0].kind == SOFT_OPND_XMM || op->o[1].kind == SOFT_OPND_XMM)) {
 		if (in.mnemonic == ZYDIS_MNEMONIC_MOVSD)

@@ -18,12 +18,14 @@ static void h_syscall(struct soft_cpu *c, const struct soft_op *op)
 	c->gpr[SOFT_RCX] = op->next_rip;
 	c->gpr[SOFT_R11] = soft_flags_get(c);
 	c->exit_reason = SOFT_EXIT_SYSCALL;
+	c->chain_left = 0;
 }
 
 static void h_hlt(struct soft_cpu *c, const struct soft_op *op)
 {
 	(void)op;
 	c->exit_reason = SOFT_EXIT_HALT;
+	c->chain_left = 0;
 }
 
 static void h_int3(struct soft_cpu *c, const struct soft_op *op)
@@ -182,8 +184,10 @@ static void h_cwd(struct soft_cpu *c, const struct soft_op *op)
 static void h_xlat(struct soft_cpu *c, const struct soft_op *op)
 {
 	uint64_t a = c->gpr[SOFT_RBX] + (c->gpr[SOFT_RAX] & 0xff);
+	unsigned seg = op->seg & SOFT_SEG_MASK;
 	if (op->asize == 4)
 		a = (uint32_t)a;
+	a += seg == SOFT_SEG_FS ? c->fs_base : seg == SOFT_SEG_GS ? c->gs_base : 0;
 	soft_reg_set(c, SOFT_RAX, 1, soft_ld(c, a, 1));
 }
 
@@ -193,24 +197,46 @@ static void h_rdfsbase(struct soft_cpu *c, const struct soft_op *op)
 										 : c->gs_base);
 }
 
+/* Threaded entry points (see SOFT_THREADED). */
+SOFT_THREADED(h_nop)
+SOFT_THREADED(h_syscall)
+SOFT_THREADED(h_hlt)
+SOFT_THREADED(h_int3)
+SOFT_THREADED(h_int)
+SOFT_THREADED(h_cpuid)
+SOFT_THREADED(h_rdtsc)
+SOFT_THREADED(h_clc)
+SOFT_THREADED(h_stc)
+SOFT_THREADED(h_cmc)
+SOFT_THREADED(h_cld)
+SOFT_THREADED(h_std)
+SOFT_THREADED(h_lahf)
+SOFT_THREADED(h_sahf)
+SOFT_THREADED(h_pushf)
+SOFT_THREADED(h_popf)
+SOFT_THREADED(h_cbw)
+SOFT_THREADED(h_cwd)
+SOFT_THREADED(h_xlat)
+SOFT_THREADED(h_rdfsbase)
+
 const struct soft_insn_def soft_misc_defs[] = {
-	{ ZYDIS_MNEMONIC_NOP, h_nop }, { ZYDIS_MNEMONIC_PAUSE, h_nop },
-	{ ZYDIS_MNEMONIC_ENDBR64, h_nop }, { ZYDIS_MNEMONIC_LFENCE, h_nop },
-	{ ZYDIS_MNEMONIC_MFENCE, h_nop }, { ZYDIS_MNEMONIC_SFENCE, h_nop },
-	{ ZYDIS_MNEMONIC_PREFETCHT0, h_nop }, { ZYDIS_MNEMONIC_PREFETCHT1, h_nop },
-	{ ZYDIS_MNEMONIC_PREFETCHT2, h_nop }, { ZYDIS_MNEMONIC_PREFETCHNTA, h_nop },
-	{ ZYDIS_MNEMONIC_PREFETCHW, h_nop }, { ZYDIS_MNEMONIC_CLFLUSH, h_nop },
-	{ ZYDIS_MNEMONIC_SYSCALL, h_syscall }, { ZYDIS_MNEMONIC_HLT, h_hlt },
-	{ ZYDIS_MNEMONIC_INT3, h_int3 }, { ZYDIS_MNEMONIC_INT, h_int },
-	{ ZYDIS_MNEMONIC_CPUID, h_cpuid }, { ZYDIS_MNEMONIC_RDTSC, h_rdtsc },
-	{ ZYDIS_MNEMONIC_CLC, h_clc }, { ZYDIS_MNEMONIC_STC, h_stc }, { ZYDIS_MNEMONIC_CMC, h_cmc },
-	{ ZYDIS_MNEMONIC_CLD, h_cld }, { ZYDIS_MNEMONIC_STD, h_std },
-	{ ZYDIS_MNEMONIC_LAHF, h_lahf }, { ZYDIS_MNEMONIC_SAHF, h_sahf },
-	{ ZYDIS_MNEMONIC_PUSHFQ, h_pushf }, { ZYDIS_MNEMONIC_PUSHF, h_pushf },
-	{ ZYDIS_MNEMONIC_POPFQ, h_popf }, { ZYDIS_MNEMONIC_POPF, h_popf },
-	{ ZYDIS_MNEMONIC_CBW, h_cbw }, { ZYDIS_MNEMONIC_CWDE, h_cbw }, { ZYDIS_MNEMONIC_CDQE, h_cbw },
-	{ ZYDIS_MNEMONIC_CWD, h_cwd }, { ZYDIS_MNEMONIC_CDQ, h_cwd }, { ZYDIS_MNEMONIC_CQO, h_cwd },
-	{ ZYDIS_MNEMONIC_XLAT, h_xlat }, { ZYDIS_MNEMONIC_RDFSBASE, h_rdfsbase },
-	{ ZYDIS_MNEMONIC_RDGSBASE, h_rdfsbase },
+	{ ZYDIS_MNEMONIC_NOP, h_nop_t }, { ZYDIS_MNEMONIC_PAUSE, h_nop_t },
+	{ ZYDIS_MNEMONIC_ENDBR64, h_nop_t }, { ZYDIS_MNEMONIC_LFENCE, h_nop_t },
+	{ ZYDIS_MNEMONIC_MFENCE, h_nop_t }, { ZYDIS_MNEMONIC_SFENCE, h_nop_t },
+	{ ZYDIS_MNEMONIC_PREFETCHT0, h_nop_t }, { ZYDIS_MNEMONIC_PREFETCHT1, h_nop_t },
+	{ ZYDIS_MNEMONIC_PREFETCHT2, h_nop_t }, { ZYDIS_MNEMONIC_PREFETCHNTA, h_nop_t },
+	{ ZYDIS_MNEMONIC_PREFETCHW, h_nop_t }, { ZYDIS_MNEMONIC_CLFLUSH, h_nop_t },
+	{ ZYDIS_MNEMONIC_SYSCALL, h_syscall_t }, { ZYDIS_MNEMONIC_HLT, h_hlt_t },
+	{ ZYDIS_MNEMONIC_INT3, h_int3_t }, { ZYDIS_MNEMONIC_INT, h_int_t },
+	{ ZYDIS_MNEMONIC_CPUID, h_cpuid_t }, { ZYDIS_MNEMONIC_RDTSC, h_rdtsc_t },
+	{ ZYDIS_MNEMONIC_CLC, h_clc_t }, { ZYDIS_MNEMONIC_STC, h_stc_t }, { ZYDIS_MNEMONIC_CMC, h_cmc_t },
+	{ ZYDIS_MNEMONIC_CLD, h_cld_t }, { ZYDIS_MNEMONIC_STD, h_std_t },
+	{ ZYDIS_MNEMONIC_LAHF, h_lahf_t }, { ZYDIS_MNEMONIC_SAHF, h_sahf_t },
+	{ ZYDIS_MNEMONIC_PUSHFQ, h_pushf_t }, { ZYDIS_MNEMONIC_PUSHF, h_pushf_t },
+	{ ZYDIS_MNEMONIC_POPFQ, h_popf_t }, { ZYDIS_MNEMONIC_POPF, h_popf_t },
+	{ ZYDIS_MNEMONIC_CBW, h_cbw_t }, { ZYDIS_MNEMONIC_CWDE, h_cbw_t }, { ZYDIS_MNEMONIC_CDQE, h_cbw_t },
+	{ ZYDIS_MNEMONIC_CWD, h_cwd_t }, { ZYDIS_MNEMONIC_CDQ, h_cwd_t }, { ZYDIS_MNEMONIC_CQO, h_cwd_t },
+	{ ZYDIS_MNEMONIC_XLAT, h_xlat_t }, { ZYDIS_MNEMONIC_RDFSBASE, h_rdfsbase_t },
+	{ ZYDIS_MNEMONIC_RDGSBASE, h_rdfsbase_t },
 	{ 0, NULL },
 };

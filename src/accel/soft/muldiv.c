@@ -146,9 +146,16 @@ static void h_mulx(struct soft_cpu *c, const struct soft_op *op)
 	soft_reg_set(c, op->o[0].reg, sz, hi);
 }
 
+/* Threaded entry points (see SOFT_THREADED). */
+SOFT_THREADED(h_mul)
+SOFT_THREADED(h_imul)
+SOFT_THREADED(h_div)
+SOFT_THREADED(h_idiv)
+SOFT_THREADED(h_mulx)
+
 const struct soft_insn_def soft_muldiv_defs[] = {
-	{ ZYDIS_MNEMONIC_MUL, h_mul }, { ZYDIS_MNEMONIC_IMUL, h_imul },
-	{ ZYDIS_MNEMONIC_DIV, h_div }, { ZYDIS_MNEMONIC_IDIV, h_idiv },
-	{ ZYDIS_MNEMONIC_MULX, h_mulx },
+	{ ZYDIS_MNEMONIC_MUL, h_mul_t }, { ZYDIS_MNEMONIC_IMUL, h_imul_t },
+	{ ZYDIS_MNEMONIC_DIV, h_div_t }, { ZYDIS_MNEMONIC_IDIV, h_idiv_t },
+	{ ZYDIS_MNEMONIC_MULX, h_mulx_t },
 	{ 0, NULL },
 };

@@ -183,12 +183,27 @@ static void h_shrx(struct soft_cpu *c, const struct soft_op *op) { bmi_shift(c, 
 static void h_sarx(struct soft_cpu *c, const struct soft_op *op) { bmi_shift(c, op, S_SAR); }
 static void h_rorx(struct soft_cpu *c, const struct soft_op *op) { bmi_shift(c, op, S_ROR); }
 
+/* Threaded entry points (see SOFT_THREADED). */
+SOFT_THREADED(h_shl)
+SOFT_THREADED(h_shr)
+SOFT_THREADED(h_sar)
+SOFT_THREADED(h_rol)
+SOFT_THREADED(h_ror)
+SOFT_THREADED(h_rcl)
+SOFT_THREADED(h_rcr)
+SOFT_THREADED(h_shld)
+SOFT_THREADED(h_shrd)
+SOFT_THREADED(h_shlx)
+SOFT_THREADED(h_shrx)
+SOFT_THREADED(h_sarx)
+SOFT_THREADED(h_rorx)
+
 const struct soft_insn_def soft_shift_defs[] = {
-	{ ZYDIS_MNEMONIC_SHL, h_shl }, { ZYDIS_MNEMONIC_SHR, h_shr },
-	{ ZYDIS_MNEMONIC_SAR, h_sar }, { ZYDIS_MNEMONIC_ROL, h_rol }, { ZYDIS_MNEMONIC_ROR, h_ror },
-	{ ZYDIS_MNEMONIC_RCL, h_rcl }, { ZYDIS_MNEMONIC_RCR, h_rcr },
-	{ ZYDIS_MNEMONIC_SHLD, h_shld }, { ZYDIS_MNEMONIC_SHRD, h_shrd },
-	{ ZYDIS_MNEMONIC_SHLX, h_shlx }, { ZYDIS_MNEMONIC_SHRX, h_shrx },
-	{ ZYDIS_MNEMONIC_SARX, h_sarx }, { ZYDIS_MNEMONIC_RORX, h_rorx },
+	{ ZYDIS_MNEMONIC_SHL, h_shl_t }, { ZYDIS_MNEMONIC_SHR, h_shr_t },
+	{ ZYDIS_MNEMONIC_SAR, h_sar_t }, { ZYDIS_MNEMONIC_ROL, h_rol_t }, { ZYDIS_MNEMONIC_ROR, h_ror_t },
+	{ ZYDIS_MNEMONIC_RCL, h_rcl_t }, { ZYDIS_MNEMONIC_RCR, h_rcr_t },
+	{ ZYDIS_MNEMONIC_SHLD, h_shld_t }, { ZYDIS_MNEMONIC_SHRD, h_shrd_t },
+	{ ZYDIS_MNEMONIC_SHLX, h_shlx_t }, { ZYDIS_MNEMONIC_SHRX, h_shrx_t },
+	{ ZYDIS_MNEMONIC_SARX, h_sarx_t }, { ZYDIS_MNEMONIC_RORX, h_rorx_t },
 	{ 0, NULL },
 };

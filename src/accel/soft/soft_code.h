@@ -13,16 +13,26 @@
 #define SOFT_JC_SIZE (1u << 12)
 #define SOFT_CODE_PAGES (1u << 13)
 #define SOFT_ARENA_SIZE (64u << 20)
+#define SOFT_NO_SUCC 0x8000000000000001ULL /* non-canonical: matches no rip */
 
+/* Header of a decoded block; the ops follow, cache-line aligned. The first line is what the
+ * block-end handler touches: the successor cache (direct chaining) remembers the last two blocks
+ * control went to; it is cleared with the jump cache (soft_code_jump_cache_clear) and, like
+ * every block, dropped by a code-cache flush. */
 struct soft_block {
 	uint64_t va;       /* guest rip of the first instruction */
-	uintptr_t host;    /* host address of the first byte */
 	uint64_t end_rip;  /* fall-through address after the last instruction */
-	struct soft_block *hnext;
+	uint64_t succ_va[2];              /* guest rip of each cached successor */
+	struct soft_block *succ[2];       /* the successor blocks (NULL = empty slot) */
 	uint32_t n;
-	uint32_t pad[3];
+	uint32_t succ_next;               /* slot the next miss replaces */
+	uintptr_t host;    /* host address of the first byte */
+	struct soft_block *hnext;
+	uint64_t pad[7];
 	struct soft_op ops[];
 };
+
+_Static_assert(sizeof(struct soft_block) == 128, "block header: two cache lines");
 
 struct soft_code_cache {
 	ZydisDecoder dec;
@@ -35,6 +45,7 @@ struct soft_code_cache {
 	struct soft_block *jc[SOFT_JC_SIZE];
 	uintptr_t pages[SOFT_CODE_PAGES]; /* open addressing; 0 = empty */
 	soft_handler dispatch[ZYDIS_MNEMONIC_MAX_VALUE + 1];
+	soft_handler dispatch_mmx[ZYDIS_MNEMONIC_MAX_VALUE + 1]; /* forms with an MM operand */
 };
 
 struct soft_code_cache *soft_code_create(void);

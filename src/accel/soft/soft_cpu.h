@@ -72,12 +72,12 @@ struct soft_cpu {
 	uint64_t rflags; /* non-arithmetic bits always; arithmetic bits when lf_op == NONE */
 
 	union soft_xmm xmm[16];
-	uint32_t mxcsr;
+	uint32_t mxcsr;      /* see soft_mxcsr_pull/push: the host holds part of it during a run */
+	uint32_t host_mxcsr; /* the host's MXCSR, restored when soft_cpu_run returns */
 
 	/* x87: registers kept as host 80-bit long double, physical order. */
 	long double st[8];
 	uint16_t fpu_cw, fpu_sw, fpu_top, fpu_tag; /* fpu_tag: bit i set = register i valid */
-	uint64_t mmx_dummy;
 
 	/* Exit information. */
 	enum soft_exit exit_reason;
@@ -87,6 +87,7 @@ struct soft_cpu {
 	/* Execution accounting. */
 	uint64_t icount;    /* instructions retired since creation */
 	int64_t budget;     /* instructions left in the current soft_cpu_run() */
+	int64_t budget_start; /* budget at entry (icount is updated from the difference) */
 
 	/* Memory. */
 	const struct soft_mem_ops *mem;
@@ -98,7 +99,8 @@ struct soft_cpu {
 	const struct soft_op *cur_op;
 	jmp_buf fault_jmp;
 	bool stop;          /* the block-end handler asks the run loop to take over */
-	int32_t chain_left; /* blocks the threaded dispatch may still chain without the loop */
+	int32_t chain_left; /* blocks the threaded dispatch may still chain without the loop;
+			     * anything that needs the loop (an exit, a flush) sets it to 0 */
 };
 
 /* Create a CPU in 64-bit mode with all registers zero. Returns NULL on allocation failure. */
@@ -120,6 +122,9 @@ void soft_cpu_code_invalidate(struct soft_cpu *cpu, const void *host, size_t len
 /* x87 and SSE state in FXSAVE layout (512 bytes), for snapshots and the difftest. */
 void soft_cpu_fxsave(struct soft_cpu *cpu, uint8_t out[512]);
 void soft_cpu_fxrstor(struct soft_cpu *cpu, const uint8_t in[512]);
+/* MM0-MM7 (the significands of the x87 registers); set makes the x87-to-MMX transition. */
+void soft_cpu_mmx_get(struct soft_cpu *cpu, uint64_t out[8]);
+void soft_cpu_mmx_set(struct soft_cpu *cpu, const uint64_t in[8]);
 
 /* The CPUID values this CPU reports (eax, ebx, ecx, edx) for a leaf and subleaf. */
 void soft_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]);

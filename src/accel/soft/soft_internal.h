@@ -10,6 +10,7 @@
 #define HARDY_SOFT_INTERNAL_H
 
 #include <string.h>
+#include <xmmintrin.h>
 
 #include "accel/soft/soft_cpu.h"
 
@@ -30,6 +31,26 @@ enum { SOFT_PFX_LOCK = 1, SOFT_PFX_REP = 2, SOFT_PFX_REPNE = 4, SOFT_PFX_OSIZE =
        SOFT_PFX_REPZ_CMP = 16 };
 
 typedef void (*soft_handler)(struct soft_cpu *c, const struct soft_op *op);
+
+/* Threaded dispatch: a handler ends by jumping straight into the next op's handler (a sibling
+ * call the compiler turns into a jump), recording the position in cur_op for exceptions and for
+ * the run loop. Every block ends with a sentinel op (soft_h_block_end) that chains to the next
+ * block or returns to the loop, so the loop only starts a chain. */
+#define SOFT_NEXT(c, op)                                                                   \
+	do {                                                                               \
+		const struct soft_op *n_ = (op) + 1;                                       \
+		(c)->cur_op = n_;                                                          \
+		n_->fn((c), n_);                                                           \
+	} while (0)
+
+/* The threaded entry point h_t of a plain handler h (which the compiler inlines into it); the
+ * family tables list these. */
+#define SOFT_THREADED(h)                                                                   \
+	static void h##_t(struct soft_cpu *c, const struct soft_op *op)                    \
+	{                                                                                  \
+		h(c, op);                                                                  \
+		SOFT_NEXT(c, op);                                                          \
+	}
 
 /* One decoded instruction: 64 bytes, position-dependent values (rip-relative addresses, branch
  * targets) already resolved. A JIT would read exactly this record to emit code. */
@@ -302,20 +323,44 @@ struct soft_insn_def {
 };
 
 #define SOFT_FAMILIES(X) X(alu) X(shift) X(muldiv) X(branch) X(string) X(bit) X(misc) \
-	X(sse_mov) X(sse_int) X(sse_fp) X(sse_cvt) X(x87)
+	X(sse_mov) X(sse_int) X(sse_fp) X(sse_cvt) X(x87) X(mmx)
 #define SOFT_DECLARE_FAMILY(f) extern const struct soft_insn_def soft_##f##_defs[];
 SOFT_FAMILIES(SOFT_DECLARE_FAMILY)
+/* Forms with an MM register operand (mmx.c): a table of their own, the mnemonics are shared. */
+extern const struct soft_insn_def soft_mmx_reg_defs[];
 
 /* Specialized handler for a hot form of op, or NULL (alu_fast.c). */
 soft_handler soft_fast_handler(const struct soft_op *op);
 /* Fused handler for `first` followed by the block's final Jcc `jcc`, or NULL (alu_fast.c). */
 soft_handler soft_fuse_handler(const struct soft_op *first, const struct soft_op *jcc);
 
+/* Dead-flag elimination (alu_fast.c): the effect of op on flag liveness, and the flag-free
+ * variant of op to use when no flag it writes is live (NULL: none). */
+enum soft_flag_effect { SOFT_FLAGS_USE, SOFT_FLAGS_KILL, SOFT_FLAGS_NEUTRAL };
+enum soft_flag_effect soft_flag_effect(const struct soft_op *op);
+soft_handler soft_flags_dead_handler(const struct soft_op *op);
+
 /* Handlers the decoder references directly. */
 void soft_h_ud(struct soft_cpu *c, const struct soft_op *op);
 void soft_h_block_end(struct soft_cpu *c, const struct soft_op *op);
 void soft_h_movsd_sse(struct soft_cpu *c, const struct soft_op *op);
 void soft_h_cmpsd_sse(struct soft_cpu *c, const struct soft_op *op);
+
+/* MXCSR: while soft_cpu_run() runs, the host MXCSR holds the guest's rounding control, FTZ,
+ * DAZ and sticky exception flags with every exception masked, so the host SSE instructions the
+ * handlers use round and flush exactly as the guest asked and record its flags; c->mxcsr is
+ * authoritative for the mask bits, and for everything once run returns. pull brings the host's
+ * flags into c->mxcsr (before the guest reads MXCSR), push loads c->mxcsr into the host (after
+ * the guest writes it). Unmasked exceptions are not raised (#XM is not modelled). */
+static inline void soft_mxcsr_pull(struct soft_cpu *c)
+{
+	c->mxcsr = (c->mxcsr & ~0x3fu) | (_mm_getcsr() & 0x3fu);
+}
+
+static inline void soft_mxcsr_push(const struct soft_cpu *c)
+{
+	_mm_setcsr(c->mxcsr | 0x1f80u);
+}
 
 /* SSE helpers shared by the sse_* files. */
 static inline union soft_xmm *soft_xreg(struct soft_cpu *c, const struct soft_op *op, unsigned i)
@@ -335,7 +380,12 @@ static inline union soft_xmm soft_xsrc(struct soft_cpu *c, const struct soft_op 
 		v.q[0] = soft_reg_get(c, o->reg, o->size);
 		return v;
 	}
-	soft_ld_bytes(c, soft_ea(c, op), &v, o->size, SOFT_ACC_READ);
+	uint64_t a = soft_ea(c, op);
+	struct soft_tlb_entry *e = soft_tlbe(c, a);
+	if (SOFT_LIKELY(o->size == 16 && e->tag_r == (a & ~0xfffULL) && (a & 0xfff) <= 4096u - 16))
+		memcpy(&v, (const void *)(uintptr_t)(a + e->addend), 16);
+	else
+		soft_ld_bytes(c, a, &v, o->size, SOFT_ACC_READ);
 	return v;
 }
 

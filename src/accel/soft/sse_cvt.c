@@ -60,14 +60,32 @@ CVT(cvttpd2dq, _mm_storeu_si128((__m128i *)d->b, _mm_cvttpd_epi32(LDPD(&s))))
 CVT(cvtps2pd, _mm_storeu_pd(d->df, _mm_cvtps_pd(LDPS(&s))))
 CVT(cvtpd2ps, _mm_storeu_ps(d->f, _mm_cvtpd_ps(LDPD(&s))))
 
+/* Threaded entry points (see SOFT_THREADED). */
+SOFT_THREADED(h_cvtsi2sd)
+SOFT_THREADED(h_cvtsi2ss)
+SOFT_THREADED(h_cvttsd2si)
+SOFT_THREADED(h_cvtsd2si)
+SOFT_THREADED(h_cvttss2si)
+SOFT_THREADED(h_cvtss2si)
+SOFT_THREADED(h_cvtss2sd)
+SOFT_THREADED(h_cvtsd2ss)
+SOFT_THREADED(h_cvtdq2ps)
+SOFT_THREADED(h_cvtps2dq)
+SOFT_THREADED(h_cvttps2dq)
+SOFT_THREADED(h_cvtdq2pd)
+SOFT_THREADED(h_cvtpd2dq)
+SOFT_THREADED(h_cvttpd2dq)
+SOFT_THREADED(h_cvtps2pd)
+SOFT_THREADED(h_cvtpd2ps)
+
 const struct soft_insn_def soft_sse_cvt_defs[] = {
-	{ ZYDIS_MNEMONIC_CVTSI2SD, h_cvtsi2sd }, { ZYDIS_MNEMONIC_CVTSI2SS, h_cvtsi2ss },
-	{ ZYDIS_MNEMONIC_CVTTSD2SI, h_cvttsd2si }, { ZYDIS_MNEMONIC_CVTSD2SI, h_cvtsd2si },
-	{ ZYDIS_MNEMONIC_CVTTSS2SI, h_cvttss2si }, { ZYDIS_MNEMONIC_CVTSS2SI, h_cvtss2si },
-	{ ZYDIS_MNEMONIC_CVTSS2SD, h_cvtss2sd }, { ZYDIS_MNEMONIC_CVTSD2SS, h_cvtsd2ss },
-	{ ZYDIS_MNEMONIC_CVTDQ2PS, h_cvtdq2ps }, { ZYDIS_MNEMONIC_CVTPS2DQ, h_cvtps2dq },
-	{ ZYDIS_MNEMONIC_CVTTPS2DQ, h_cvttps2dq }, { ZYDIS_MNEMONIC_CVTDQ2PD, h_cvtdq2pd },
-	{ ZYDIS_MNEMONIC_CVTPD2DQ, h_cvtpd2dq }, { ZYDIS_MNEMONIC_CVTTPD2DQ, h_cvttpd2dq },
-	{ ZYDIS_MNEMONIC_CVTPS2PD, h_cvtps2pd }, { ZYDIS_MNEMONIC_CVTPD2PS, h_cvtpd2ps },
+	{ ZYDIS_MNEMONIC_CVTSI2SD, h_cvtsi2sd_t }, { ZYDIS_MNEMONIC_CVTSI2SS, h_cvtsi2ss_t },
+	{ ZYDIS_MNEMONIC_CVTTSD2SI, h_cvttsd2si_t }, { ZYDIS_MNEMONIC_CVTSD2SI, h_cvtsd2si_t },
+	{ ZYDIS_MNEMONIC_CVTTSS2SI, h_cvttss2si_t }, { ZYDIS_MNEMONIC_CVTSS2SI, h_cvtss2si_t },
+	{ ZYDIS_MNEMONIC_CVTSS2SD, h_cvtss2sd_t }, { ZYDIS_MNEMONIC_CVTSD2SS, h_cvtsd2ss_t },
+	{ ZYDIS_MNEMONIC_CVTDQ2PS, h_cvtdq2ps_t }, { ZYDIS_MNEMONIC_CVTPS2DQ, h_cvtps2dq_t },
+	{ ZYDIS_MNEMONIC_CVTTPS2DQ, h_cvttps2dq_t }, { ZYDIS_MNEMONIC_CVTDQ2PD, h_cvtdq2pd_t },
+	{ ZYDIS_MNEMONIC_CVTPD2DQ, h_cvtpd2dq_t }, { ZYDIS_MNEMONIC_CVTTPD2DQ, h_cvttpd2dq_t },
+	{ ZYDIS_MNEMONIC_CVTPS2PD, h_cvtps2pd_t }, { ZYDIS_MNEMONIC_CVTPD2PS, h_cvtpd2ps_t },
 	{ 0, NULL },
 };

@@ -1,7 +1,8 @@
 /* SSE/SSE2 floating point: packed and scalar add/sub/mul/div/min/max/sqrt, reciprocal
  * estimates, CMPccPS/PD/SS/SD, COMIS/UCOMIS, SHUFPS/SHUFPD and the FP unpacks. Arithmetic goes
  * through the host's SSE2 intrinsics (x86-64 host), so NaN propagation, signed zeros and
- * rounding match hardware bit for bit. MXCSR rounding control is not applied (see docs). */
+ * rounding match hardware bit for bit. The host MXCSR carries the guest's rounding control, FTZ/DAZ and flags during a run
+ * (soft_mxcsr_push/pull). */
 #include <emmintrin.h>
 
 #include <Zydis/Zydis.h>
@@ -53,62 +54,46 @@ BINPD(divsd, _mm_div_sd(a, b)) BINPD(minsd, _mm_min_sd(a, b)) BINPD(maxsd, _mm_m
 BINPD(sqrtpd, _mm_sqrt_pd(b)) BINPD(sqrtsd, _mm_sqrt_sd(a, b))
 BINPD(unpcklpd, _mm_unpacklo_pd(a, b)) BINPD(unpckhpd, _mm_unpackhi_pd(a, b))
 
-static bool fcmp(double a, double b, unsigned pred)
-{
-	switch (pred & 7) {
-	case 0: return a == b;
-	case 1: return a < b;
-	case 2: return a <= b;
-	case 3: return a != a || b != b;
-	case 4: return !(a == b);
-	case 5: return !(a < b);
-	case 6: return !(a <= b);
-	default: return a == a && b == b;
+/* CMPccPS/PD/SS/SD through the host instruction with the same predicate (bits 2:0 of the
+ * immediate), so results and MXCSR flags (invalid on QNaN for the signalling predicates,
+ * denormal) are exactly the hardware's. */
+#define CMP_SEL(W, T, a, b, pred)                                                          \
+	((pred) == 0 ? _mm_cmpeq_##W(a, b) : (pred) == 1 ? _mm_cmplt_##W(a, b)             \
+	 : (pred) == 2 ? _mm_cmple_##W(a, b) : (pred) == 3 ? _mm_cmpunord_##W(a, b)        \
+	 : (pred) == 4 ? _mm_cmpneq_##W(a, b) : (pred) == 5 ? _mm_cmpnlt_##W(a, b)         \
+	 : (pred) == 6 ? _mm_cmpnle_##W(a, b) : _mm_cmpord_##W(a, b))
+#define CMPF(name, W, T, LD, ST)                                                           \
+	static void name(struct soft_cpu *c, const struct soft_op *op)                     \
+	{                                                                                  \
+		union soft_xmm bv = soft_xsrc(c, op, 1), *d = soft_xreg(c, op, 0);         \
+		T a = LD(d), b = LD(&bv);                                                  \
+		unsigned p = (unsigned)op->imm & 7;                                        \
+		ST(d, CMP_SEL(W, T, a, b, p));                                             \
 	}
-}
-
-static void cmp_ps(struct soft_cpu *c, const struct soft_op *op, unsigned n)
+#define STPS(x, v) _mm_storeu_ps((x)->f, v)
+#define STPD(x, v) _mm_storeu_pd((x)->df, v)
+CMPF(h_cmpps, ps, __m128, LDPS, STPS) CMPF(h_cmpss, ss, __m128, LDPS, STPS)
+CMPF(h_cmppd, pd, __m128d, LDPD, STPD) CMPF(cmp_sd, sd, __m128d, LDPD, STPD)
+void soft_h_cmpsd_sse(struct soft_cpu *c, const struct soft_op *op)
 {
-	union soft_xmm b = soft_xsrc(c, op, 1), *d = soft_xreg(c, op, 0);
-	for (unsigned i = 0; i < n; i++)
-		d->d[i] = fcmp(d->f[i], b.f[i], (unsigned)op->imm) ? 0xffffffffu : 0;
+	cmp_sd(c, op);
+	SOFT_NEXT(c, op);
 }
 
-static void cmp_pd(struct soft_cpu *c, const struct soft_op *op, unsigned n)
-{
-	union soft_xmm b = soft_xsrc(c, op, 1), *d = soft_xreg(c, op, 0);
-	for (unsigned i = 0; i < n; i++)
-		d->q[i] = fcmp(d->df[i], b.df[i], (unsigned)op->imm) ? ~0ULL : 0;
-}
-
-static void h_cmpps(struct soft_cpu *c, const struct soft_op *op) { cmp_ps(c, op, 4); }
-static void h_cmpss(struct soft_cpu *c, const struct soft_op *op) { cmp_ps(c, op, 1); }
-static void h_cmppd(struct soft_cpu *c, const struct soft_op *op) { cmp_pd(c, op, 2); }
-void soft_h_cmpsd_sse(struct soft_cpu *c, const struct soft_op *op) { cmp_pd(c, op, 1); }
-
-static void comi(struct soft_cpu *c, double a, double b)
-{
-	uint64_t f = soft_flags_get(c) & ~(uint64_t)SOFT_ARITH_FLAGS;
-	if (a != a || b != b)
-		f |= SOFT_ZF | SOFT_PF | SOFT_CF;
-	else if (a < b)
-		f |= SOFT_CF;
-	else if (a == b)
-		f |= SOFT_ZF;
-	soft_flags_set(c, f);
-}
-
-static void h_comiss(struct soft_cpu *c, const struct soft_op *op)
-{
-	union soft_xmm b = soft_xsrc(c, op, 1);
-	comi(c, c->xmm[op->o[0].reg].f[0], b.f[0]);
-}
-
-static void h_comisd(struct soft_cpu *c, const struct soft_op *op)
-{
-	union soft_xmm b = soft_xsrc(c, op, 1);
-	comi(c, c->xmm[op->o[0].reg].df[0], b.df[0]);
-}
+/* COMIS/UCOMIS through the host instruction itself: the ordered forms signal invalid on QNaN
+ * operands, the unordered ones only on SNaN, and the flags land in the guest MXCSR. */
+#define COMI(name, insn, T, lane)                                                          \
+	static void h_##name(struct soft_cpu *c, const struct soft_op *op)                 \
+	{                                                                                  \
+		union soft_xmm b = soft_xsrc(c, op, 1);                                    \
+		T x = c->xmm[op->o[0].reg].lane[0], y = b.lane[0];                         \
+		uint64_t hf;                                                               \
+		__asm__ volatile(insn " %2, %1\n\tpushfq\n\tpopq %0" : "=r"(hf) : "x"(x), "x"(y) : "cc"); \
+		uint64_t f = soft_flags_get(c) & ~(uint64_t)SOFT_ARITH_FLAGS;              \
+		soft_flags_set(c, f | (hf & (SOFT_ZF | SOFT_PF | SOFT_CF)));               \
+	}
+COMI(comiss, "comiss", float, f) COMI(ucomiss, "ucomiss", float, f)
+COMI(comisd, "comisd", double, df) COMI(ucomisd, "ucomisd", double, df)
 
 static void h_shufps(struct soft_cpu *c, const struct soft_op *op)
 {
@@ -129,29 +114,76 @@ static void h_shufpd(struct soft_cpu *c, const struct soft_op *op)
 	*d = r;
 }
 
+/* Threaded entry points (see SOFT_THREADED). */
+SOFT_THREADED(h_addps)
+SOFT_THREADED(h_subps)
+SOFT_THREADED(h_mulps)
+SOFT_THREADED(h_divps)
+SOFT_THREADED(h_minps)
+SOFT_THREADED(h_maxps)
+SOFT_THREADED(h_addss)
+SOFT_THREADED(h_subss)
+SOFT_THREADED(h_mulss)
+SOFT_THREADED(h_divss)
+SOFT_THREADED(h_minss)
+SOFT_THREADED(h_maxss)
+SOFT_THREADED(h_sqrtps)
+SOFT_THREADED(h_sqrtss)
+SOFT_THREADED(h_rcpps)
+SOFT_THREADED(h_rcpss)
+SOFT_THREADED(h_rsqrtps)
+SOFT_THREADED(h_rsqrtss)
+SOFT_THREADED(h_unpcklps)
+SOFT_THREADED(h_unpckhps)
+SOFT_THREADED(h_addpd)
+SOFT_THREADED(h_subpd)
+SOFT_THREADED(h_mulpd)
+SOFT_THREADED(h_divpd)
+SOFT_THREADED(h_minpd)
+SOFT_THREADED(h_maxpd)
+SOFT_THREADED(h_addsd)
+SOFT_THREADED(h_subsd)
+SOFT_THREADED(h_mulsd)
+SOFT_THREADED(h_divsd)
+SOFT_THREADED(h_minsd)
+SOFT_THREADED(h_maxsd)
+SOFT_THREADED(h_sqrtpd)
+SOFT_THREADED(h_sqrtsd)
+SOFT_THREADED(h_unpcklpd)
+SOFT_THREADED(h_unpckhpd)
+SOFT_THREADED(h_cmpps)
+SOFT_THREADED(h_cmpss)
+SOFT_THREADED(h_cmppd)
+SOFT_THREADED(h_comiss)
+SOFT_THREADED(h_comisd)
+SOFT_THREADED(h_ucomiss)
+SOFT_THREADED(h_ucomisd)
+SOFT_THREADED(h_shufps)
+SOFT_THREADED(h_shufpd)
+
 const struct soft_insn_def soft_sse_fp_defs[] = {
-	{ ZYDIS_MNEMONIC_ADDPS, h_addps }, { ZYDIS_MNEMONIC_SUBPS, h_subps },
-	{ ZYDIS_MNEMONIC_MULPS, h_mulps }, { ZYDIS_MNEMONIC_DIVPS, h_divps },
-	{ ZYDIS_MNEMONIC_MINPS, h_minps }, { ZYDIS_MNEMONIC_MAXPS, h_maxps },
-	{ ZYDIS_MNEMONIC_ADDSS, h_addss }, { ZYDIS_MNEMONIC_SUBSS, h_subss },
-	{ ZYDIS_MNEMONIC_MULSS, h_mulss }, { ZYDIS_MNEMONIC_DIVSS, h_divss },
-	{ ZYDIS_MNEMONIC_MINSS, h_minss }, { ZYDIS_MNEMONIC_MAXSS, h_maxss },
-	{ ZYDIS_MNEMONIC_SQRTPS, h_sqrtps }, { ZYDIS_MNEMONIC_SQRTSS, h_sqrtss },
-	{ ZYDIS_MNEMONIC_RCPPS, h_rcpps }, { ZYDIS_MNEMONIC_RCPSS, h_rcpss },
-	{ ZYDIS_MNEMONIC_RSQRTPS, h_rsqrtps }, { ZYDIS_MNEMONIC_RSQRTSS, h_rsqrtss },
-	{ ZYDIS_MNEMONIC_UNPCKLPS, h_unpcklps }, { ZYDIS_MNEMONIC_UNPCKHPS, h_unpckhps },
-	{ ZYDIS_MNEMONIC_ADDPD, h_addpd }, { ZYDIS_MNEMONIC_SUBPD, h_subpd },
-	{ ZYDIS_MNEMONIC_MULPD, h_mulpd }, { ZYDIS_MNEMONIC_DIVPD, h_divpd },
-	{ ZYDIS_MNEMONIC_MINPD, h_minpd }, { ZYDIS_MNEMONIC_MAXPD, h_maxpd },
-	{ ZYDIS_MNEMONIC_ADDSD, h_addsd }, { ZYDIS_MNEMONIC_SUBSD, h_subsd },
-	{ ZYDIS_MNEMONIC_MULSD, h_mulsd }, { ZYDIS_MNEMONIC_DIVSD, h_divsd },
-	{ ZYDIS_MNEMONIC_MINSD, h_minsd }, { ZYDIS_MNEMONIC_MAXSD, h_maxsd },
-	{ ZYDIS_MNEMONIC_SQRTPD, h_sqrtpd }, { ZYDIS_MNEMONIC_SQRTSD, h_sqrtsd },
-	{ ZYDIS_MNEMONIC_UNPCKLPD, h_unpcklpd }, { ZYDIS_MNEMONIC_UNPCKHPD, h_unpckhpd },
-	{ ZYDIS_MNEMONIC_CMPPS, h_cmpps }, { ZYDIS_MNEMONIC_CMPSS, h_cmpss },
-	{ ZYDIS_MNEMONIC_CMPPD, h_cmppd },
-	{ ZYDIS_MNEMONIC_COMISS, h_comiss }, { ZYDIS_MNEMONIC_UCOMISS, h_comiss },
-	{ ZYDIS_MNEMONIC_COMISD, h_comisd }, { ZYDIS_MNEMONIC_UCOMISD, h_comisd },
-	{ ZYDIS_MNEMONIC_SHUFPS, h_shufps }, { ZYDIS_MNEMONIC_SHUFPD, h_shufpd },
+	{ ZYDIS_MNEMONIC_ADDPS, h_addps_t }, { ZYDIS_MNEMONIC_SUBPS, h_subps_t },
+	{ ZYDIS_MNEMONIC_MULPS, h_mulps_t }, { ZYDIS_MNEMONIC_DIVPS, h_divps_t },
+	{ ZYDIS_MNEMONIC_MINPS, h_minps_t }, { ZYDIS_MNEMONIC_MAXPS, h_maxps_t },
+	{ ZYDIS_MNEMONIC_ADDSS, h_addss_t }, { ZYDIS_MNEMONIC_SUBSS, h_subss_t },
+	{ ZYDIS_MNEMONIC_MULSS, h_mulss_t }, { ZYDIS_MNEMONIC_DIVSS, h_divss_t },
+	{ ZYDIS_MNEMONIC_MINSS, h_minss_t }, { ZYDIS_MNEMONIC_MAXSS, h_maxss_t },
+	{ ZYDIS_MNEMONIC_SQRTPS, h_sqrtps_t }, { ZYDIS_MNEMONIC_SQRTSS, h_sqrtss_t },
+	{ ZYDIS_MNEMONIC_RCPPS, h_rcpps_t }, { ZYDIS_MNEMONIC_RCPSS, h_rcpss_t },
+	{ ZYDIS_MNEMONIC_RSQRTPS, h_rsqrtps_t }, { ZYDIS_MNEMONIC_RSQRTSS, h_rsqrtss_t },
+	{ ZYDIS_MNEMONIC_UNPCKLPS, h_unpcklps_t }, { ZYDIS_MNEMONIC_UNPCKHPS, h_unpckhps_t },
+	{ ZYDIS_MNEMONIC_ADDPD, h_addpd_t }, { ZYDIS_MNEMONIC_SUBPD, h_subpd_t },
+	{ ZYDIS_MNEMONIC_MULPD, h_mulpd_t }, { ZYDIS_MNEMONIC_DIVPD, h_divpd_t },
+	{ ZYDIS_MNEMONIC_MINPD, h_minpd_t }, { ZYDIS_MNEMONIC_MAXPD, h_maxpd_t },
+	{ ZYDIS_MNEMONIC_ADDSD, h_addsd_t }, { ZYDIS_MNEMONIC_SUBSD, h_subsd_t },
+	{ ZYDIS_MNEMONIC_MULSD, h_mulsd_t }, { ZYDIS_MNEMONIC_DIVSD, h_divsd_t },
+	{ ZYDIS_MNEMONIC_MINSD, h_minsd_t }, { ZYDIS_MNEMONIC_MAXSD, h_maxsd_t },
+	{ ZYDIS_MNEMONIC_SQRTPD, h_sqrtpd_t }, { ZYDIS_MNEMONIC_SQRTSD, h_sqrtsd_t },
+	{ ZYDIS_MNEMONIC_UNPCKLPD, h_unpcklpd_t }, { ZYDIS_MNEMONIC_UNPCKHPD, h_unpckhpd_t },
+	{ ZYDIS_MNEMONIC_CMPPS, h_cmpps_t }, { ZYDIS_MNEMONIC_CMPSS, h_cmpss_t },
+	{ ZYDIS_MNEMONIC_CMPPD, h_cmppd_t },
+	{ ZYDIS_MNEMONIC_COMISS, h_comiss_t }, { ZYDIS_MNEMONIC_UCOMISS, h_ucomiss_t },
+	{ ZYDIS_MNEMONIC_COMISD, h_comisd_t }, { ZYDIS_MNEMONIC_UCOMISD, h_ucomisd_t },
+	{ ZYDIS_MNEMONIC_SHUFPS, h_shufps_t }, { ZYDIS_MNEMONIC_SHUFPD, h_shufpd_t },
 	{ 0, NULL },
 };

@@ -107,42 +107,106 @@ static void h_pshufhw(struct soft_cpu *c, const struct soft_op *op)
 	c->xmm[op->o[0].reg] = r;
 }
 
+/* Threaded entry points (see SOFT_THREADED). */
+SOFT_THREADED(h_paddb)
+SOFT_THREADED(h_paddw)
+SOFT_THREADED(h_paddd)
+SOFT_THREADED(h_paddq)
+SOFT_THREADED(h_psubb)
+SOFT_THREADED(h_psubw)
+SOFT_THREADED(h_psubd)
+SOFT_THREADED(h_psubq)
+SOFT_THREADED(h_paddsb)
+SOFT_THREADED(h_paddsw)
+SOFT_THREADED(h_paddusb)
+SOFT_THREADED(h_paddusw)
+SOFT_THREADED(h_psubsb)
+SOFT_THREADED(h_psubsw)
+SOFT_THREADED(h_psubusb)
+SOFT_THREADED(h_psubusw)
+SOFT_THREADED(h_pcmpeqb)
+SOFT_THREADED(h_pcmpeqw)
+SOFT_THREADED(h_pcmpeqd)
+SOFT_THREADED(h_pcmpgtb)
+SOFT_THREADED(h_pcmpgtw)
+SOFT_THREADED(h_pcmpgtd)
+SOFT_THREADED(h_pand)
+SOFT_THREADED(h_pandn)
+SOFT_THREADED(h_por)
+SOFT_THREADED(h_pxor)
+SOFT_THREADED(h_pminub)
+SOFT_THREADED(h_pmaxub)
+SOFT_THREADED(h_pminsw)
+SOFT_THREADED(h_pmaxsw)
+SOFT_THREADED(h_pavgb)
+SOFT_THREADED(h_pavgw)
+SOFT_THREADED(h_pmullw)
+SOFT_THREADED(h_pmulhw)
+SOFT_THREADED(h_pmulhuw)
+SOFT_THREADED(h_pmuludq)
+SOFT_THREADED(h_pmaddwd)
+SOFT_THREADED(h_psadbw)
+SOFT_THREADED(h_punpcklbw)
+SOFT_THREADED(h_punpcklwd)
+SOFT_THREADED(h_punpckldq)
+SOFT_THREADED(h_punpcklqdq)
+SOFT_THREADED(h_punpckhbw)
+SOFT_THREADED(h_punpckhwd)
+SOFT_THREADED(h_punpckhdq)
+SOFT_THREADED(h_punpckhqdq)
+SOFT_THREADED(h_packsswb)
+SOFT_THREADED(h_packssdw)
+SOFT_THREADED(h_packuswb)
+SOFT_THREADED(h_psllw)
+SOFT_THREADED(h_pslld)
+SOFT_THREADED(h_psllq)
+SOFT_THREADED(h_psrlw)
+SOFT_THREADED(h_psrld)
+SOFT_THREADED(h_psrlq)
+SOFT_THREADED(h_psraw)
+SOFT_THREADED(h_psrad)
+SOFT_THREADED(h_pslldq)
+SOFT_THREADED(h_psrldq)
+SOFT_THREADED(h_pshufd)
+SOFT_THREADED(h_pshuflw)
+SOFT_THREADED(h_pshufhw)
+
 const struct soft_insn_def soft_sse_int_defs[] = {
-	{ ZYDIS_MNEMONIC_PADDB, h_paddb }, { ZYDIS_MNEMONIC_PADDW, h_paddw },
-	{ ZYDIS_MNEMONIC_PADDD, h_paddd }, { ZYDIS_MNEMONIC_PADDQ, h_paddq },
-	{ ZYDIS_MNEMONIC_PSUBB, h_psubb }, { ZYDIS_MNEMONIC_PSUBW, h_psubw },
-	{ ZYDIS_MNEMONIC_PSUBD, h_psubd }, { ZYDIS_MNEMONIC_PSUBQ, h_psubq },
-	{ ZYDIS_MNEMONIC_PADDSB, h_paddsb }, { ZYDIS_MNEMONIC_PADDSW, h_paddsw },
-	{ ZYDIS_MNEMONIC_PADDUSB, h_paddusb }, { ZYDIS_MNEMONIC_PADDUSW, h_paddusw },
-	{ ZYDIS_MNEMONIC_PSUBSB, h_psubsb }, { ZYDIS_MNEMONIC_PSUBSW, h_psubsw },
-	{ ZYDIS_MNEMONIC_PSUBUSB, h_psubusb }, { ZYDIS_MNEMONIC_PSUBUSW, h_psubusw },
-	{ ZYDIS_MNEMONIC_PCMPEQB, h_pcmpeqb }, { ZYDIS_MNEMONIC_PCMPEQW, h_pcmpeqw },
-	{ ZYDIS_MNEMONIC_PCMPEQD, h_pcmpeqd }, { ZYDIS_MNEMONIC_PCMPGTB, h_pcmpgtb },
-	{ ZYDIS_MNEMONIC_PCMPGTW, h_pcmpgtw }, { ZYDIS_MNEMONIC_PCMPGTD, h_pcmpgtd },
-	{ ZYDIS_MNEMONIC_PAND, h_pand }, { ZYDIS_MNEMONIC_PANDN, h_pandn },
-	{ ZYDIS_MNEMONIC_POR, h_por }, { ZYDIS_MNEMONIC_PXOR, h_pxor },
-	{ ZYDIS_MNEMONIC_ANDPS, h_pand }, { ZYDIS_MNEMONIC_ANDPD, h_pand },
-	{ ZYDIS_MNEMONIC_ANDNPS, h_pandn }, { ZYDIS_MNEMONIC_ANDNPD, h_pandn },
-	{ ZYDIS_MNEMONIC_ORPS, h_por }, { ZYDIS_MNEMONIC_ORPD, h_por },
-	{ ZYDIS_MNEMONIC_XORPS, h_pxor }, { ZYDIS_MNEMONIC_XORPD, h_pxor },
-	{ ZYDIS_MNEMONIC_PMINUB, h_pminub }, { ZYDIS_MNEMONIC_PMAXUB, h_pmaxub },
-	{ ZYDIS_MNEMONIC_PMINSW, h_pminsw }, { ZYDIS_MNEMONIC_PMAXSW, h_pmaxsw },
-	{ ZYDIS_MNEMONIC_PAVGB, h_pavgb }, { ZYDIS_MNEMONIC_PAVGW, h_pavgw },
-	{ ZYDIS_MNEMONIC_PMULLW, h_pmullw }, { ZYDIS_MNEMONIC_PMULHW, h_pmulhw },
-	{ ZYDIS_MNEMONIC_PMULHUW, h_pmulhuw }, { ZYDIS_MNEMONIC_PMULUDQ, h_pmuludq },
-	{ ZYDIS_MNEMONIC_PMADDWD, h_pmaddwd }, { ZYDIS_MNEMONIC_PSADBW, h_psadbw },
-	{ ZYDIS_MNEMONIC_PUNPCKLBW, h_punpcklbw }, { ZYDIS_MNEMONIC_PUNPCKLWD, h_punpcklwd },
-	{ ZYDIS_MNEMONIC_PUNPCKLDQ, h_punpckldq }, { ZYDIS_MNEMONIC_PUNPCKLQDQ, h_punpcklqdq },
-	{ ZYDIS_MNEMONIC_PUNPCKHBW, h_punpckhbw }, { ZYDIS_MNEMONIC_PUNPCKHWD, h_punpckhwd },
-	{ ZYDIS_MNEMONIC_PUNPCKHDQ, h_punpckhdq }, { ZYDIS_MNEMONIC_PUNPCKHQDQ, h_punpckhqdq },
-	{ ZYDIS_MNEMONIC_PACKSSWB, h_packsswb }, { ZYDIS_MNEMONIC_PACKSSDW, h_packssdw },
-	{ ZYDIS_MNEMONIC_PACKUSWB, h_packuswb },
-	{ ZYDIS_MNEMONIC_PSLLW, h_psllw }, { ZYDIS_MNEMONIC_PSLLD, h_pslld },
-	{ ZYDIS_MNEMONIC_PSLLQ, h_psllq }, { ZYDIS_MNEMONIC_PSRLW, h_psrlw },
-	{ ZYDIS_MNEMONIC_PSRLD, h_psrld }, { ZYDIS_MNEMONIC_PSRLQ, h_psrlq },
-	{ ZYDIS_MNEMONIC_PSRAW, h_psraw }, { ZYDIS_MNEMONIC_PSRAD, h_psrad },
-	{ ZYDIS_MNEMONIC_PSLLDQ, h_pslldq }, { ZYDIS_MNEMONIC_PSRLDQ, h_psrldq },
-	{ ZYDIS_MNEMONIC_PSHUFD, h_pshufd }, { ZYDIS_MNEMONIC_PSHUFLW, h_pshuflw },
-	{ ZYDIS_MNEMONIC_PSHUFHW, h_pshufhw },
+	{ ZYDIS_MNEMONIC_PADDB, h_paddb_t }, { ZYDIS_MNEMONIC_PADDW, h_paddw_t },
+	{ ZYDIS_MNEMONIC_PADDD, h_paddd_t }, { ZYDIS_MNEMONIC_PADDQ, h_paddq_t },
+	{ ZYDIS_MNEMONIC_PSUBB, h_psubb_t }, { ZYDIS_MNEMONIC_PSUBW, h_psubw_t },
+	{ ZYDIS_MNEMONIC_PSUBD, h_psubd_t }, { ZYDIS_MNEMONIC_PSUBQ, h_psubq_t },
+	{ ZYDIS_MNEMONIC_PADDSB, h_paddsb_t }, { ZYDIS_MNEMONIC_PADDSW, h_paddsw_t },
+	{ ZYDIS_MNEMONIC_PADDUSB, h_paddusb_t }, { ZYDIS_MNEMONIC_PADDUSW, h_paddusw_t },
+	{ ZYDIS_MNEMONIC_PSUBSB, h_psubsb_t }, { ZYDIS_MNEMONIC_PSUBSW, h_psubsw_t },
+	{ ZYDIS_MNEMONIC_PSUBUSB, h_psubusb_t }, { ZYDIS_MNEMONIC_PSUBUSW, h_psubusw_t },
+	{ ZYDIS_MNEMONIC_PCMPEQB, h_pcmpeqb_t }, { ZYDIS_MNEMONIC_PCMPEQW, h_pcmpeqw_t },
+	{ ZYDIS_MNEMONIC_PCMPEQD, h_pcmpeqd_t }, { ZYDIS_MNEMONIC_PCMPGTB, h_pcmpgtb_t },
+	{ ZYDIS_MNEMONIC_PCMPGTW, h_pcmpgtw_t }, { ZYDIS_MNEMONIC_PCMPGTD, h_pcmpgtd_t },
+	{ ZYDIS_MNEMONIC_PAND, h_pand_t }, { ZYDIS_MNEMONIC_PANDN, h_pandn_t },
+	{ ZYDIS_MNEMONIC_POR, h_por_t }, { ZYDIS_MNEMONIC_PXOR, h_pxor_t },
+	{ ZYDIS_MNEMONIC_ANDPS, h_pand_t }, { ZYDIS_MNEMONIC_ANDPD, h_pand_t },
+	{ ZYDIS_MNEMONIC_ANDNPS, h_pandn_t }, { ZYDIS_MNEMONIC_ANDNPD, h_pandn_t },
+	{ ZYDIS_MNEMONIC_ORPS, h_por_t }, { ZYDIS_MNEMONIC_ORPD, h_por_t },
+	{ ZYDIS_MNEMONIC_XORPS, h_pxor_t }, { ZYDIS_MNEMONIC_XORPD, h_pxor_t },
+	{ ZYDIS_MNEMONIC_PMINUB, h_pminub_t }, { ZYDIS_MNEMONIC_PMAXUB, h_pmaxub_t },
+	{ ZYDIS_MNEMONIC_PMINSW, h_pminsw_t }, { ZYDIS_MNEMONIC_PMAXSW, h_pmaxsw_t },
+	{ ZYDIS_MNEMONIC_PAVGB, h_pavgb_t }, { ZYDIS_MNEMONIC_PAVGW, h_pavgw_t },
+	{ ZYDIS_MNEMONIC_PMULLW, h_pmullw_t }, { ZYDIS_MNEMONIC_PMULHW, h_pmulhw_t },
+	{ ZYDIS_MNEMONIC_PMULHUW, h_pmulhuw_t }, { ZYDIS_MNEMONIC_PMULUDQ, h_pmuludq_t },
+	{ ZYDIS_MNEMONIC_PMADDWD, h_pmaddwd_t }, { ZYDIS_MNEMONIC_PSADBW, h_psadbw_t },
+	{ ZYDIS_MNEMONIC_PUNPCKLBW, h_punpcklbw_t }, { ZYDIS_MNEMONIC_PUNPCKLWD, h_punpcklwd_t },
+	{ ZYDIS_MNEMONIC_PUNPCKLDQ, h_punpckldq_t }, { ZYDIS_MNEMONIC_PUNPCKLQDQ, h_punpcklqdq_t },
+	{ ZYDIS_MNEMONIC_PUNPCKHBW, h_punpckhbw_t }, { ZYDIS_MNEMONIC_PUNPCKHWD, h_punpckhwd_t },
+	{ ZYDIS_MNEMONIC_PUNPCKHDQ, h_punpckhdq_t }, { ZYDIS_MNEMONIC_PUNPCKHQDQ, h_punpckhqdq_t },
+	{ ZYDIS_MNEMONIC_PACKSSWB, h_packsswb_t }, { ZYDIS_MNEMONIC_PACKSSDW, h_packssdw_t },
+	{ ZYDIS_MNEMONIC_PACKUSWB, h_packuswb_t },
+	{ ZYDIS_MNEMONIC_PSLLW, h_psllw_t }, { ZYDIS_MNEMONIC_PSLLD, h_pslld_t },
+	{ ZYDIS_MNEMONIC_PSLLQ, h_psllq_t }, { ZYDIS_MNEMONIC_PSRLW, h_psrlw_t },
+	{ ZYDIS_MNEMONIC_PSRLD, h_psrld_t }, { ZYDIS_MNEMONIC_PSRLQ, h_psrlq_t },
+	{ ZYDIS_MNEMONIC_PSRAW, h_psraw_t }, { ZYDIS_MNEMONIC_PSRAD, h_psrad_t },
+	{ ZYDIS_MNEMONIC_PSLLDQ, h_pslldq_t }, { ZYDIS_MNEMONIC_PSRLDQ, h_psrldq_t },
+	{ ZYDIS_MNEMONIC_PSHUFD, h_pshufd_t }, { ZYDIS_MNEMONIC_PSHUFLW, h_pshuflw_t },
+	{ ZYDIS_MNEMONIC_PSHUFHW, h_pshufhw_t },
 	{ 0, NULL },
 };

@@ -5,6 +5,16 @@
 
 #include "accel/soft/soft_internal.h"
 
+/* n bytes to guest memory: one TLB probe and a copy when the store stays in one page. */
+static inline void soft_st_n(struct soft_cpu *c, uint64_t a, const void *src, unsigned n)
+{
+	struct soft_tlb_entry *e = soft_tlbe(c, a);
+	if (SOFT_LIKELY(n == 16 && e->tag_w == (a & ~0xfffULL) && (a & 0xfff) <= 4096u - 16))
+		memcpy((void *)(uintptr_t)(a + e->addend), src, 16);
+	else
+		soft_st_bytes(c, a, src, n);
+}
+
 /* Store the low n bytes of v to operand i (XMM register keeps its other bytes). */
 static void xstore(struct soft_cpu *c, const struct soft_op *op, unsigned i, const union soft_xmm *v,
 		   unsigned n)
@@ -15,7 +25,7 @@ static void xstore(struct soft_cpu *c, const struct soft_op *op, unsigned i, con
 	else if (o->kind == SOFT_OPND_REG)
 		soft_reg_set(c, o->reg, o->size, v->q[0]);
 	else
-		soft_st_bytes(c, soft_ea(c, op), v->b, n);
+		soft_st_n(c, soft_ea(c, op), v->b, n);
 }
 
 static void check_align(struct soft_cpu *c, const struct soft_op *op)
@@ -68,7 +78,11 @@ static void movs_scalar(struct soft_cpu *c, const struct soft_op *op, unsigned n
 	}
 }
 
-void soft_h_movsd_sse(struct soft_cpu *c, const struct soft_op *op) { movs_scalar(c, op, 8); }
+void soft_h_movsd_sse(struct soft_cpu *c, const struct soft_op *op)
+{
+	movs_scalar(c, op, 8);
+	SOFT_NEXT(c, op);
+}
 static void h_movss(struct soft_cpu *c, const struct soft_op *op) { movs_scalar(c, op, 4); }
 
 /* MOVLPS/MOVLPD/MOVHPS/MOVHPD with memory, MOVHLPS/MOVLHPS between registers. */
@@ -150,28 +164,48 @@ static void h_ldmxcsr(struct soft_cpu *c, const struct soft_op *op)
 	if (v & ~0xffffULL)
 		soft_raise(c, SOFT_VEC_GP, 0, 0);
 	c->mxcsr = (uint32_t)v;
+	soft_mxcsr_push(c);
 }
 
 static void h_stmxcsr(struct soft_cpu *c, const struct soft_op *op)
 {
+	soft_mxcsr_pull(c);
 	soft_st(c, soft_ea(c, op), 4, c->mxcsr);
 }
 
+/* Threaded entry points (see SOFT_THREADED). */
+SOFT_THREADED(h_mov128)
+SOFT_THREADED(h_mova128)
+SOFT_THREADED(h_movnti)
+SOFT_THREADED(h_movdq)
+SOFT_THREADED(h_movss)
+SOFT_THREADED(h_movlp)
+SOFT_THREADED(h_movhp)
+SOFT_THREADED(h_movhlps)
+SOFT_THREADED(h_movlhps)
+SOFT_THREADED(h_pmovmskb)
+SOFT_THREADED(h_movmskps)
+SOFT_THREADED(h_movmskpd)
+SOFT_THREADED(h_pextrw)
+SOFT_THREADED(h_pinsrw)
+SOFT_THREADED(h_ldmxcsr)
+SOFT_THREADED(h_stmxcsr)
+
 const struct soft_insn_def soft_sse_mov_defs[] = {
-	{ ZYDIS_MNEMONIC_MOVDQU, h_mov128 }, { ZYDIS_MNEMONIC_MOVUPS, h_mov128 },
-	{ ZYDIS_MNEMONIC_MOVUPD, h_mov128 }, { ZYDIS_MNEMONIC_LDDQU, h_mov128 },
-	{ ZYDIS_MNEMONIC_MOVDQA, h_mova128 }, { ZYDIS_MNEMONIC_MOVAPS, h_mova128 },
-	{ ZYDIS_MNEMONIC_MOVAPD, h_mova128 }, { ZYDIS_MNEMONIC_MOVNTDQ, h_mova128 },
-	{ ZYDIS_MNEMONIC_MOVNTPS, h_mova128 }, { ZYDIS_MNEMONIC_MOVNTPD, h_mova128 },
-	{ ZYDIS_MNEMONIC_MOVNTDQA, h_mova128 }, { ZYDIS_MNEMONIC_MOVNTI, h_movnti },
-	{ ZYDIS_MNEMONIC_MOVD, h_movdq }, { ZYDIS_MNEMONIC_MOVQ, h_movdq },
-	{ ZYDIS_MNEMONIC_MOVSS, h_movss },
-	{ ZYDIS_MNEMONIC_MOVLPS, h_movlp }, { ZYDIS_MNEMONIC_MOVLPD, h_movlp },
-	{ ZYDIS_MNEMONIC_MOVHPS, h_movhp }, { ZYDIS_MNEMONIC_MOVHPD, h_movhp },
-	{ ZYDIS_MNEMONIC_MOVHLPS, h_movhlps }, { ZYDIS_MNEMONIC_MOVLHPS, h_movlhps },
-	{ ZYDIS_MNEMONIC_PMOVMSKB, h_pmovmskb }, { ZYDIS_MNEMONIC_MOVMSKPS, h_movmskps },
-	{ ZYDIS_MNEMONIC_MOVMSKPD, h_movmskpd }, { ZYDIS_MNEMONIC_PEXTRW, h_pextrw },
-	{ ZYDIS_MNEMONIC_PINSRW, h_pinsrw }, { ZYDIS_MNEMONIC_LDMXCSR, h_ldmxcsr },
-	{ ZYDIS_MNEMONIC_STMXCSR, h_stmxcsr },
+	{ ZYDIS_MNEMONIC_MOVDQU, h_mov128_t }, { ZYDIS_MNEMONIC_MOVUPS, h_mov128_t },
+	{ ZYDIS_MNEMONIC_MOVUPD, h_mov128_t }, { ZYDIS_MNEMONIC_LDDQU, h_mov128_t },
+	{ ZYDIS_MNEMONIC_MOVDQA, h_mova128_t }, { ZYDIS_MNEMONIC_MOVAPS, h_mova128_t },
+	{ ZYDIS_MNEMONIC_MOVAPD, h_mova128_t }, { ZYDIS_MNEMONIC_MOVNTDQ, h_mova128_t },
+	{ ZYDIS_MNEMONIC_MOVNTPS, h_mova128_t }, { ZYDIS_MNEMONIC_MOVNTPD, h_mova128_t },
+	{ ZYDIS_MNEMONIC_MOVNTDQA, h_mova128_t }, { ZYDIS_MNEMONIC_MOVNTI, h_movnti_t },
+	{ ZYDIS_MNEMONIC_MOVD, h_movdq_t }, { ZYDIS_MNEMONIC_MOVQ, h_movdq_t },
+	{ ZYDIS_MNEMONIC_MOVSS, h_movss_t },
+	{ ZYDIS_MNEMONIC_MOVLPS, h_movlp_t }, { ZYDIS_MNEMONIC_MOVLPD, h_movlp_t },
+	{ ZYDIS_MNEMONIC_MOVHPS, h_movhp_t }, { ZYDIS_MNEMONIC_MOVHPD, h_movhp_t },
+	{ ZYDIS_MNEMONIC_MOVHLPS, h_movhlps_t }, { ZYDIS_MNEMONIC_MOVLHPS, h_movlhps_t },
+	{ ZYDIS_MNEMONIC_PMOVMSKB, h_pmovmskb_t }, { ZYDIS_MNEMONIC_MOVMSKPS, h_movmskps_t },
+	{ ZYDIS_MNEMONIC_MOVMSKPD, h_movmskpd_t }, { ZYDIS_MNEMONIC_PEXTRW, h_pextrw_t },
+	{ ZYDIS_MNEMONIC_PINSRW, h_pinsrw_t }, { ZYDIS_MNEMONIC_LDMXCSR, h_ldmxcsr_t },
+	{ ZYDIS_MNEMONIC_STMXCSR, h_stmxcsr_t },
 	{ 0, NULL },
 };

@@ -161,16 +161,23 @@ static void cmp_scan(struct soft_cpu *c, const struct soft_op *op, bool with_src
 static void h_cmps(struct soft_cpu *c, const struct soft_op *op) { cmp_scan(c, op, true); }
 static void h_scas(struct soft_cpu *c, const struct soft_op *op) { cmp_scan(c, op, false); }
 
+/* Threaded entry points (see SOFT_THREADED). */
+SOFT_THREADED(h_movs)
+SOFT_THREADED(h_stos)
+SOFT_THREADED(h_lods)
+SOFT_THREADED(h_cmps)
+SOFT_THREADED(h_scas)
+
 const struct soft_insn_def soft_string_defs[] = {
-	{ ZYDIS_MNEMONIC_MOVSB, h_movs }, { ZYDIS_MNEMONIC_MOVSW, h_movs },
-	{ ZYDIS_MNEMONIC_MOVSD, h_movs }, { ZYDIS_MNEMONIC_MOVSQ, h_movs },
-	{ ZYDIS_MNEMONIC_STOSB, h_stos }, { ZYDIS_MNEMONIC_STOSW, h_stos },
-	{ ZYDIS_MNEMONIC_STOSD, h_stos }, { ZYDIS_MNEMONIC_STOSQ, h_stos },
-	{ ZYDIS_MNEMONIC_LODSB, h_lods }, { ZYDIS_MNEMONIC_LODSW, h_lods },
-	{ ZYDIS_MNEMONIC_LODSD, h_lods }, { ZYDIS_MNEMONIC_LODSQ, h_lods },
-	{ ZYDIS_MNEMONIC_CMPSB, h_cmps }, { ZYDIS_MNEMONIC_CMPSW, h_cmps },
-	{ ZYDIS_MNEMONIC_CMPSD, h_cmps }, { ZYDIS_MNEMONIC_CMPSQ, h_cmps },
-	{ ZYDIS_MNEMONIC_SCASB, h_scas }, { ZYDIS_MNEMONIC_SCASW, h_scas },
-	{ ZYDIS_MNEMONIC_SCASD, h_scas }, { ZYDIS_MNEMONIC_SCASQ, h_scas },
+	{ ZYDIS_MNEMONIC_MOVSB, h_movs_t }, { ZYDIS_MNEMONIC_MOVSW, h_movs_t },
+	{ ZYDIS_MNEMONIC_MOVSD, h_movs_t }, { ZYDIS_MNEMONIC_MOVSQ, h_movs_t },
+	{ ZYDIS_MNEMONIC_STOSB, h_stos_t }, { ZYDIS_MNEMONIC_STOSW, h_stos_t },
+	{ ZYDIS_MNEMONIC_STOSD, h_stos_t }, { ZYDIS_MNEMONIC_STOSQ, h_stos_t },
+	{ ZYDIS_MNEMONIC_LODSB, h_lods_t }, { ZYDIS_MNEMONIC_LODSW, h_lods_t },
+	{ ZYDIS_MNEMONIC_LODSD, h_lods_t }, { ZYDIS_MNEMONIC_LODSQ, h_lods_t },
+	{ ZYDIS_MNEMONIC_CMPSB, h_cmps_t }, { ZYDIS_MNEMONIC_CMPSW, h_cmps_t },
+	{ ZYDIS_MNEMONIC_CMPSD, h_cmps_t }, { ZYDIS_MNEMONIC_CMPSQ, h_cmps_t },
+	{ ZYDIS_MNEMONIC_SCASB, h_scas_t }, { ZYDIS_MNEMONIC_SCASW, h_scas_t },
+	{ ZYDIS_MNEMONIC_SCASD, h_scas_t }, { ZYDIS_MNEMONIC_SCASQ, h_scas_t },
 	{ 0, NULL },
 };

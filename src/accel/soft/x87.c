@@ -410,6 +410,7 @@ static void h_fxsave(struct soft_cpu *c, const struct soft_op *op)
 	uint64_t a = soft_ea(c, op);
 	if (a & 15)
 		soft_raise(c, SOFT_VEC_GP, 0, a);
+	soft_mxcsr_pull(c);
 	soft_cpu_fxsave(c, buf);
 	soft_st_bytes(c, a, buf, 512);
 }
@@ -422,53 +423,128 @@ static void h_fxrstor(struct soft_cpu *c, const struct soft_op *op)
 		soft_raise(c, SOFT_VEC_GP, 0, a);
 	soft_ld_bytes(c, a, buf, 512, SOFT_ACC_READ);
 	soft_cpu_fxrstor(c, buf);
+	soft_mxcsr_push(c);
 }
 
 static void h_fwait(struct soft_cpu *c, const struct soft_op *op) { (void)c; (void)op; }
 
+/* Threaded entry points (see SOFT_THREADED). */
+SOFT_THREADED(h_fld)
+SOFT_THREADED(h_fild)
+SOFT_THREADED(h_fst)
+SOFT_THREADED(h_fstp)
+SOFT_THREADED(h_fist)
+SOFT_THREADED(h_fistp)
+SOFT_THREADED(h_fisttp)
+SOFT_THREADED(h_fadd)
+SOFT_THREADED(h_faddp)
+SOFT_THREADED(h_fiadd)
+SOFT_THREADED(h_fsub)
+SOFT_THREADED(h_fsubp)
+SOFT_THREADED(h_fisub)
+SOFT_THREADED(h_fsubr)
+SOFT_THREADED(h_fsubrp)
+SOFT_THREADED(h_fisubr)
+SOFT_THREADED(h_fmul)
+SOFT_THREADED(h_fmulp)
+SOFT_THREADED(h_fimul)
+SOFT_THREADED(h_fdiv)
+SOFT_THREADED(h_fdivp)
+SOFT_THREADED(h_fidiv)
+SOFT_THREADED(h_fdivr)
+SOFT_THREADED(h_fdivrp)
+SOFT_THREADED(h_fidivr)
+SOFT_THREADED(h_fcom)
+SOFT_THREADED(h_fcomp)
+SOFT_THREADED(h_fcompp)
+SOFT_THREADED(h_ficom)
+SOFT_THREADED(h_ficomp)
+SOFT_THREADED(h_fcomi)
+SOFT_THREADED(h_fcomip)
+SOFT_THREADED(h_ftst)
+SOFT_THREADED(h_fxam)
+SOFT_THREADED(h_fxch)
+SOFT_THREADED(h_fchs)
+SOFT_THREADED(h_fabs)
+SOFT_THREADED(h_fsqrt)
+SOFT_THREADED(h_frndint)
+SOFT_THREADED(h_f2xm1)
+SOFT_THREADED(h_fsin)
+SOFT_THREADED(h_fcos)
+SOFT_THREADED(h_fsincos)
+SOFT_THREADED(h_fptan)
+SOFT_THREADED(h_fpatan)
+SOFT_THREADED(h_fyl2x)
+SOFT_THREADED(h_fyl2xp1)
+SOFT_THREADED(h_fscale)
+SOFT_THREADED(h_fprem)
+SOFT_THREADED(h_fprem1)
+SOFT_THREADED(h_fxtract)
+SOFT_THREADED(h_fldz)
+SOFT_THREADED(h_fld1)
+SOFT_THREADED(h_fldpi)
+SOFT_THREADED(h_fldl2e)
+SOFT_THREADED(h_fldl2t)
+SOFT_THREADED(h_fldlg2)
+SOFT_THREADED(h_fldln2)
+SOFT_THREADED(h_fnstsw)
+SOFT_THREADED(h_fnstcw)
+SOFT_THREADED(h_fldcw)
+SOFT_THREADED(h_fnclex)
+SOFT_THREADED(h_fninit)
+SOFT_THREADED(h_ffree)
+SOFT_THREADED(h_fincstp)
+SOFT_THREADED(h_fdecstp)
+SOFT_THREADED(h_fwait)
+SOFT_THREADED(h_fcmov)
+SOFT_THREADED(h_fnstenv)
+SOFT_THREADED(h_fldenv)
+SOFT_THREADED(h_fxsave)
+SOFT_THREADED(h_fxrstor)
+
 const struct soft_insn_def soft_x87_defs[] = {
-	{ ZYDIS_MNEMONIC_FLD, h_fld }, { ZYDIS_MNEMONIC_FILD, h_fild }, { ZYDIS_MNEMONIC_FST, h_fst },
-	{ ZYDIS_MNEMONIC_FSTP, h_fstp }, { ZYDIS_MNEMONIC_FIST, h_fist },
-	{ ZYDIS_MNEMONIC_FISTP, h_fistp }, { ZYDIS_MNEMONIC_FISTTP, h_fisttp },
-	{ ZYDIS_MNEMONIC_FADD, h_fadd }, { ZYDIS_MNEMONIC_FADDP, h_faddp },
-	{ ZYDIS_MNEMONIC_FIADD, h_fiadd }, { ZYDIS_MNEMONIC_FSUB, h_fsub },
-	{ ZYDIS_MNEMONIC_FSUBP, h_fsubp }, { ZYDIS_MNEMONIC_FISUB, h_fisub },
-	{ ZYDIS_MNEMONIC_FSUBR, h_fsubr }, { ZYDIS_MNEMONIC_FSUBRP, h_fsubrp },
-	{ ZYDIS_MNEMONIC_FISUBR, h_fisubr }, { ZYDIS_MNEMONIC_FMUL, h_fmul },
-	{ ZYDIS_MNEMONIC_FMULP, h_fmulp }, { ZYDIS_MNEMONIC_FIMUL, h_fimul },
-	{ ZYDIS_MNEMONIC_FDIV, h_fdiv }, { ZYDIS_MNEMONIC_FDIVP, h_fdivp },
-	{ ZYDIS_MNEMONIC_FIDIV, h_fidiv }, { ZYDIS_MNEMONIC_FDIVR, h_fdivr },
-	{ ZYDIS_MNEMONIC_FDIVRP, h_fdivrp }, { ZYDIS_MNEMONIC_FIDIVR, h_fidivr },
-	{ ZYDIS_MNEMONIC_FCOM, h_fcom }, { ZYDIS_MNEMONIC_FCOMP, h_fcomp },
-	{ ZYDIS_MNEMONIC_FCOMPP, h_fcompp }, { ZYDIS_MNEMONIC_FUCOM, h_fcom },
-	{ ZYDIS_MNEMONIC_FUCOMP, h_fcomp }, { ZYDIS_MNEMONIC_FUCOMPP, h_fcompp },
-	{ ZYDIS_MNEMONIC_FICOM, h_ficom }, { ZYDIS_MNEMONIC_FICOMP, h_ficomp },
-	{ ZYDIS_MNEMONIC_FCOMI, h_fcomi }, { ZYDIS_MNEMONIC_FCOMIP, h_fcomip },
-	{ ZYDIS_MNEMONIC_FUCOMI, h_fcomi }, { ZYDIS_MNEMONIC_FUCOMIP, h_fcomip },
-	{ ZYDIS_MNEMONIC_FTST, h_ftst }, { ZYDIS_MNEMONIC_FXAM, h_fxam },
-	{ ZYDIS_MNEMONIC_FXCH, h_fxch }, { ZYDIS_MNEMONIC_FCHS, h_fchs },
-	{ ZYDIS_MNEMONIC_FABS, h_fabs }, { ZYDIS_MNEMONIC_FSQRT, h_fsqrt },
-	{ ZYDIS_MNEMONIC_FRNDINT, h_frndint }, { ZYDIS_MNEMONIC_F2XM1, h_f2xm1 },
-	{ ZYDIS_MNEMONIC_FSIN, h_fsin }, { ZYDIS_MNEMONIC_FCOS, h_fcos },
-	{ ZYDIS_MNEMONIC_FSINCOS, h_fsincos }, { ZYDIS_MNEMONIC_FPTAN, h_fptan },
-	{ ZYDIS_MNEMONIC_FPATAN, h_fpatan }, { ZYDIS_MNEMONIC_FYL2X, h_fyl2x },
-	{ ZYDIS_MNEMONIC_FYL2XP1, h_fyl2xp1 }, { ZYDIS_MNEMONIC_FSCALE, h_fscale },
-	{ ZYDIS_MNEMONIC_FPREM, h_fprem }, { ZYDIS_MNEMONIC_FPREM1, h_fprem1 },
-	{ ZYDIS_MNEMONIC_FXTRACT, h_fxtract },
-	{ ZYDIS_MNEMONIC_FLDZ, h_fldz }, { ZYDIS_MNEMONIC_FLD1, h_fld1 },
-	{ ZYDIS_MNEMONIC_FLDPI, h_fldpi }, { ZYDIS_MNEMONIC_FLDL2E, h_fldl2e },
-	{ ZYDIS_MNEMONIC_FLDL2T, h_fldl2t }, { ZYDIS_MNEMONIC_FLDLG2, h_fldlg2 },
-	{ ZYDIS_MNEMONIC_FLDLN2, h_fldln2 }, { ZYDIS_MNEMONIC_FNSTSW, h_fnstsw },
-	{ ZYDIS_MNEMONIC_FNSTCW, h_fnstcw }, { ZYDIS_MNEMONIC_FLDCW, h_fldcw },
-	{ ZYDIS_MNEMONIC_FNCLEX, h_fnclex }, { ZYDIS_MNEMONIC_FNINIT, h_fninit },
-	{ ZYDIS_MNEMONIC_FFREE, h_ffree }, { ZYDIS_MNEMONIC_FINCSTP, h_fincstp },
-	{ ZYDIS_MNEMONIC_FDECSTP, h_fdecstp }, { ZYDIS_MNEMONIC_FWAIT, h_fwait },
-	{ ZYDIS_MNEMONIC_FCMOVB, h_fcmov }, { ZYDIS_MNEMONIC_FCMOVE, h_fcmov },
-	{ ZYDIS_MNEMONIC_FCMOVBE, h_fcmov }, { ZYDIS_MNEMONIC_FCMOVU, h_fcmov },
-	{ ZYDIS_MNEMONIC_FCMOVNB, h_fcmov }, { ZYDIS_MNEMONIC_FCMOVNE, h_fcmov },
-	{ ZYDIS_MNEMONIC_FCMOVNBE, h_fcmov }, { ZYDIS_MNEMONIC_FCMOVNU, h_fcmov },
-	{ ZYDIS_MNEMONIC_FNSTENV, h_fnstenv }, { ZYDIS_MNEMONIC_FLDENV, h_fldenv },
-	{ ZYDIS_MNEMONIC_FXSAVE, h_fxsave }, { ZYDIS_MNEMONIC_FXRSTOR, h_fxrstor },
-	{ ZYDIS_MNEMONIC_FXSAVE64, h_fxsave }, { ZYDIS_MNEMONIC_FXRSTOR64, h_fxrstor },
+	{ ZYDIS_MNEMONIC_FLD, h_fld_t }, { ZYDIS_MNEMONIC_FILD, h_fild_t }, { ZYDIS_MNEMONIC_FST, h_fst_t },
+	{ ZYDIS_MNEMONIC_FSTP, h_fstp_t }, { ZYDIS_MNEMONIC_FIST, h_fist_t },
+	{ ZYDIS_MNEMONIC_FISTP, h_fistp_t }, { ZYDIS_MNEMONIC_FISTTP, h_fisttp_t },
+	{ ZYDIS_MNEMONIC_FADD, h_fadd_t }, { ZYDIS_MNEMONIC_FADDP, h_faddp_t },
+	{ ZYDIS_MNEMONIC_FIADD, h_fiadd_t }, { ZYDIS_MNEMONIC_FSUB, h_fsub_t },
+	{ ZYDIS_MNEMONIC_FSUBP, h_fsubp_t }, { ZYDIS_MNEMONIC_FISUB, h_fisub_t },
+	{ ZYDIS_MNEMONIC_FSUBR, h_fsubr_t }, { ZYDIS_MNEMONIC_FSUBRP, h_fsubrp_t },
+	{ ZYDIS_MNEMONIC_FISUBR, h_fisubr_t }, { ZYDIS_MNEMONIC_FMUL, h_fmul_t },
+	{ ZYDIS_MNEMONIC_FMULP, h_fmulp_t }, { ZYDIS_MNEMONIC_FIMUL, h_fimul_t },
+	{ ZYDIS_MNEMONIC_FDIV, h_fdiv_t }, { ZYDIS_MNEMONIC_FDIVP, h_fdivp_t },
+	{ ZYDIS_MNEMONIC_FIDIV, h_fidiv_t }, { ZYDIS_MNEMONIC_FDIVR, h_fdivr_t },
+	{ ZYDIS_MNEMONIC_FDIVRP, h_fdivrp_t }, { ZYDIS_MNEMONIC_FIDIVR, h_fidivr_t },
+	{ ZYDIS_MNEMONIC_FCOM, h_fcom_t }, { ZYDIS_MNEMONIC_FCOMP, h_fcomp_t },
+	{ ZYDIS_MNEMONIC_FCOMPP, h_fcompp_t }, { ZYDIS_MNEMONIC_FUCOM, h_fcom_t },
+	{ ZYDIS_MNEMONIC_FUCOMP, h_fcomp_t }, { ZYDIS_MNEMONIC_FUCOMPP, h_fcompp_t },
+	{ ZYDIS_MNEMONIC_FICOM, h_ficom_t }, { ZYDIS_MNEMONIC_FICOMP, h_ficomp_t },
+	{ ZYDIS_MNEMONIC_FCOMI, h_fcomi_t }, { ZYDIS_MNEMONIC_FCOMIP, h_fcomip_t },
+	{ ZYDIS_MNEMONIC_FUCOMI, h_fcomi_t }, { ZYDIS_MNEMONIC_FUCOMIP, h_fcomip_t },
+	{ ZYDIS_MNEMONIC_FTST, h_ftst_t }, { ZYDIS_MNEMONIC_FXAM, h_fxam_t },
+	{ ZYDIS_MNEMONIC_FXCH, h_fxch_t }, { ZYDIS_MNEMONIC_FCHS, h_fchs_t },
+	{ ZYDIS_MNEMONIC_FABS, h_fabs_t }, { ZYDIS_MNEMONIC_FSQRT, h_fsqrt_t },
+	{ ZYDIS_MNEMONIC_FRNDINT, h_frndint_t }, { ZYDIS_MNEMONIC_F2XM1, h_f2xm1_t },
+	{ ZYDIS_MNEMONIC_FSIN, h_fsin_t }, { ZYDIS_MNEMONIC_FCOS, h_fcos_t },
+	{ ZYDIS_MNEMONIC_FSINCOS, h_fsincos_t }, { ZYDIS_MNEMONIC_FPTAN, h_fptan_t },
+	{ ZYDIS_MNEMONIC_FPATAN, h_fpatan_t }, { ZYDIS_MNEMONIC_FYL2X, h_fyl2x_t },
+	{ ZYDIS_MNEMONIC_FYL2XP1, h_fyl2xp1_t }, { ZYDIS_MNEMONIC_FSCALE, h_fscale_t },
+	{ ZYDIS_MNEMONIC_FPREM, h_fprem_t }, { ZYDIS_MNEMONIC_FPREM1, h_fprem1_t },
+	{ ZYDIS_MNEMONIC_FXTRACT, h_fxtract_t },
+	{ ZYDIS_MNEMONIC_FLDZ, h_fldz_t }, { ZYDIS_MNEMONIC_FLD1, h_fld1_t },
+	{ ZYDIS_MNEMONIC_FLDPI, h_fldpi_t }, { ZYDIS_MNEMONIC_FLDL2E, h_fldl2e_t },
+	{ ZYDIS_MNEMONIC_FLDL2T, h_fldl2t_t }, { ZYDIS_MNEMONIC_FLDLG2, h_fldlg2_t },
+	{ ZYDIS_MNEMONIC_FLDLN2, h_fldln2_t }, { ZYDIS_MNEMONIC_FNSTSW, h_fnstsw_t },
+	{ ZYDIS_MNEMONIC_FNSTCW, h_fnstcw_t }, { ZYDIS_MNEMONIC_FLDCW, h_fldcw_t },
+	{ ZYDIS_MNEMONIC_FNCLEX, h_fnclex_t }, { ZYDIS_MNEMONIC_FNINIT, h_fninit_t },
+	{ ZYDIS_MNEMONIC_FFREE, h_ffree_t }, { ZYDIS_MNEMONIC_FINCSTP, h_fincstp_t },
+	{ ZYDIS_MNEMONIC_FDECSTP, h_fdecstp_t }, { ZYDIS_MNEMONIC_FWAIT, h_fwait_t },
+	{ ZYDIS_MNEMONIC_FCMOVB, h_fcmov_t }, { ZYDIS_MNEMONIC_FCMOVE, h_fcmov_t },
+	{ ZYDIS_MNEMONIC_FCMOVBE, h_fcmov_t }, { ZYDIS_MNEMONIC_FCMOVU, h_fcmov_t },
+	{ ZYDIS_MNEMONIC_FCMOVNB, h_fcmov_t }, { ZYDIS_MNEMONIC_FCMOVNE, h_fcmov_t },
+	{ ZYDIS_MNEMONIC_FCMOVNBE, h_fcmov_t }, { ZYDIS_MNEMONIC_FCMOVNU, h_fcmov_t },
+	{ ZYDIS_MNEMONIC_FNSTENV, h_fnstenv_t }, { ZYDIS_MNEMONIC_FLDENV, h_fldenv_t },
+	{ ZYDIS_MNEMONIC_FXSAVE, h_fxsave_t }, { ZYDIS_MNEMONIC_FXRSTOR, h_fxrstor_t },
+	{ ZYDIS_MNEMONIC_FXSAVE64, h_fxsave_t }, { ZYDIS_MNEMONIC_FXRSTOR64, h_fxrstor_t },
 	{ 0, NULL },
 };
