@@ -19,7 +19,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(OBJ)/%.o)
 SAN_LIB_OBJS := $(LIB_SRCS:%.c=$(SANOBJ)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/san/tests/%)
 
-.PHONY: all test unit integration guest clean bench
+.PHONY: all test unit integration guest guest-generic clean bench
 all: $(BUILD)/hardy
 
 $(BUILD)/hardy: $(OBJ)/src/main.o $(LIB_OBJS)
@@ -52,7 +52,11 @@ $(BUILD)/guests/%.elf: tests/guests/%.S tests/guests/serial.inc tests/guests/gue
 	$(CC) -c -Itests/guests -o $(BUILD)/guests/$*.o $<
 	$(LD) -static -nostdlib -T tests/guests/guest.ld -o $@ $(BUILD)/guests/$*.o
 
-integration: $(BUILD)/hardy $(BUILD)/san/hardy guest $(TEST_GUESTS)
+# A second unmodified kernel (Debian's generic one) for the tests.
+guest-generic:
+	guest/fetch-kernel.sh linux-image-amd64 $(BUILD)/guest-generic
+
+integration: $(BUILD)/hardy $(BUILD)/san/hardy guest guest-generic $(TEST_GUESTS)
 	tests/harness/run-integration
 
 test: unit difftest cpu-run-test integration

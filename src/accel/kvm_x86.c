@@ -120,22 +120,36 @@ static void cpuid_fix_entry(struct kvm_cpuid_entry2 *e, unsigned apic_id, unsign
 	}
 }
 
-/* Drop XSAVE components whose feature the CPU does not report (seen under nested emulation:
- * AVX state offered in leaf 0xD without AVX in leaf 1), so that the XSAVE sizes the guest reads
- * agree with the features it enables. */
+/* Drop XSAVE components that the host cannot really save, so that the XSAVE sizes the guest
+ * reads agree with the features it enables. Seen under nested emulation: KVM offers AVX (YMM)
+ * state in leaf 0xD while the host CPU it runs on reports no size for it, and the guest kernel
+ * warns "XSAVE consistency problem". */
+static bool xsave_component_usable(const struct kvm_cpuid2 *c, unsigned i)
+{
+	unsigned a, b, cx, d;
+	__cpuid_count(0xD, i, a, b, cx, d);
+	if (a == 0)
+		return false; /* the host has no room for it */
+	if (i == 2) {     /* YMM: needs AVX in leaf 1 */
+		for (unsigned k = 0; k < c->nent; k++)
+			if (c->entries[k].function == 1)
+				return c->entries[k].ecx & (1u << 28);
+	}
+	return true;
+}
+
 static void cpuid_sanitize_xsave(struct kvm_cpuid2 *c)
 {
-	struct kvm_cpuid_entry2 *leaf1 = NULL, *xsave0 = NULL;
-	for (unsigned i = 0; i < c->nent; i++) {
-		if (c->entries[i].function == 1)
-			leaf1 = &c->entries[i];
+	struct kvm_cpuid_entry2 *xsave0 = NULL;
+	for (unsigned i = 0; i < c->nent; i++)
 		if (c->entries[i].function == 0xD && c->entries[i].index == 0)
 			xsave0 = &c->entries[i];
-	}
-	if (!leaf1 || !xsave0 || (leaf1->ecx & (1u << 28)) || !(xsave0->eax & (1u << 2)))
+	if (!xsave0)
 		return;
-	xsave0->eax &= ~(1u << 2); /* AVX (YMM) state */
-	uint32_t size = 576;       /* legacy area + XSAVE header */
+	for (unsigned i = 2; i < 32; i++)
+		if ((xsave0->eax & (1u << i)) && !xsave_component_usable(c, i))
+			xsave0->eax &= ~(1u << i);
+	uint32_t size = 576; /* legacy area + XSAVE header */
 	for (unsigned i = 0; i < c->nent; i++) {
 		const struct kvm_cpuid_entry2 *e = &c->entries[i];
 		if (e->function == 0xD && e->index >= 2 && e->index < 32 &&

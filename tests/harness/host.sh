@@ -77,6 +77,7 @@ build_l1() {
 	[ -d "$HARDY_ROOT/bench" ] && cp -r "$HARDY_ROOT/bench" "$stage/hardy/"
 	cp "$HARDY_ROOT/VERSION" "$stage/hardy/"
 	[ -d "$HARDY_ROOT/build/guests" ] && cp -r "$HARDY_ROOT/build/guests" "$stage/hardy/build/"
+	[ -d "$HARDY_ROOT/build/guest-generic" ] && cp -r "$HARDY_ROOT/build/guest-generic" "$stage/hardy/build/"
 	# hardy finds its default guest next to itself: $(dirname hardy)/guest.
 	ln -s ../guest "$stage/hardy/build/san/guest"
 	for bin in build/hardy build/san/hardy; do
