@@ -32,4 +32,8 @@ struct acpi_pm *acpi_pm_create(struct vm *vm, struct error *err);
 void acpi_pm_press_power_button(struct acpi_pm *pm);
 void acpi_pm_destroy(struct acpi_pm *pm);
 
+/* PCI host bridge (configuration mechanism #1) with the host bridge at 00:00.0. */
+struct pci_host *pci_host_create(struct vm *vm, struct error *err);
+void pci_host_destroy(struct pci_host *h);
+
 #endif

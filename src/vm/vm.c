@@ -61,7 +61,10 @@ static int vm_create_devices(struct vm *vm, struct error *err)
 	if (!vm->rtc)
 		return -1;
 	vm->acpi_pm = acpi_pm_create(vm, err);
-	return vm->acpi_pm ? 0 : -1;
+	if (!vm->acpi_pm)
+		return -1;
+	vm->pci_host = pci_host_create(vm, err);
+	return vm->pci_host ? 0 : -1;
 }
 
 static int vm_create_vcpus(struct vm *vm, const struct x86_boot_regs *regs, struct error *err)
@@ -89,6 +92,7 @@ static void vm_destroy(struct vm *vm)
 				vm->accel->vcpu_destroy(&vm->vcpus[i]);
 		free(vm->vcpus);
 	}
+	pci_host_destroy(vm->pci_host);
 	acpi_pm_destroy(vm->acpi_pm);
 	rtc_destroy(vm->rtc);
 	i8042_destroy(vm->i8042);

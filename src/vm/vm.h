@@ -22,6 +22,7 @@ struct serial;
 struct acpi_pm;
 struct rtc;
 struct i8042;
+struct pci_host;
 
 enum vm_stop_reason {
 	VM_RUNNING = 0,
@@ -61,6 +62,7 @@ struct vm {
 	struct acpi_pm *acpi_pm;
 	struct rtc *rtc;
 	struct i8042 *i8042;
+	struct pci_host *pci_host;
 };
 
 /* Runs a VM to completion; returns the process exit status, with err filled when non-zero. */

@@ -1,9 +1,15 @@
 #!/bin/sh
-# A guest that reboots makes hardy exit 0 (hardy does not restart the guest).
+# A guest that reboots makes hardy exit 0 (hardy does not restart the guest), whichever way the
+# kernel resets the machine: the ACPI reset register (Linux's default), the keyboard controller
+# (reboot=kbd), the PCI reset control port 0xCF9 (reboot=pci) and a triple fault
+# (reboot=triple). Each must end the VM: a missed reset would leave it spinning until timeout.
 . "$HARDY_ROOT/tests/harness/lib.sh"
 require_hardy
 require_guest
-log=$HARDY_TMP/console.log
-hardy_run_expect 0 "$log" "$(scaled 30)" --cmdline "console=ttyS0 hardy.action=reboot"
-console_expect "$log" "hardy-guest: rebooting"
-console_expect "$log" "reboot: Restarting system" "the kernel's restart message"
+for how in acpi kbd pci triple; do
+	log=$HARDY_TMP/console-$how.log
+	hardy_run_expect 0 "$log" "$(scaled 30)" \
+		--cmdline "console=ttyS0 quiet hardy.action=reboot reboot=$how"
+	console_expect "$log" "hardy-guest: rebooting"
+	note "reboot=$how: exit 0"
+done

@@ -159,8 +159,36 @@ static void test_rtc_i8042(void)
 	rtc_destroy(r);
 }
 
+static void test_pci_host(void)
+{
+	struct fake_vm f;
+	fake_vm_init(&f);
+	struct error err = { 0 };
+	struct pci_host *h = pci_host_create(&f.vm, &err);
+	CHECK(h, "pci_host_create: %s", err.msg);
+
+	SECTION("PCI conf1: the address register reads back; the host bridge is at 00:00.0");
+	fake_out(&f, X86_PCI_CONF_ADDR, 4, 0x80000000u);
+	CHECK(fake_in(&f, X86_PCI_CONF_ADDR, 4) == 0x80000000u, "address not kept");
+	CHECK(fake_in(&f, X86_PCI_CONF_DATA, 4) == 0x00081B36u, "wrong vendor/device");
+	fake_out(&f, X86_PCI_CONF_ADDR, 4, 0x80000008u);
+	CHECK(fake_in(&f, X86_PCI_CONF_DATA + 2, 2) == 0x0600, "class is not host bridge");
+	SECTION("nothing else on the bus; config cycles need the enable bit");
+	fake_out(&f, X86_PCI_CONF_ADDR, 4, 0x80000800u); /* 00:01.0 */
+	CHECK(fake_in(&f, X86_PCI_CONF_DATA, 4) == 0xFFFFFFFFu, "phantom device at 00:01.0");
+	fake_out(&f, X86_PCI_CONF_ADDR, 4, 0x00000000u);
+	CHECK(fake_in(&f, X86_PCI_CONF_DATA, 4) == 0xFFFFFFFFu, "config cycle without enable bit");
+	SECTION("0xCF9 with the reset bit reboots");
+	fake_out(&f, X86_PCI_CONF_ADDR + 1, 1, 0x02);
+	CHECK(!vm_stopping(&f.vm), "0xCF9 without reset bit rebooted");
+	fake_out(&f, X86_PCI_CONF_ADDR + 1, 1, 0x06);
+	CHECK(f.vm.stop_reason == VM_STOP_REBOOT, "0xCF9 reset did not reboot");
+	pci_host_destroy(h);
+}
+
 int main(void)
 {
+	test_pci_host();
 	test_serial();
 	test_acpi_pm();
 	test_rtc_i8042();

@@ -37,6 +37,10 @@
 #define X86_RTC_PORT     0x70   /* index 0x70, data 0x71 */
 #define X86_RTC_IRQ      8
 
+/* PCI configuration mechanism #1; 0xCF9 inside the address range is the reset control port. */
+#define X86_PCI_CONF_ADDR 0xCF8
+#define X86_PCI_CONF_DATA 0xCFC
+
 /* ACPI fixed hardware (full, not hardware-reduced, so the power button is a fixed event). */
 #define X86_ACPI_PM1A_EVT  0x600  /* 4 bytes: PM1_STS (2), PM1_EN (2) */
 #define X86_ACPI_PM1A_CNT  0x604  /* 2 bytes */

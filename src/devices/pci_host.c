@@ -1,0 +1,103 @@
+/* PCI host bridge with configuration mechanism #1 (ports 0xCF8 address, 0xCFC-0xCFF data).
+ * Bus 0 holds one device, the host bridge itself at 00:00.0, so that a guest finds a sane PCI
+ * configuration space (Linux otherwise logs "PCI: Fatal: No config space access function
+ * found"); PCI devices will be added to it later. Port 0xCF9 is the PC reset control register:
+ * a write with the reset bit set reboots, which is Linux's reboot=pci. */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "arch/x86/layout.h"
+#include "devices/devices.h"
+#include "vm/vm.h"
+
+#define PCI_CONF1_ENABLE  0x80000000u
+#define PCI_RESET_CPU     0x04 /* 0xCF9 bit 2: reset, with bit 1 choosing hard or soft */
+#define PCI_HOST_VENDOR   0x1B36 /* Red Hat's PCI IDs for emulated hardware */
+#define PCI_HOST_DEVICE   0x0008 /* "generic PCIe host bridge" */
+#define PCI_CLASS_HOST    0x060000u
+
+struct pci_host {
+	pthread_mutex_t lock;
+	struct vm *vm;
+	uint32_t address; /* last value written to 0xCF8 */
+};
+
+/* The configuration dword at reg (4-aligned) of bus/devfn, all ones where nothing lives. */
+static uint32_t pci_config_read(unsigned bus, unsigned devfn, unsigned reg)
+{
+	if (bus != 0 || devfn != 0)
+		return 0xFFFFFFFFu;
+	switch (reg) {
+	case 0x00: return PCI_HOST_VENDOR | (PCI_HOST_DEVICE << 16);
+	case 0x08: return PCI_CLASS_HOST << 8; /* revision 0 */
+	case 0x2C: return PCI_HOST_VENDOR | (0x1100u << 16); /* subsystem */
+	default: return 0;
+	}
+}
+
+static uint64_t pci_addr_read(void *dev, uint64_t off, unsigned len)
+{
+	struct pci_host *h = dev;
+	pthread_mutex_lock(&h->lock);
+	uint32_t v = h->address;
+	pthread_mutex_unlock(&h->lock);
+	return off == 0 && len == 4 ? v : (off == 1 ? 0 : 0xFFFFFFFFu);
+}
+
+static void pci_addr_write(void *dev, uint64_t off, unsigned len, uint64_t value)
+{
+	struct pci_host *h = dev;
+	if (off == 0 && len == 4) {
+		pthread_mutex_lock(&h->lock);
+		h->address = (uint32_t)value;
+		pthread_mutex_unlock(&h->lock);
+	} else if (off == 1 && len == 1 && (value & PCI_RESET_CPU)) {
+		vm_request_stop(h->vm, VM_STOP_REBOOT, NULL);
+	}
+	/* Byte writes to 0xCF8/0xCFB (old chipset probes) are ignored. */
+}
+
+static uint64_t pci_data_read(void *dev, uint64_t off, unsigned len)
+{
+	struct pci_host *h = dev;
+	pthread_mutex_lock(&h->lock);
+	uint32_t a = h->address;
+	pthread_mutex_unlock(&h->lock);
+	if (!(a & PCI_CONF1_ENABLE))
+		return 0xFFFFFFFFu;
+	uint32_t dword = pci_config_read((a >> 16) & 0xFF, (a >> 8) & 0xFF, a & 0xFC);
+	return dword >> (8 * off);
+}
+
+static void pci_data_write(void *dev, uint64_t off, unsigned len, uint64_t value)
+{
+	/* The host bridge's registers are read-only here. */
+}
+
+static const struct bus_ops pci_addr_ops = { .read = pci_addr_read, .write = pci_addr_write };
+static const struct bus_ops pci_data_ops = { .read = pci_data_read, .write = pci_data_write };
+
+struct pci_host *pci_host_create(struct vm *vm, struct error *err)
+{
+	struct pci_host *h = calloc(1, sizeof(*h));
+	if (!h) {
+		error_errno(err, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&h->lock, NULL);
+	h->vm = vm;
+	if (bus_register(&vm->pio_bus, X86_PCI_CONF_ADDR, 4, &pci_addr_ops, h, "pci-addr", err) < 0 ||
+	    bus_register(&vm->pio_bus, X86_PCI_CONF_DATA, 4, &pci_data_ops, h, "pci-data", err) < 0) {
+		pci_host_destroy(h);
+		return NULL;
+	}
+	return h;
+}
+
+void pci_host_destroy(struct pci_host *h)
+{
+	if (!h)
+		return;
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
