@@ -119,11 +119,6 @@ static int vm_build(struct vm *vm, const struct x86_boot_config *bc, struct erro
 		return -1;
 	if (vm->accel->vm_create(vm, err) < 0)
 		return -1;
-	vm->console = calloc(1, sizeof(*vm->console));
-	if (!vm->console)
-		return error_errno(err, "out of memory");
-	if (console_open(vm->console, vm, vm->cfg, err) < 0)
-		return -1;
 	if (vm_create_devices(vm, err) < 0)
 		return -1;
 	struct x86_boot_regs regs;
@@ -181,6 +176,14 @@ int vm_run(const struct vm_config *cfg, struct error *err)
 	vm->cfg = cfg;
 	vm->nr_vcpus = cfg->ncpus;
 	vm->stop_efd = -1;
+	/* The console is input too (--console file:PATH): open it before any VM exists. */
+	vm->console = calloc(1, sizeof(*vm->console));
+	if (!vm->console) {
+		error_errno(err, "out of memory");
+		goto out;
+	}
+	if (console_open(vm->console, vm, cfg, err) < 0)
+		goto out;
 	if (vm_choose_accel(cfg, &vm->accel, err) < 0)
 		goto out;
 	event_loop_block_signals();

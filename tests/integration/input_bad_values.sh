@@ -1,0 +1,17 @@
+#!/bin/sh
+# Malformed option values and files that cannot be used are refused with status 2 and one line
+# before any VM exists (so this runs on hosts without KVM): an unknown --accel or --console
+# kind, a console file in a missing directory, a --mem that is not a size, a missing initrd,
+# a command line longer than the kernel accepts, an empty --name.
+. "$HARDY_ROOT/tests/harness/lib.sh"
+require_hardy
+require_guest
+expect_usage_error "unknown accel" run --accel warp
+expect_usage_error "unknown console kind" run --console serial
+expect_usage_error "console file in a missing directory" run --console file:/nonexistent-dir/c.log
+expect_usage_error "size that is not a size" run --mem 12X
+expect_usage_error "missing initrd" run --initrd /nonexistent-initrd
+long=$(awk 'BEGIN { for (i = 0; i < 5000; i++) printf "x" }')
+expect_usage_error "command line too long" run --cmdline "$long"
+expect_usage_error "empty name" run --name ""
+expect_usage_error "unknown command" frobnicate
