@@ -107,6 +107,10 @@ struct soft_cpu {
 struct soft_cpu *soft_cpu_create(const struct soft_mem_ops *mem, void *mem_ctx);
 void soft_cpu_destroy(struct soft_cpu *cpu);
 
+/* Choose the baseline JIT (x86-64 hosts; the default unless HARDY_SOFT_JIT=0 at creation) or
+ * the interpreter. Returns whether the JIT is now in use. */
+bool soft_cpu_set_jit(struct soft_cpu *cpu, bool on);
+
 /* Run until an exit; budget is the instruction count after which to stop (checked at block
  * boundaries, so it may be exceeded by one block). */
 enum soft_exit soft_cpu_run(struct soft_cpu *cpu, int64_t budget);

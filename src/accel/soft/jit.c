@@ -1,0 +1,172 @@
+/* Baseline JIT for x86-64 hosts: turns a decoded block into host code that calls the op
+ * handlers directly (call-threaded code) instead of the interpreter's indirect tail jumps.
+ *
+ * Generated code pins the CPU in rbx. Per op it stores cur_op (so soft_raise finds the faulting
+ * instruction) and calls the op's handler with (cpu, op); the handler's threaded tail call lands
+ * in soft_jit_ret, because compiling a block points every later op's fn there, so control comes
+ * back to the generated code (one predictable jump and a return instead of an indirect jump
+ * with many targets). The hottest register-only forms (MOV/ALU/LEA on 32/64-bit registers,
+ * jit_inline.c) are emitted as host instructions. The block ends with a call to
+ * soft_jit_block_end, which charges the budget and returns the successor's code (or NULL: back
+ * to the run loop).
+ *
+ * Code lives in an arena owned by the code cache, mapped near the program text so that calls
+ * are `call rel32`; it is writable only while a block is being emitted (mprotect RW, then RX),
+ * and is dropped with the decoded blocks on every code-cache flush. */
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "accel/soft/soft_jit.h"
+
+#if defined(__x86_64__)
+
+enum { JIT_SIZE = 32u << 20, JIT_EXIT = 16, JIT_BLOCK_RESERVE = 32768 };
+
+void soft_jit_ret(struct soft_cpu *c, const struct soft_op *op)
+{
+	(void)c;
+	(void)op;
+}
+
+bool soft_jit_init(struct soft_code_cache *cc)
+{
+	/* Ask for an address near the handlers so that rel32 calls reach them. */
+	uintptr_t near = ((uintptr_t)&soft_jit_ret + (256u << 20)) & ~(uintptr_t)0xffff;
+	void *p = mmap((void *)near, JIT_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return false;
+	cc->jit = p;
+	struct soft_emit e = { .p = cc->jit, .base = cc->jit, .end = cc->jit + JIT_EXIT + 16 };
+	/* Entry (cpu in rdi, code in rsi): save the registers the code uses, keep the stack
+	 * 16-byte aligned for the calls, pin the CPU in rbx. Exit at JIT_EXIT restores them. */
+	static const uint8_t entry[] = { 0x53, 0x55, 0x41, 0x54, 0x48, 0x89, 0xfb, 0xff, 0xe6 };
+	static const uint8_t leave[] = { 0x41, 0x5c, 0x5d, 0x5b, 0xc3 };
+	soft_emit_bytes(&e, entry, sizeof(entry));
+	while (e.p < cc->jit + JIT_EXIT)
+		soft_emit_u8(&e, 0xcc);
+	soft_emit_bytes(&e, leave, sizeof(leave));
+	cc->jit_used = (size_t)(e.p - cc->jit + 15) & ~(size_t)15;
+	cc->jit_start = cc->jit_used;
+	if (mprotect(cc->jit, JIT_SIZE, PROT_READ | PROT_EXEC)) {
+		munmap(cc->jit, JIT_SIZE);
+		cc->jit = NULL;
+		return false;
+	}
+	return true;
+}
+
+void soft_jit_destroy(struct soft_code_cache *cc)
+{
+	if (cc->jit)
+		munmap(cc->jit, JIT_SIZE);
+	cc->jit = NULL;
+}
+
+void soft_jit_flush(struct soft_code_cache *cc)
+{
+	cc->jit_used = cc->jit_start;
+}
+
+void soft_jit_enter(struct soft_cpu *c, const void *code)
+{
+	void (*entry)(struct soft_cpu *, const void *) =
+		(void (*)(struct soft_cpu *, const void *))(uintptr_t)c->cache->jit;
+	entry(c, code);
+}
+
+void soft_jit_call_op(struct soft_emit *e, const struct soft_op *op, soft_handler fn)
+{
+	soft_emit_u8(e, 0x48);
+	soft_emit_u8(e, 0xbe);
+	soft_emit_u64(e, (uint64_t)(uintptr_t)op);
+	soft_emit_u8(e, 0x48);
+	soft_emit_u8(e, 0x89);
+	soft_emit_u8(e, 0xb3);
+	soft_emit_u32(e, (uint32_t)offsetof(struct soft_cpu, cur_op));
+	soft_emit_u8(e, 0x48);
+	soft_emit_u8(e, 0x89);
+	soft_emit_u8(e, 0xdf);
+	soft_emit_call(e, (const void *)(uintptr_t)fn);
+}
+
+/* mov rdi, rbx; mov rsi, b; call soft_jit_block_end; test rax, rax; jz exit; jmp rax */
+static void emit_epilogue(struct soft_emit *e, struct soft_block *b)
+{
+	static const uint8_t tail[] = { 0x48, 0x85, 0xc0, 0x0f, 0x84 };
+	soft_emit_u8(e, 0x48);
+	soft_emit_u8(e, 0x89);
+	soft_emit_u8(e, 0xdf);
+	soft_emit_u8(e, 0x48);
+	soft_emit_u8(e, 0xbe);
+	soft_emit_u64(e, (uint64_t)(uintptr_t)b);
+	soft_emit_call(e, (const void *)(uintptr_t)soft_jit_block_end);
+	soft_emit_bytes(e, tail, sizeof(tail));
+	soft_emit_rel32(e, e->base + JIT_EXIT);
+	soft_emit_u8(e, 0xff);
+	soft_emit_u8(e, 0xe0);
+}
+
+const void *soft_jit_compile(struct soft_cpu *c, struct soft_block *b)
+{
+	struct soft_code_cache *cc = c->cache;
+	if (cc->jit_used + JIT_BLOCK_RESERVE > JIT_SIZE)
+		return NULL;
+	uint8_t *start = cc->jit + cc->jit_used;
+	uintptr_t pg = (uintptr_t)start & ~(uintptr_t)4095;
+	size_t len = (uintptr_t)start + JIT_BLOCK_RESERVE - pg;
+	if (mprotect((void *)pg, len, PROT_READ | PROT_WRITE))
+		return NULL;
+	struct soft_jit_ctx ctx, *x = &ctx;
+	x->e = (struct soft_emit){ .p = start, .base = cc->jit, .end = start + JIT_BLOCK_RESERVE };
+	x->nfix = 0;
+	struct soft_emit *e = &x->e;
+	unsigned n = b->n;
+	/* A fused CMP/TEST+Jcc handler runs both ops: the Jcc gets no code of its own. */
+	unsigned last = b->fused ? n - 1 : n;
+	for (unsigned i = 0; i < last; i++) {
+		const struct soft_op *op = &b->ops[i];
+		if (!soft_jit_inline(x, op))
+			soft_jit_call_op(e, op, op->fn);
+	}
+	emit_epilogue(e, b);
+	/* Slow-path stubs of the inline templates: run the handler, continue after the op. */
+	for (unsigned i = 0; i < x->nfix && !e->overflow; i++) {
+		struct soft_jit_fix *f = &x->fix[i];
+		for (unsigned s = 0; s < f->nsite; s++) {
+			intptr_t rel = e->p - (f->site[s] + 4);
+			for (unsigned k = 0; k < 4; k++)
+				f->site[s][k] = (uint8_t)((uint64_t)rel >> (8 * k));
+		}
+		soft_jit_call_op(e, f->op, f->fn);
+		soft_emit_u8(e, 0xe9);
+		soft_emit_rel32(e, f->resume);
+	}
+	bool ok = !e->overflow;
+	mprotect((void *)pg, len, PROT_READ | PROT_EXEC);
+	if (!ok)
+		return NULL;
+	/* Every handler's threaded tail call now returns to the generated code. */
+	for (unsigned i = 1; i <= n; i++)
+		b->ops[i].fn = soft_jit_ret;
+	cc->jit_used = (size_t)(e->p - cc->jit + 15) & ~(size_t)15;
+	b->jit = start;
+	return start;
+}
+
+#else /* not an x86-64 host: the interpreter runs everything */
+
+void soft_jit_ret(struct soft_cpu *c, const struct soft_op *op) { (void)c; (void)op; }
+bool soft_jit_init(struct soft_code_cache *cc) { cc->jit = NULL; return false; }
+void soft_jit_destroy(struct soft_code_cache *cc) { (void)cc; }
+void soft_jit_flush(struct soft_code_cache *cc) { (void)cc; }
+void soft_jit_enter(struct soft_cpu *c, const void *code) { (void)c; (void)code; }
+const void *soft_jit_compile(struct soft_cpu *c, struct soft_block *b)
+{
+	(void)c;
+	(void)b;
+	return NULL;
+}
+
+#endif

@@ -1,0 +1,456 @@
+/* Inline templates of the baseline JIT (see soft_jit.h): the hottest forms that alu_fast.c
+ * specializes (MOV/MOVZX/MOVSXD/LEA, ADD/SUB/AND/OR/XOR/CMP/TEST, PUSH/POP/CALL/RET/JMP and the
+ * fused CMP/TEST+Jcc) are emitted as host instructions. Guest registers and the lazy-flag
+ * record live in struct soft_cpu (pinned in rbx); the records written are exactly alu_fast.c's.
+ * Memory operands go through an inlined TLB probe; on a miss or a page-splitting access the
+ * template has changed nothing yet and jumps to a stub that runs the op's handler instead
+ * (which takes the slow path, raises faults with cur_op set, sees self-modifying writes).
+ * Host registers: rax, rcx, rdx, rsi are scratch between ops. */
+#include <stddef.h>
+
+#include "accel/soft/soft_jit.h"
+
+#if defined(__x86_64__)
+
+enum { RAX = 0, RCX = 1, RDX = 2, RSI = 6 };
+
+#define OFF_GPR(r) ((uint32_t)(offsetof(struct soft_cpu, gpr) + 8u * (r)))
+#define OFF(f) ((uint32_t)offsetof(struct soft_cpu, f))
+
+static void b(struct soft_emit *e, unsigned v) { soft_emit_u8(e, (uint8_t)v); }
+
+static void b2(struct soft_emit *e, unsigned v0, unsigned v1)
+{
+	b(e, v0);
+	b(e, v1);
+}
+
+/* ModRM for [rbx + disp32] with reg field r. */
+static void m_rbx(struct soft_emit *e, unsigned r, uint32_t off)
+{
+	b(e, 0x80 | (r << 3) | 3);
+	soft_emit_u32(e, off);
+}
+
+/* r = zero-extended sz bytes at [rbx + off]. */
+static void ld(struct soft_emit *e, unsigned r, uint32_t off, unsigned sz)
+{
+	switch (sz) {
+	case 8: b2(e, 0x48, 0x8b); break;
+	case 4: b(e, 0x8b); break;
+	case 2: b2(e, 0x0f, 0xb7); break;
+	default: b2(e, 0x0f, 0xb6); break;
+	}
+	m_rbx(e, r, off);
+}
+
+static void st64(struct soft_emit *e, unsigned r, uint32_t off)
+{
+	b2(e, 0x48, 0x89);
+	m_rbx(e, r, off);
+}
+
+static void st32_imm(struct soft_emit *e, uint32_t off, uint32_t imm)
+{
+	b(e, 0xc7);
+	m_rbx(e, 0, off);
+	soft_emit_u32(e, imm);
+}
+
+static void mov_imm(struct soft_emit *e, unsigned r, uint64_t v)
+{
+	if (v == (uint32_t)v) {
+		b(e, 0xb8 + r);
+		soft_emit_u32(e, (uint32_t)v);
+	} else if ((int64_t)v == (int32_t)v) {
+		b2(e, 0x48, 0xc7);
+		b(e, 0xc0 + r);
+		soft_emit_u32(e, (uint32_t)v);
+	} else {
+		b2(e, 0x48, 0xb8 + r);
+		soft_emit_u64(e, v);
+	}
+}
+
+/* Two-register ALU op (opcode: 01 add, 09 or, 21 and, 29 sub, 31 xor, 39 cmp, 85 test,
+ * 89 mov) at width sz: dst op= src. */
+static void rr(struct soft_emit *e, unsigned opc, unsigned dst, unsigned src, unsigned sz)
+{
+	if (sz == 8)
+		b(e, 0x48);
+	else if (sz == 2)
+		b(e, 0x66);
+	if (sz == 1)
+		opc -= 1; /* the byte forms are one below */
+	b2(e, opc, 0xc0 | (src << 3) | dst);
+}
+
+/* Guest register r (a full GPR) = rax, zero-extended from 32 bits when sz is 4. */
+static void wr_gpr(struct soft_emit *e, unsigned r, unsigned sz)
+{
+	if (sz == 4)
+		rr(e, 0x89, RAX, RAX, 4);
+	st64(e, RAX, OFF_GPR(r));
+}
+
+/* rax = the effective address of op's memory operand (op->seg == 0). */
+static void ea(struct soft_emit *e, const struct soft_op *op)
+{
+	if (op->base != SOFT_NOREG) {
+		ld(e, RAX, OFF_GPR(op->base), 8);
+		if (op->disp == (int32_t)op->disp) {
+			if (op->disp) {
+				b2(e, 0x48, 0x05);
+				soft_emit_u32(e, (uint32_t)op->disp);
+			}
+		} else {
+			mov_imm(e, RCX, (uint64_t)op->disp);
+			rr(e, 0x01, RAX, RCX, 8);
+		}
+	} else {
+		mov_imm(e, RAX, (uint64_t)op->disp);
+	}
+	if (op->index != SOFT_NOREG) {
+		ld(e, RCX, OFF_GPR(op->index), 8);
+		b2(e, 0x48, 0x8d); /* lea rax, [rax + rcx * 2^scale] */
+		b2(e, 0x04, (unsigned)(op->scale << 6) | (RCX << 3) | RAX);
+	}
+}
+
+static struct soft_jit_fix *fix_new(struct soft_jit_ctx *x, const struct soft_op *op)
+{
+	struct soft_jit_fix *f = &x->fix[x->nfix++];
+	f->nsite = 0;
+	f->op = op;
+	f->fn = op->fn;
+	f->resume = NULL;
+	return f;
+}
+
+/* jcc rel32 to the fix's stub (patched when the stub is emitted). */
+static void jcc_stub(struct soft_emit *e, struct soft_jit_fix *f, unsigned cc)
+{
+	b2(e, 0x0f, 0x80 + cc);
+	f->site[f->nsite++] = e->p;
+	soft_emit_u32(e, 0);
+}
+
+/* TLB probe of the sz-byte access at rax (tag: 0 read, 8 write, 16 read and write): rax
+ * becomes the host address, or control goes to the stub. Clobbers rcx, rdx. */
+static void probe(struct soft_emit *e, struct soft_jit_fix *f, unsigned tag, unsigned sz)
+{
+	uint32_t tlb = OFF(tlb);
+	static const uint8_t idx[] = { 0x48, 0x89, 0xc2,       /* mov rdx, rax */
+				       0x48, 0xc1, 0xea, 0x0c, /* shr rdx, 12 */
+				       0x0f, 0xb6, 0xd2,       /* movzx edx, dl */
+				       0xc1, 0xe2, 0x05,       /* shl edx, 5 */
+				       0x48, 0x89, 0xc1,       /* mov rcx, rax */
+				       0x48, 0x81, 0xe1, 0x00, 0xf0, 0xff, 0xff }; /* and rcx, ~0xfff */
+	_Static_assert(sizeof(struct soft_tlb_entry) == 32 && SOFT_TLB_SIZE == 256, "TLB layout");
+	soft_emit_bytes(e, idx, sizeof(idx));
+	for (unsigned t = tag == 16 ? 0 : tag; t <= (tag == 16 ? 8u : tag); t += 8) {
+		b2(e, 0x48, 0x3b); /* cmp rcx, [rbx + rdx + tlb + t] */
+		b2(e, 0x8c, 0x13);
+		soft_emit_u32(e, tlb + t);
+		jcc_stub(e, f, 0x5);
+	}
+	if (sz > 1) {
+		b2(e, 0x89, 0xc1); /* mov ecx, eax; and ecx, 0xfff; cmp ecx, 4096 - sz; ja stub */
+		b2(e, 0x81, 0xe1);
+		soft_emit_u32(e, 0xfff);
+		b2(e, 0x81, 0xf9);
+		soft_emit_u32(e, 4096 - sz);
+		jcc_stub(e, f, 0x7);
+	}
+	b2(e, 0x48, 0x03); /* add rax, [rbx + rdx + tlb + 24] */
+	b2(e, 0x84, 0x13);
+	soft_emit_u32(e, tlb + (uint32_t)offsetof(struct soft_tlb_entry, addend));
+}
+
+/* r = zero-extended sz bytes at [rax]. */
+static void ld_host(struct soft_emit *e, unsigned r, unsigned sz)
+{
+	switch (sz) {
+	case 8: b2(e, 0x48, 0x8b); break;
+	case 4: b(e, 0x8b); break;
+	case 2: b2(e, 0x0f, 0xb7); break;
+	default: b2(e, 0x0f, 0xb6); break;
+	}
+	b(e, (r << 3) | RAX);
+}
+
+/* [base] = low sz bytes of r (base: rax or rsi). */
+static void st_host(struct soft_emit *e, unsigned base, unsigned r, unsigned sz)
+{
+	if (sz == 8)
+		b(e, 0x48);
+	else if (sz == 2)
+		b(e, 0x66);
+	b2(e, sz == 1 ? 0x88 : 0x89, (r << 3) | base);
+}
+
+/* The second operand (register or immediate) into rcx, zero-extended from sz. */
+static void src_b(struct soft_emit *e, const struct soft_op *op, unsigned shape, unsigned sz)
+{
+	if (shape == SOFT_SHAPE_RI || shape == SOFT_SHAPE_MI)
+		mov_imm(e, RCX, op->imm & soft_mask(sz));
+	else
+		ld(e, RCX, OFF_GPR(op->o[1].reg), sz);
+}
+
+/* Lazy-flag record of ALU op k on a (rax) and b (rcx), exactly as alu_fast.c's alu(); rdx =
+ * the 64-bit result. Host flags are clobbered. */
+static void alu_record(struct soft_emit *e, unsigned k, unsigned sz)
+{
+	static const uint8_t opc[] = { 0x01, 0x09, 0x21, 0x29, 0x31, 0x29, 0x21 };
+	bool arith = k == SOFT_ALU_ADD || k == SOFT_ALU_SUB || k == SOFT_ALU_CMP;
+	if (arith) {
+		st64(e, RAX, OFF(lf_a));
+		st64(e, RCX, OFF(lf_b));
+	}
+	rr(e, 0x89, RDX, RAX, 8);
+	rr(e, opc[k], RDX, RCX, 8);
+	st64(e, RDX, OFF(lf_res));
+	st32_imm(e, OFF(lf_op), k == SOFT_ALU_ADD ? SOFT_LF_ADD : arith ? SOFT_LF_SUB : SOFT_LF_LOGIC);
+	st32_imm(e, OFF(lf_size), sz);
+}
+
+static bool inline_alu(struct soft_jit_ctx *x, const struct soft_op *op, struct soft_form f)
+{
+	struct soft_emit *e = &x->e;
+	unsigned sz = f.size, k = f.alu;
+	bool writes = k != SOFT_ALU_CMP && k != SOFT_ALU_TEST;
+	if (writes && sz < 4)
+		return false;
+	if ((f.shape >= SOFT_SHAPE_RM) && op->seg)
+		return false;
+	struct soft_jit_fix *fx = NULL;
+	switch (f.shape) {
+	case SOFT_SHAPE_RR: case SOFT_SHAPE_RI:
+		ld(e, RAX, OFF_GPR(op->o[0].reg), sz);
+		src_b(e, op, f.shape, sz);
+		break;
+	case SOFT_SHAPE_RM:
+		fx = fix_new(x, op);
+		ea(e, op);
+		probe(e, fx, 0, sz);
+		ld_host(e, RCX, sz);
+		ld(e, RAX, OFF_GPR(op->o[0].reg), sz);
+		break;
+	default: /* MR, MI: read-modify-write through the write tag (writable implies readable) */
+		fx = fix_new(x, op);
+		ea(e, op);
+		probe(e, fx, writes ? 16 : 0, sz);
+		rr(e, 0x89, RSI, RAX, 8);
+		ld_host(e, RAX, sz);
+		src_b(e, op, f.shape, sz);
+		break;
+	}
+	alu_record(e, k, sz);
+	if (writes) {
+		if (f.shape <= SOFT_SHAPE_RM) {
+			rr(e, 0x89, RAX, RDX, 8);
+			wr_gpr(e, op->o[0].reg, sz);
+		} else {
+			st_host(e, RSI, RDX, sz);
+		}
+	}
+	if (fx)
+		fx->resume = e->p;
+	return true;
+}
+
+/* Fused CMP/TEST + the block's final Jcc (op + 1): record the flags, then compare on the host
+ * at the guest's width so the host condition is the guest's, and set rip when taken. */
+static bool inline_cmpj(struct soft_jit_ctx *x, const struct soft_op *op, struct soft_form f)
+{
+	struct soft_emit *e = &x->e;
+	const struct soft_op *j = op + 1;
+	unsigned sz = f.size;
+	if (f.shape >= SOFT_SHAPE_RM && op->seg)
+		return false;
+	struct soft_jit_fix *fx = NULL;
+	if (f.shape == SOFT_SHAPE_RR || f.shape == SOFT_SHAPE_RI) {
+		ld(e, RAX, OFF_GPR(op->o[0].reg), sz);
+		src_b(e, op, f.shape, sz);
+	} else {
+		fx = fix_new(x, op);
+		ea(e, op);
+		probe(e, fx, 0, sz);
+		if (f.shape == SOFT_SHAPE_RM) {
+			ld_host(e, RCX, sz);
+			ld(e, RAX, OFF_GPR(op->o[0].reg), sz);
+		} else {
+			ld_host(e, RAX, sz);
+			src_b(e, op, f.shape, sz);
+		}
+	}
+	alu_record(e, f.alu, sz);
+	rr(e, f.alu == SOFT_ALU_CMP ? 0x39 : 0x85, RAX, RCX, sz);
+	b2(e, 0x70 + ((j->cc & 15) ^ 1), 17); /* not taken: skip the rip store */
+	b2(e, 0x48, 0xb8);
+	soft_emit_u64(e, j->imm);
+	st64(e, RAX, OFF(rip));
+	if (fx)
+		fx->resume = e->p;
+	return true;
+}
+
+/* rsp - 8 into rax, probed for an 8-byte write. */
+static struct soft_jit_fix *push_slot(struct soft_jit_ctx *x, const struct soft_op *op)
+{
+	struct soft_jit_fix *fx = fix_new(x, op);
+	ld(&x->e, RAX, OFF_GPR(SOFT_RSP), 8);
+	b2(&x->e, 0x48, 0x83); /* sub rax, 8 */
+	b2(&x->e, 0xe8, 8);
+	probe(&x->e, fx, 8, 8);
+	return fx;
+}
+
+/* add/sub qword [rbx + rsp], 8 */
+static void rsp_adjust(struct soft_emit *e, bool add)
+{
+	b2(e, 0x48, 0x83);
+	m_rbx(e, add ? 0 : 5, OFF_GPR(SOFT_RSP));
+	b(e, 8);
+}
+
+static bool inline_stack(struct soft_jit_ctx *x, const struct soft_op *op, struct soft_form f)
+{
+	struct soft_emit *e = &x->e;
+	struct soft_jit_fix *fx;
+	switch (f.kind) {
+	case SOFT_FORM_PUSH:
+		fx = push_slot(x, op);
+		ld(e, RCX, OFF_GPR(op->o[0].reg), 8);
+		st_host(e, RAX, RCX, 8);
+		rsp_adjust(e, false);
+		break;
+	case SOFT_FORM_CALL:
+		fx = push_slot(x, op);
+		mov_imm(e, RCX, op->next_rip);
+		st_host(e, RAX, RCX, 8);
+		rsp_adjust(e, false);
+		mov_imm(e, RAX, op->imm);
+		st64(e, RAX, OFF(rip));
+		break;
+	default: /* POP, RET */
+		fx = fix_new(x, op);
+		ld(e, RAX, OFF_GPR(SOFT_RSP), 8);
+		probe(e, fx, 0, 8);
+		ld_host(e, RAX, 8);
+		rsp_adjust(e, true);
+		st64(e, RAX, f.kind == SOFT_FORM_RET ? OFF(rip) : OFF_GPR(op->o[0].reg));
+		break;
+	}
+	fx->resume = e->p;
+	return true;
+}
+
+static bool inline_move(struct soft_jit_ctx *x, const struct soft_op *op, struct soft_form f)
+{
+	struct soft_emit *e = &x->e;
+	unsigned sz = f.size, d = op->o[0].reg;
+	struct soft_jit_fix *fx = NULL;
+	if (f.shape >= SOFT_SHAPE_RM && op->seg)
+		return false;
+	switch (f.kind * 8 + f.shape) {
+	case SOFT_FORM_MOV * 8 + SOFT_SHAPE_RR:
+		if (sz < 4)
+			return false;
+		ld(e, RAX, OFF_GPR(op->o[1].reg), sz);
+		st64(e, RAX, OFF_GPR(d));
+		break;
+	case SOFT_FORM_MOV * 8 + SOFT_SHAPE_RI:
+		if (sz < 4)
+			return false;
+		mov_imm(e, RAX, op->imm & soft_mask(sz));
+		st64(e, RAX, OFF_GPR(d));
+		break;
+	case SOFT_FORM_MOV * 8 + SOFT_SHAPE_RM:
+	case SOFT_FORM_MOVZX * 8 + SOFT_SHAPE_RM:
+	case SOFT_FORM_MOVSXD * 8 + SOFT_SHAPE_RM:
+		if (f.kind == SOFT_FORM_MOV && sz < 4)
+			return false;
+		fx = fix_new(x, op);
+		ea(e, op);
+		probe(e, fx, 0, sz);
+		ld_host(e, RAX, sz);
+		if (f.kind == SOFT_FORM_MOVSXD)
+			{
+			b2(e, 0x48, 0x63); /* movsxd rax, eax */
+			b(e, 0xc0);
+		}
+		st64(e, RAX, OFF_GPR(d));
+		break;
+	case SOFT_FORM_MOV * 8 + SOFT_SHAPE_MR:
+	case SOFT_FORM_MOV * 8 + SOFT_SHAPE_MI:
+		fx = fix_new(x, op);
+		ea(e, op);
+		probe(e, fx, 8, sz);
+		if (f.shape == SOFT_SHAPE_MR)
+			ld(e, RCX, OFF_GPR(op->o[1].reg), 8);
+		else
+			mov_imm(e, RCX, op->imm);
+		st_host(e, RAX, RCX, sz);
+		break;
+	case SOFT_FORM_MOVZX * 8 + SOFT_SHAPE_RR:
+		ld(e, RAX, OFF_GPR(op->o[1].reg), 1);
+		st64(e, RAX, OFF_GPR(d));
+		break;
+	case SOFT_FORM_MOVSXD * 8 + SOFT_SHAPE_RR:
+		b2(e, 0x48, 0x63); /* movsxd rax, dword [rbx + src] */
+		m_rbx(e, RAX, OFF_GPR(op->o[1].reg));
+		st64(e, RAX, OFF_GPR(d));
+		break;
+	case SOFT_FORM_LEA * 8 + SOFT_SHAPE_RM:
+		if (op->seg)
+			return false;
+		ea(e, op);
+		wr_gpr(e, d, sz);
+		break;
+	default:
+		return false;
+	}
+	if (fx)
+		fx->resume = e->p;
+	return true;
+}
+
+bool soft_jit_inline(struct soft_jit_ctx *x, const struct soft_op *op)
+{
+	struct soft_form f = soft_fast_form(op);
+	uint8_t *mark = x->e.p;
+	unsigned nfix = x->nfix;
+	bool ok;
+	switch (f.kind) {
+	case SOFT_FORM_ALU: ok = inline_alu(x, op, f); break;
+	case SOFT_FORM_CMPJ: ok = inline_cmpj(x, op, f); break;
+	case SOFT_FORM_PUSH: case SOFT_FORM_POP: case SOFT_FORM_CALL: case SOFT_FORM_RET:
+		ok = inline_stack(x, op, f);
+		break;
+	case SOFT_FORM_JMP:
+		mov_imm(&x->e, RAX, op->imm);
+		st64(&x->e, RAX, OFF(rip));
+		ok = true;
+		break;
+	case SOFT_FORM_NONE: ok = false; break;
+	default: ok = inline_move(x, op, f); break;
+	}
+	if (!ok) { /* nothing of it stays */
+		x->e.p = mark;
+		x->nfix = nfix;
+	}
+	return ok;
+}
+
+#else
+
+bool soft_jit_inline(struct soft_jit_ctx *x, const struct soft_op *op)
+{
+	(void)x;
+	(void)op;
+	return false;
+}
+
+#endif
