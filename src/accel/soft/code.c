@@ -260,16 +260,12 @@ struct soft_block *soft_code_lookup(struct soft_cpu *c, uint64_t rip)
  * cache, which then fills a successor slot. When the budget is spent, or something asked the
  * loop to take over (an exit, a pending flush: both zero chain_left), or the successor is not
  * decoded yet, hand back to the run loop. */
-/* The block control goes to after b, from b's successor cache (direct chaining: no hashing,
- * the header line is already loaded), else from the jump cache, which then fills a successor
- * slot; b is charged to the budget. NULL when the budget is spent, something asked the loop to
- * take over (an exit, a pending flush: both zero chain_left), or the successor is not decoded
+/* The block control goes to after b (whose instructions are already charged), from b's
+ * successor cache (direct chaining: no hashing, the header line is already loaded), else from
+ * the jump cache, which then fills a successor slot. NULL when the successor is not decoded
  * yet. */
-static inline struct soft_block *block_next(struct soft_cpu *c, struct soft_block *b)
+static inline struct soft_block *block_find_next(struct soft_cpu *c, struct soft_block *b)
 {
-	c->budget -= b->n;
-	if (SOFT_UNLIKELY(c->budget <= 0 || --c->chain_left <= 0))
-		return NULL;
 	uint64_t rip = c->rip;
 	if (SOFT_LIKELY(rip == b->succ_va[0] && b->succ[0]))
 		return b->succ[0];
@@ -283,6 +279,16 @@ static inline struct soft_block *block_next(struct soft_cpu *c, struct soft_bloc
 	b->succ[k] = nb;
 	b->succ_next = k ^ 1;
 	return nb;
+}
+
+/* Charge b to the budget and find its successor; NULL when the budget is spent or something
+ * asked the loop to take over (an exit, a pending flush: both zero chain_left). */
+static inline struct soft_block *block_next(struct soft_cpu *c, struct soft_block *b)
+{
+	c->budget -= b->n;
+	if (SOFT_UNLIKELY(c->budget <= 0 || --c->chain_left <= 0))
+		return NULL;
+	return block_find_next(c, b);
 }
 
 /* The sentinel at the end of every block: continue straight into the next block (threaded
@@ -299,12 +305,15 @@ void soft_h_block_end(struct soft_cpu *c, const struct soft_op *op)
 	nb->ops[0].fn(c, nb->ops);
 }
 
-/* The same for JIT code: the successor's code (compiled now if needed), or NULL to return to
- * the run loop (a full JIT arena asks it for a flush). */
-const void *soft_jit_block_end(struct soft_cpu *c, struct soft_block *b)
+/* The same for JIT code, whose block end has charged the budget and found neither successor
+ * slot matching: the successor's code (compiled now if needed; its slot in b is then filled,
+ * so the next time generated code jumps there directly), or NULL to return to the run loop (a
+ * full JIT arena asks it for a flush). A slot is only filled once its block has code. */
+const void *soft_jit_block_miss(struct soft_cpu *c, struct soft_block *b)
 {
-	struct soft_block *nb = block_next(c, b);
-	if (SOFT_UNLIKELY(!nb))
+	uint64_t rip = c->rip;
+	struct soft_block *nb = c->cache->jc[(rip >> 1) & (SOFT_JC_SIZE - 1)];
+	if (SOFT_UNLIKELY(!nb || nb->va != rip))
 		return NULL;
 	const void *code = nb->jit;
 	if (SOFT_UNLIKELY(!code)) {
@@ -314,7 +323,10 @@ const void *soft_jit_block_end(struct soft_cpu *c, struct soft_block *b)
 			return NULL;
 		}
 	}
-	c->rip = nb->end_rip;
+	unsigned k = b->succ_next;
+	b->succ_va[k] = rip;
+	b->succ[k] = nb;
+	b->succ_next = k ^ 1;
 	return code;
 }
 
@@ -361,7 +373,6 @@ enum soft_exit soft_cpu_run(struct soft_cpu *c, int64_t budget)
 				code_flush(c); /* arena full: start over */
 				continue;
 			}
-			c->rip = b->end_rip;
 			c->chain_left = 256;
 			soft_jit_enter(c, code);
 			if (SOFT_UNLIKELY(c->exit_reason != SOFT_EXIT_BUDGET))

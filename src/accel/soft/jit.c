@@ -6,15 +6,16 @@
  * in soft_jit_ret, because compiling a block points every later op's fn there, so control comes
  * back to the generated code (one predictable jump and a return instead of an indirect jump
  * with many targets). The hottest register-only forms (MOV/ALU/LEA on 32/64-bit registers,
- * jit_inline.c) are emitted as host instructions. The block ends with a call to
- * soft_jit_block_end, which charges the budget and returns the successor's code (or NULL: back
- * to the run loop).
+ * jit_inline.c) are emitted as host instructions. The block end charges the budget and jumps
+ * straight to the successor found in the block's two successor slots; otherwise
+ * soft_jit_block_miss finds (and compiles, and links) it, or returns NULL: back to the loop.
  *
  * Code lives in an arena owned by the code cache, mapped near the program text so that calls
  * are `call rel32`; it is writable only while a block is being emitted (mprotect RW, then RX),
  * and is dropped with the decoded blocks on every code-cache flush. */
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "accel/soft/soft_jit.h"
@@ -91,19 +92,56 @@ void soft_jit_call_op(struct soft_emit *e, const struct soft_op *op, soft_handle
 	soft_emit_call(e, (const void *)(uintptr_t)fn);
 }
 
-/* mov rdi, rbx; mov rsi, b; call soft_jit_block_end; test rax, rax; jz exit; jmp rax */
+/* Block end: charge the budget (out to the loop when it is spent or chain_left runs out),
+ * then jump to the successor whose guest rip matches one of the block's two successor slots
+ * (read from the header, so linking and unlinking never patch code), else ask
+ * soft_jit_block_miss. */
 static void emit_epilogue(struct soft_emit *e, struct soft_block *b)
 {
+	uint8_t *exit = e->base + JIT_EXIT;
+	soft_emit_u8(e, 0x48); /* sub qword [rbx + budget], n; jle exit */
+	soft_emit_u8(e, 0x81);
+	soft_emit_u8(e, 0xab);
+	soft_emit_u32(e, (uint32_t)offsetof(struct soft_cpu, budget));
+	soft_emit_u32(e, b->n);
+	soft_emit_u8(e, 0x0f);
+	soft_emit_u8(e, 0x8e);
+	soft_emit_rel32(e, exit);
+	soft_emit_u8(e, 0x83); /* sub dword [rbx + chain_left], 1; jle exit */
+	soft_emit_u8(e, 0xab);
+	soft_emit_u32(e, (uint32_t)offsetof(struct soft_cpu, chain_left));
+	soft_emit_u8(e, 1);
+	soft_emit_u8(e, 0x0f);
+	soft_emit_u8(e, 0x8e);
+	soft_emit_rel32(e, exit);
+	soft_emit_u8(e, 0x48); /* mov rax, [rbx + rip] */
+	soft_emit_u8(e, 0x8b);
+	soft_emit_u8(e, 0x83);
+	soft_emit_u32(e, (uint32_t)offsetof(struct soft_cpu, rip));
+	soft_emit_u8(e, 0x48); /* mov rdx, b */
+	soft_emit_u8(e, 0xba);
+	soft_emit_u64(e, (uint64_t)(uintptr_t)b);
+	for (unsigned k = 0; k < 2; k++) {
+		/* cmp rax, [rdx + succ_va[k]]; jne next; mov rcx, [rdx + succ[k]]; jmp [rcx + jit] */
+		static const uint8_t slot[] = { 0x48, 0x3b, 0x42, 0, 0x75, 7, 0x48, 0x8b, 0x4a, 0,
+						0xff, 0x61, 0 };
+		uint8_t code[sizeof(slot)];
+		memcpy(code, slot, sizeof(slot));
+		code[3] = (uint8_t)(offsetof(struct soft_block, succ_va) + 8 * k);
+		code[9] = (uint8_t)(offsetof(struct soft_block, succ) + 8 * k);
+		code[12] = (uint8_t)offsetof(struct soft_block, jit);
+		soft_emit_bytes(e, code, sizeof(code));
+	}
 	static const uint8_t tail[] = { 0x48, 0x85, 0xc0, 0x0f, 0x84 };
-	soft_emit_u8(e, 0x48);
+	soft_emit_u8(e, 0x48); /* mov rdi, rbx; mov rsi, b; call soft_jit_block_miss */
 	soft_emit_u8(e, 0x89);
 	soft_emit_u8(e, 0xdf);
 	soft_emit_u8(e, 0x48);
 	soft_emit_u8(e, 0xbe);
 	soft_emit_u64(e, (uint64_t)(uintptr_t)b);
-	soft_emit_call(e, (const void *)(uintptr_t)soft_jit_block_end);
-	soft_emit_bytes(e, tail, sizeof(tail));
-	soft_emit_rel32(e, e->base + JIT_EXIT);
+	soft_emit_call(e, (const void *)(uintptr_t)soft_jit_block_miss);
+	soft_emit_bytes(e, tail, sizeof(tail)); /* test rax, rax; jz exit; jmp rax */
+	soft_emit_rel32(e, exit);
 	soft_emit_u8(e, 0xff);
 	soft_emit_u8(e, 0xe0);
 }
@@ -123,6 +161,14 @@ const void *soft_jit_compile(struct soft_cpu *c, struct soft_block *b)
 	x->nfix = 0;
 	struct soft_emit *e = &x->e;
 	unsigned n = b->n;
+	/* Entry: rip holds the fall-through address while the block runs. */
+	soft_emit_u8(e, 0x48);
+	soft_emit_u8(e, 0xb8);
+	soft_emit_u64(e, b->end_rip);
+	soft_emit_u8(e, 0x48);
+	soft_emit_u8(e, 0x89);
+	soft_emit_u8(e, 0x83);
+	soft_emit_u32(e, (uint32_t)offsetof(struct soft_cpu, rip));
 	/* A fused CMP/TEST+Jcc handler runs both ops: the Jcc gets no code of its own. */
 	unsigned last = b->fused ? n - 1 : n;
 	for (unsigned i = 0; i < last; i++) {

@@ -2,8 +2,8 @@
  * owned by the code cache (arena, flushed with it). Generated code runs with the CPU pinned in
  * rbx and the stack 16-byte aligned at every call; it calls handlers with (cpu, op) after
  * storing cur_op, so exceptions see exactly the state the interpreter would leave. The run
- * loop (code.c) enters it through soft_jit_enter and gets control back when
- * soft_jit_block_end returns NULL. On other hosts soft_jit_init fails and the interpreter
+ * loop (code.c) enters it through soft_jit_enter and gets control back when the budget or
+ * chain_left runs out, or soft_jit_block_miss returns NULL. On other hosts soft_jit_init fails and the interpreter
  * runs everything. */
 #ifndef HARDY_SOFT_JIT_H
 #define HARDY_SOFT_JIT_H
@@ -88,8 +88,9 @@ void soft_jit_flush(struct soft_code_cache *cc);
 /* Host code for block b (b->jit), or NULL when the arena is full (flush, then retry). */
 const void *soft_jit_compile(struct soft_cpu *c, struct soft_block *b);
 void soft_jit_enter(struct soft_cpu *c, const void *code);
-/* Called by generated code at each block end: the next block's code, or NULL (code.c). */
-const void *soft_jit_block_end(struct soft_cpu *c, struct soft_block *b);
+/* Called by generated code at a block end that its successor slots do not cover: the next
+ * block's code, or NULL (code.c). */
+const void *soft_jit_block_miss(struct soft_cpu *c, struct soft_block *b);
 /* The handler every compiled op's fn points to: the threaded tail call returns. */
 void soft_jit_ret(struct soft_cpu *c, const struct soft_op *op);
 /* Emit op as host instructions when it is one of the inlined forms (jit_inline.c). */
