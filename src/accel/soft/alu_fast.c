@@ -547,6 +547,15 @@ struct soft_form soft_fast_form(const struct soft_op *op)
 	if (fn == movsxd_m || fn == movsxd_r)
 		return (struct soft_form){ SOFT_FORM_MOVSXD, 0,
 					   fn == movsxd_m ? SOFT_SHAPE_RM : SOFT_SHAPE_RR, 4 };
+	static const struct {
+		soft_handler fn;
+		uint8_t dsz, shape, ssz;
+	} sx[] = { { movsx_m1_4, 4, SOFT_SHAPE_RM, 1 }, { movsx_m1_8, 8, SOFT_SHAPE_RM, 1 },
+		   { movsx_m2_4, 4, SOFT_SHAPE_RM, 2 }, { movsx_m2_8, 8, SOFT_SHAPE_RM, 2 },
+		   { movsx_r1_4, 4, SOFT_SHAPE_RR, 1 }, { movsx_r1_8, 8, SOFT_SHAPE_RR, 1 } };
+	for (unsigned i = 0; i < sizeof(sx) / sizeof(sx[0]); i++)
+		if (sx[i].fn == fn)
+			return (struct soft_form){ SOFT_FORM_MOVSX, sx[i].dsz, sx[i].shape, sx[i].ssz };
 	if (fn == push_r)
 		return (struct soft_form){ SOFT_FORM_PUSH, 0, SOFT_SHAPE_MR, 8 };
 	if (fn == pop_r)

@@ -93,7 +93,13 @@ static void wr_gpr(struct soft_emit *e, unsigned r, unsigned sz)
 	st64(e, RAX, OFF_GPR(r));
 }
 
-/* rax = the effective address of op's memory operand (op->seg == 0). */
+/* Whether ea() handles op's address: 64-bit addressing, with or without FS/GS. */
+static bool ea_ok(const struct soft_op *op)
+{
+	return !(op->seg & SOFT_SEG_ADDR32);
+}
+
+/* rax = the effective address of op's memory operand (ea_ok(op)). */
 static void ea(struct soft_emit *e, const struct soft_op *op)
 {
 	if (op->base != SOFT_NOREG) {
@@ -114,6 +120,10 @@ static void ea(struct soft_emit *e, const struct soft_op *op)
 		ld(e, RCX, OFF_GPR(op->index), 8);
 		b2(e, 0x48, 0x8d); /* lea rax, [rax + rcx * 2^scale] */
 		b2(e, 0x04, (unsigned)(op->scale << 6) | (RCX << 3) | RAX);
+	}
+	if ((op->seg & SOFT_SEG_MASK) == SOFT_SEG_FS || (op->seg & SOFT_SEG_MASK) == SOFT_SEG_GS) {
+		b2(e, 0x48, 0x03); /* add rax, [rbx + fs_base / gs_base] */
+		m_rbx(e, RAX, (op->seg & SOFT_SEG_MASK) == SOFT_SEG_FS ? OFF(fs_base) : OFF(gs_base));
 	}
 }
 
@@ -222,7 +232,7 @@ static bool inline_alu(struct soft_jit_ctx *x, const struct soft_op *op, struct 
 	bool writes = k != SOFT_ALU_CMP && k != SOFT_ALU_TEST;
 	if (writes && sz < 4)
 		return false;
-	if ((f.shape >= SOFT_SHAPE_RM) && op->seg)
+	if (f.shape >= SOFT_SHAPE_RM && !ea_ok(op))
 		return false;
 	struct soft_jit_fix *fx = NULL;
 	switch (f.shape) {
@@ -267,7 +277,7 @@ static bool inline_cmpj(struct soft_jit_ctx *x, const struct soft_op *op, struct
 	struct soft_emit *e = &x->e;
 	const struct soft_op *j = op + 1;
 	unsigned sz = f.size;
-	if (f.shape >= SOFT_SHAPE_RM && op->seg)
+	if (f.shape >= SOFT_SHAPE_RM && !ea_ok(op))
 		return false;
 	struct soft_jit_fix *fx = NULL;
 	if (f.shape == SOFT_SHAPE_RR || f.shape == SOFT_SHAPE_RI) {
@@ -352,7 +362,7 @@ static bool inline_move(struct soft_jit_ctx *x, const struct soft_op *op, struct
 	struct soft_emit *e = &x->e;
 	unsigned sz = f.size, d = op->o[0].reg;
 	struct soft_jit_fix *fx = NULL;
-	if (f.shape >= SOFT_SHAPE_RM && op->seg)
+	if (f.shape >= SOFT_SHAPE_RM && !ea_ok(op))
 		return false;
 	switch (f.kind * 8 + f.shape) {
 	case SOFT_FORM_MOV * 8 + SOFT_SHAPE_RR:
@@ -393,6 +403,21 @@ static bool inline_move(struct soft_jit_ctx *x, const struct soft_op *op, struct
 		else
 			mov_imm(e, RCX, op->imm);
 		st_host(e, RAX, RCX, sz);
+		break;
+	case SOFT_FORM_MOVSX * 8 + SOFT_SHAPE_RM:
+	case SOFT_FORM_MOVSX * 8 + SOFT_SHAPE_RR:
+		if (f.shape == SOFT_SHAPE_RM) {
+			fx = fix_new(x, op);
+			ea(e, op);
+			probe(e, fx, 0, sz);
+			b2(e, 0x48, 0x0f); /* movsx rax, byte/word [rax] */
+			b2(e, sz == 1 ? 0xbe : 0xbf, 0x00);
+		} else {
+			b2(e, 0x48, 0x0f); /* movsx rax, byte [rbx + src] */
+			b(e, 0xbe);
+			m_rbx(e, RAX, OFF_GPR(op->o[1].reg));
+		}
+		wr_gpr(e, d, f.alu);
 		break;
 	case SOFT_FORM_MOVZX * 8 + SOFT_SHAPE_RR:
 		ld(e, RAX, OFF_GPR(op->o[1].reg), 1);

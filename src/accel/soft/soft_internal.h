@@ -335,11 +335,12 @@ soft_handler soft_fast_handler(const struct soft_op *op);
 soft_handler soft_fuse_handler(const struct soft_op *first, const struct soft_op *jcc);
 
 /* The hot form a specialized handler implements, for the JIT's inline templates (alu_fast.c):
- * kind, the ALU operation (SOFT_ALU_*, for ALU and the fused compare-and-branch), the operand
- * shape (SOFT_SHAPE_*: destination/source register, immediate or memory) and the size. */
+ * kind, the ALU operation (SOFT_ALU_*, for ALU and the fused compare-and-branch; MOVSX: the
+ * destination size), the operand shape (SOFT_SHAPE_*: destination/source register, immediate
+ * or memory) and the (source) size. */
 enum soft_form_kind { SOFT_FORM_NONE, SOFT_FORM_ALU, SOFT_FORM_MOV, SOFT_FORM_LEA,
 		      SOFT_FORM_MOVZX, SOFT_FORM_MOVSXD, SOFT_FORM_PUSH, SOFT_FORM_POP,
-		      SOFT_FORM_CALL, SOFT_FORM_RET, SOFT_FORM_JMP, SOFT_FORM_CMPJ };
+		      SOFT_FORM_CALL, SOFT_FORM_RET, SOFT_FORM_JMP, SOFT_FORM_CMPJ, SOFT_FORM_MOVSX };
 enum { SOFT_ALU_ADD, SOFT_ALU_OR, SOFT_ALU_AND, SOFT_ALU_SUB, SOFT_ALU_XOR, SOFT_ALU_CMP,
        SOFT_ALU_TEST };
 enum { SOFT_SHAPE_RR, SOFT_SHAPE_RI, SOFT_SHAPE_RM, SOFT_SHAPE_MR, SOFT_SHAPE_MI };
