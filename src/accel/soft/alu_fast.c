@@ -564,6 +564,9 @@ struct soft_form soft_fast_form(const struct soft_op *op)
 		return (struct soft_form){ SOFT_FORM_CALL, 0, SOFT_SHAPE_MI, 8 };
 	if (fn == ret_near)
 		return (struct soft_form){ SOFT_FORM_RET, 0, SOFT_SHAPE_RM, 8 };
+	for (unsigned i = 0; i < 16; i++)
+		if (fn == jcc_fns[i])
+			return (struct soft_form){ SOFT_FORM_JCC, 0, SOFT_SHAPE_RI, 8 };
 	if (fn == jmp_rel)
 		return (struct soft_form){ SOFT_FORM_JMP, 0, SOFT_SHAPE_RI, 8 };
 	return (struct soft_form){ SOFT_FORM_NONE, 0, 0, 0 };

@@ -159,6 +159,7 @@ const void *soft_jit_compile(struct soft_cpu *c, struct soft_block *b)
 	struct soft_jit_ctx ctx, *x = &ctx;
 	x->e = (struct soft_emit){ .p = start, .base = cc->jit, .end = start + JIT_BLOCK_RESERVE };
 	x->nfix = 0;
+	x->lf_kind = SOFT_LF_NONE;
 	struct soft_emit *e = &x->e;
 	unsigned n = b->n;
 	/* Entry: rip holds the fall-through address while the block runs. */

@@ -7,6 +7,7 @@
  * (which takes the slow path, raises faults with cur_op set, sees self-modifying writes).
  * Host registers: rax, rcx, rdx, rsi are scratch between ops. */
 #include <stddef.h>
+#include <string.h>
 
 #include "accel/soft/soft_jit.h"
 
@@ -146,7 +147,10 @@ static void jcc_stub(struct soft_emit *e, struct soft_jit_fix *f, unsigned cc)
 }
 
 /* TLB probe of the sz-byte access at rax (tag: 0 read, 8 write, 16 read and write): rax
- * becomes the host address, or control goes to the stub. Clobbers rcx, rdx. */
+ * becomes the host address, or control goes to the stub. The tag is compared with the page of
+ * the access's last byte: an access that splits pages names the next page, which can never be
+ * the tag of the entry indexed by the first byte's page, so it takes the stub too. Clobbers
+ * rcx, rdx. */
 static void probe(struct soft_emit *e, struct soft_jit_fix *f, unsigned tag, unsigned sz)
 {
 	uint32_t tlb = OFF(tlb);
@@ -154,23 +158,18 @@ static void probe(struct soft_emit *e, struct soft_jit_fix *f, unsigned tag, uns
 				       0x48, 0xc1, 0xea, 0x0c, /* shr rdx, 12 */
 				       0x0f, 0xb6, 0xd2,       /* movzx edx, dl */
 				       0xc1, 0xe2, 0x05,       /* shl edx, 5 */
-				       0x48, 0x89, 0xc1,       /* mov rcx, rax */
+				       0x48, 0x8d, 0x48, 0,    /* lea rcx, [rax + sz - 1] */
 				       0x48, 0x81, 0xe1, 0x00, 0xf0, 0xff, 0xff }; /* and rcx, ~0xfff */
 	_Static_assert(sizeof(struct soft_tlb_entry) == 32 && SOFT_TLB_SIZE == 256, "TLB layout");
-	soft_emit_bytes(e, idx, sizeof(idx));
+	uint8_t code[sizeof(idx)];
+	memcpy(code, idx, sizeof(idx));
+	code[16] = (uint8_t)(sz - 1);
+	soft_emit_bytes(e, code, sizeof(code));
 	for (unsigned t = tag == 16 ? 0 : tag; t <= (tag == 16 ? 8u : tag); t += 8) {
 		b2(e, 0x48, 0x3b); /* cmp rcx, [rbx + rdx + tlb + t] */
 		b2(e, 0x8c, 0x13);
 		soft_emit_u32(e, tlb + t);
 		jcc_stub(e, f, 0x5);
-	}
-	if (sz > 1) {
-		b2(e, 0x89, 0xc1); /* mov ecx, eax; and ecx, 0xfff; cmp ecx, 4096 - sz; ja stub */
-		b2(e, 0x81, 0xe1);
-		soft_emit_u32(e, 0xfff);
-		b2(e, 0x81, 0xf9);
-		soft_emit_u32(e, 4096 - sz);
-		jcc_stub(e, f, 0x7);
 	}
 	b2(e, 0x48, 0x03); /* add rax, [rbx + rdx + tlb + 24] */
 	b2(e, 0x84, 0x13);
@@ -442,6 +441,100 @@ static bool inline_move(struct soft_jit_ctx *x, const struct soft_op *op, struct
 	return true;
 }
 
+#define CC_MNEMS(p) ZYDIS_MNEMONIC_##p##O, ZYDIS_MNEMONIC_##p##NO, ZYDIS_MNEMONIC_##p##B,     \
+	ZYDIS_MNEMONIC_##p##NB, ZYDIS_MNEMONIC_##p##Z, ZYDIS_MNEMONIC_##p##NZ,                 \
+	ZYDIS_MNEMONIC_##p##BE, ZYDIS_MNEMONIC_##p##NBE, ZYDIS_MNEMONIC_##p##S,                \
+	ZYDIS_MNEMONIC_##p##NS, ZYDIS_MNEMONIC_##p##P, ZYDIS_MNEMONIC_##p##NP,                 \
+	ZYDIS_MNEMONIC_##p##L, ZYDIS_MNEMONIC_##p##NL, ZYDIS_MNEMONIC_##p##LE,                 \
+	ZYDIS_MNEMONIC_##p##NLE
+
+static bool is_mnem(const struct soft_op *op, const uint16_t *list)
+{
+	for (unsigned i = 0; i < 16; i++)
+		if (op->mnem == list[i])
+			return op->fn != soft_h_ud;
+	return false;
+}
+
+static const uint16_t setcc_mnems[16] = { CC_MNEMS(SET) };
+static const uint16_t cmovcc_mnems[16] = { CC_MNEMS(CMOV) };
+
+/* Host flags equal to the guest's (for every condition; AF aside, which no condition reads)
+ * from the statically known lazy-flag record: redo the recorded operation at its width. */
+static void host_flags(struct soft_jit_ctx *x)
+{
+	struct soft_emit *e = &x->e;
+	unsigned sz = x->lf_size;
+	if (x->lf_kind == SOFT_LF_LOGIC) {
+		ld(e, RAX, OFF(lf_res), 8);
+		rr(e, 0x85, RAX, RAX, sz);
+		return;
+	}
+	ld(e, RAX, OFF(lf_a), 8);
+	ld(e, RCX, OFF(lf_b), 8);
+	rr(e, x->lf_kind == SOFT_LF_ADD ? 0x01 : 0x39, RAX, RCX, sz);
+}
+
+/* Jcc, SETcc, CMOVcc (register forms) on known flags. */
+static bool inline_cond(struct soft_jit_ctx *x, const struct soft_op *op, bool jcc)
+{
+	struct soft_emit *e = &x->e;
+	unsigned cc = op->cc & 15;
+	if (x->lf_kind == SOFT_LF_NONE)
+		return false;
+	if (jcc) {
+		host_flags(x);
+		b2(e, 0x70 + (cc ^ 1), 17); /* not taken: skip the rip store */
+		b2(e, 0x48, 0xb8);
+		soft_emit_u64(e, op->imm);
+		st64(e, RAX, OFF(rip));
+		return true;
+	}
+	const struct soft_opnd *d = &op->o[0], *s = &op->o[1];
+	if (is_mnem(op, setcc_mnems)) {
+		if (d->kind != SOFT_OPND_REG || d->size != 1)
+			return false;
+		host_flags(x);
+		b2(e, 0x0f, 0x90 + cc); /* setcc al; mov [rbx + reg byte], al */
+		b(e, 0xc0);
+		b(e, 0x88);
+		m_rbx(e, RAX, d->reg < 16 ? OFF_GPR(d->reg) : OFF_GPR(d->reg - 16) + 1);
+		return true;
+	}
+	if (d->kind != SOFT_OPND_REG || s->kind != SOFT_OPND_REG || d->reg >= 16 || s->reg >= 16 ||
+	    (d->size != 4 && d->size != 8) || s->size != d->size)
+		return false;
+	host_flags(x);
+	ld(e, RAX, OFF_GPR(d->reg), d->size); /* cmovcc rax/eax, rcx/ecx: 32-bit zero-extends */
+	ld(e, RCX, OFF_GPR(s->reg), d->size);
+	if (d->size == 8)
+		b(e, 0x48);
+	b2(e, 0x0f, 0x40 + cc);
+	b(e, 0xc0 | (RAX << 3) | RCX);
+	st64(e, RAX, OFF_GPR(d->reg));
+	return true;
+}
+
+/* How op changes what the block knows about the lazy-flag record. */
+static void track_flags(struct soft_jit_ctx *x, const struct soft_op *op, struct soft_form f)
+{
+	switch (f.kind) {
+	case SOFT_FORM_ALU:
+		x->lf_kind = f.alu == SOFT_ALU_ADD ? SOFT_LF_ADD
+			: f.alu == SOFT_ALU_SUB || f.alu == SOFT_ALU_CMP ? SOFT_LF_SUB : SOFT_LF_LOGIC;
+		x->lf_size = f.size;
+		return;
+	case SOFT_FORM_MOV: case SOFT_FORM_LEA: case SOFT_FORM_MOVZX: case SOFT_FORM_MOVSXD:
+	case SOFT_FORM_MOVSX: case SOFT_FORM_PUSH: case SOFT_FORM_POP: case SOFT_FORM_CALL:
+	case SOFT_FORM_RET: case SOFT_FORM_JMP: case SOFT_FORM_JCC:
+		return; /* no flags written */
+	default:
+		if (is_mnem(op, setcc_mnems) || is_mnem(op, cmovcc_mnems))
+			return;
+		x->lf_kind = SOFT_LF_NONE;
+	}
+}
+
 bool soft_jit_inline(struct soft_jit_ctx *x, const struct soft_op *op)
 {
 	struct soft_form f = soft_fast_form(op);
@@ -449,6 +542,7 @@ bool soft_jit_inline(struct soft_jit_ctx *x, const struct soft_op *op)
 	unsigned nfix = x->nfix;
 	bool ok;
 	switch (f.kind) {
+	case SOFT_FORM_JCC: ok = inline_cond(x, op, true); break;
 	case SOFT_FORM_ALU: ok = inline_alu(x, op, f); break;
 	case SOFT_FORM_CMPJ: ok = inline_cmpj(x, op, f); break;
 	case SOFT_FORM_PUSH: case SOFT_FORM_POP: case SOFT_FORM_CALL: case SOFT_FORM_RET:
@@ -459,13 +553,16 @@ bool soft_jit_inline(struct soft_jit_ctx *x, const struct soft_op *op)
 		st64(&x->e, RAX, OFF(rip));
 		ok = true;
 		break;
-	case SOFT_FORM_NONE: ok = false; break;
+	case SOFT_FORM_NONE:
+		ok = (is_mnem(op, setcc_mnems) || is_mnem(op, cmovcc_mnems)) && inline_cond(x, op, false);
+		break;
 	default: ok = inline_move(x, op, f); break;
 	}
 	if (!ok) { /* nothing of it stays */
 		x->e.p = mark;
 		x->nfix = nfix;
 	}
+	track_flags(x, op, f);
 	return ok;
 }
 

@@ -76,10 +76,14 @@ struct soft_jit_fix {
 	uint8_t *resume;
 };
 
+/* lf_kind/lf_size: the lazy-flag record the ops emitted so far leave behind when the block
+ * knows it statically (an ALU op and flag-free ops after it), else lf_kind SOFT_LF_NONE; a
+ * condition reader (Jcc, SETcc, CMOVcc) then recomputes the host flags from the record. */
 struct soft_jit_ctx {
 	struct soft_emit e;
 	struct soft_jit_fix fix[SOFT_BLOCK_MAX_OPS];
 	unsigned nfix;
+	unsigned lf_kind, lf_size;
 };
 
 bool soft_jit_init(struct soft_code_cache *cc);
