@@ -564,6 +564,15 @@ struct soft_form soft_fast_form(const struct soft_op *op)
 		return (struct soft_form){ SOFT_FORM_CALL, 0, SOFT_SHAPE_MI, 8 };
 	if (fn == ret_near)
 		return (struct soft_form){ SOFT_FORM_RET, 0, SOFT_SHAPE_RM, 8 };
+	static const soft_handler nf[7][2] = {
+		{ shl_nf_4, shl_nf_8 }, { shr_nf_4, shr_nf_8 }, { sar_nf_4, sar_nf_8 },
+		{ rol_nf_4, rol_nf_8 }, { ror_nf_4, ror_nf_8 }, { inc_nf_4, inc_nf_8 },
+		{ dec_nf_4, dec_nf_8 } };
+	for (unsigned i = 0; i < 7; i++)
+		for (unsigned z = 0; z < 2; z++)
+			if (fn == nf[i][z])
+				return (struct soft_form){ SOFT_FORM_SHNF, (uint8_t)i, SOFT_SHAPE_RI,
+							   z ? 8 : 4 };
 	for (unsigned i = 0; i < 16; i++)
 		if (fn == jcc_fns[i])
 			return (struct soft_form){ SOFT_FORM_JCC, 0, SOFT_SHAPE_RI, 8 };

@@ -311,10 +311,18 @@ void soft_h_block_end(struct soft_cpu *c, const struct soft_op *op)
  * full JIT arena asks it for a flush). A slot is only filled once its block has code. */
 const void *soft_jit_block_miss(struct soft_cpu *c, struct soft_block *b)
 {
+	struct soft_code_cache *cc = c->cache;
 	uint64_t rip = c->rip;
-	struct soft_block *nb = c->cache->jc[(rip >> 1) & (SOFT_JC_SIZE - 1)];
-	if (SOFT_UNLIKELY(!nb || nb->va != rip))
-		return NULL;
+	struct soft_block *nb = cc->jc[(rip >> 1) & (SOFT_JC_SIZE - 1)];
+	if (SOFT_UNLIKELY(!nb || nb->va != rip)) {
+		/* Look it up (or decode it) here unless decoding could flush the arena, which
+		 * holds the code running now. */
+		size_t need = sizeof(struct soft_block) +
+			      (SOFT_BLOCK_MAX_OPS + 1) * sizeof(struct soft_op);
+		if (cc->arena_used + need > SOFT_ARENA_SIZE)
+			return NULL;
+		nb = soft_code_lookup(c, rip);
+	}
 	const void *code = nb->jit;
 	if (SOFT_UNLIKELY(!code)) {
 		code = soft_jit_compile(c, nb);
@@ -373,7 +381,7 @@ enum soft_exit soft_cpu_run(struct soft_cpu *c, int64_t budget)
 				code_flush(c); /* arena full: start over */
 				continue;
 			}
-			c->chain_left = 256;
+			c->chain_left = INT32_MAX; /* only an exit or a flush (zeroing it) ends the chain */
 			soft_jit_enter(c, code);
 			if (SOFT_UNLIKELY(c->exit_reason != SOFT_EXIT_BUDGET))
 				return run_leave(c);

@@ -515,6 +515,36 @@ static bool inline_cond(struct soft_jit_ctx *x, const struct soft_op *op, bool j
 	return true;
 }
 
+/* Flag-free shift/rotate/INC/DEC of a 32/64-bit register, and NOT/BSWAP of one. */
+static bool inline_unary(struct soft_jit_ctx *x, const struct soft_op *op, struct soft_form f)
+{
+	struct soft_emit *e = &x->e;
+	const struct soft_opnd *d = &op->o[0];
+	unsigned sz = f.size, r = d->reg;
+	if (f.kind == SOFT_FORM_NONE) {
+		if (d->kind != SOFT_OPND_REG || r >= 16 || (d->size != 4 && d->size != 8) ||
+		    op->fn == soft_h_ud)
+			return false;
+		sz = d->size;
+	}
+	ld(e, RAX, OFF_GPR(r), sz);
+	if (sz == 8)
+		b(e, 0x48);
+	if (f.kind == SOFT_FORM_NONE) {
+		b2(e, op->mnem == ZYDIS_MNEMONIC_NOT ? 0xf7 : 0x0f, /* not eax / bswap eax */
+		   op->mnem == ZYDIS_MNEMONIC_NOT ? 0xd0 : 0xc8);
+	} else if (f.alu >= SOFT_SHNF_INC) {
+		b2(e, 0x83, f.alu == SOFT_SHNF_INC ? 0xc0 : 0xe8); /* add/sub eax, 1 */
+		b(e, 1);
+	} else {
+		static const uint8_t ext[5] = { 4, 5, 7, 0, 1 }; /* shl shr sar rol ror */
+		b2(e, 0xc1, 0xc0 | (unsigned)(ext[f.alu] << 3));
+		b(e, (unsigned)(op->imm & (sz == 8 ? 63 : 31)));
+	}
+	st64(e, RAX, OFF_GPR(r));
+	return true;
+}
+
 /* How op changes what the block knows about the lazy-flag record. */
 static void track_flags(struct soft_jit_ctx *x, const struct soft_op *op, struct soft_form f)
 {
@@ -526,10 +556,11 @@ static void track_flags(struct soft_jit_ctx *x, const struct soft_op *op, struct
 		return;
 	case SOFT_FORM_MOV: case SOFT_FORM_LEA: case SOFT_FORM_MOVZX: case SOFT_FORM_MOVSXD:
 	case SOFT_FORM_MOVSX: case SOFT_FORM_PUSH: case SOFT_FORM_POP: case SOFT_FORM_CALL:
-	case SOFT_FORM_RET: case SOFT_FORM_JMP: case SOFT_FORM_JCC:
-		return; /* no flags written */
+	case SOFT_FORM_RET: case SOFT_FORM_JMP: case SOFT_FORM_JCC: case SOFT_FORM_SHNF:
+		return; /* no flags written (SHNF: flags dead, the record is left as it was) */
 	default:
-		if (is_mnem(op, setcc_mnems) || is_mnem(op, cmovcc_mnems))
+		if (is_mnem(op, setcc_mnems) || is_mnem(op, cmovcc_mnems) ||
+		    op->mnem == ZYDIS_MNEMONIC_NOT || op->mnem == ZYDIS_MNEMONIC_BSWAP)
 			return;
 		x->lf_kind = SOFT_LF_NONE;
 	}
@@ -553,8 +584,13 @@ bool soft_jit_inline(struct soft_jit_ctx *x, const struct soft_op *op)
 		st64(&x->e, RAX, OFF(rip));
 		ok = true;
 		break;
+	case SOFT_FORM_SHNF: ok = inline_unary(x, op, f); break;
 	case SOFT_FORM_NONE:
-		ok = (is_mnem(op, setcc_mnems) || is_mnem(op, cmovcc_mnems)) && inline_cond(x, op, false);
+		if (op->mnem == ZYDIS_MNEMONIC_NOT || op->mnem == ZYDIS_MNEMONIC_BSWAP)
+			ok = inline_unary(x, op, f);
+		else
+			ok = (is_mnem(op, setcc_mnems) || is_mnem(op, cmovcc_mnems)) &&
+			     inline_cond(x, op, false);
 		break;
 	default: ok = inline_move(x, op, f); break;
 	}
