@@ -172,8 +172,20 @@ const void *soft_jit_compile(struct soft_cpu *c, struct soft_block *b)
 	soft_emit_u32(e, (uint32_t)offsetof(struct soft_cpu, rip));
 	/* A fused CMP/TEST+Jcc handler runs both ops: the Jcc gets no code of its own. */
 	unsigned last = b->fused ? n - 1 : n;
+	/* Flag liveness after each op (as in the decoder's dead-flag pass). */
+	bool dead[SOFT_BLOCK_MAX_OPS];
+	bool live = true;
+	for (unsigned i = n; i-- > 0;) {
+		dead[i] = !live;
+		enum soft_flag_effect fx = soft_flag_effect(&b->ops[i]);
+		if (fx == SOFT_FLAGS_USE)
+			live = true;
+		else if (fx == SOFT_FLAGS_KILL)
+			live = false;
+	}
 	for (unsigned i = 0; i < last; i++) {
 		const struct soft_op *op = &b->ops[i];
+		x->flags_dead = dead[i];
 		if (!soft_jit_inline(x, op))
 			soft_jit_call_op(e, op, op->fn);
 	}

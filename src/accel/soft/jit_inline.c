@@ -255,7 +255,15 @@ static bool inline_alu(struct soft_jit_ctx *x, const struct soft_op *op, struct 
 		src_b(e, op, f.shape, sz);
 		break;
 	}
-	alu_record(e, k, sz);
+	if (x->flags_dead) { /* rdx = the result only */
+		static const uint8_t opc[] = { 0x01, 0x09, 0x21, 0x29, 0x31 };
+		if (writes) {
+			rr(e, 0x89, RDX, RAX, 8);
+			rr(e, opc[k], RDX, RCX, 8);
+		}
+	} else {
+		alu_record(e, k, sz);
+	}
 	if (writes) {
 		if (f.shape <= SOFT_SHAPE_RM) {
 			rr(e, 0x89, RAX, RDX, 8);
@@ -550,6 +558,10 @@ static void track_flags(struct soft_jit_ctx *x, const struct soft_op *op, struct
 {
 	switch (f.kind) {
 	case SOFT_FORM_ALU:
+		if (x->flags_dead) { /* no record written (or none that is read) */
+			x->lf_kind = SOFT_LF_NONE;
+			return;
+		}
 		x->lf_kind = f.alu == SOFT_ALU_ADD ? SOFT_LF_ADD
 			: f.alu == SOFT_ALU_SUB || f.alu == SOFT_ALU_CMP ? SOFT_LF_SUB : SOFT_LF_LOGIC;
 		x->lf_size = f.size;

@@ -78,12 +78,15 @@ struct soft_jit_fix {
 
 /* lf_kind/lf_size: the lazy-flag record the ops emitted so far leave behind when the block
  * knows it statically (an ALU op and flag-free ops after it), else lf_kind SOFT_LF_NONE; a
- * condition reader (Jcc, SETcc, CMOVcc) then recomputes the host flags from the record. */
+ * condition reader (Jcc, SETcc, CMOVcc) then recomputes the host flags from the record.
+ * flags_dead comes from the same backward liveness pass as the decoder's dead-flag
+ * elimination: an inlined ALU op then writes no lazy-flag record at all. */
 struct soft_jit_ctx {
 	struct soft_emit e;
 	struct soft_jit_fix fix[SOFT_BLOCK_MAX_OPS];
 	unsigned nfix;
 	unsigned lf_kind, lf_size;
+	bool flags_dead; /* the current op's flags are overwritten before anything reads them */
 };
 
 bool soft_jit_init(struct soft_code_cache *cc);
