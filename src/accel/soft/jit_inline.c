@@ -86,9 +86,17 @@ static void rr(struct soft_emit *e, unsigned opc, unsigned dst, unsigned src, un
 	b2(e, opc, 0xc0 | (src << 3) | dst);
 }
 
-/* Guest register r (a full GPR) = rax, zero-extended from 32 bits when sz is 4. */
+/* Write rax to guest register r (0..15) at width sz: 32-bit writes zero-extend, 8/16-bit
+ * writes replace the low bytes only. */
 static void wr_gpr(struct soft_emit *e, unsigned r, unsigned sz)
 {
+	if (sz <= 2) {
+		if (sz == 2)
+			b(e, 0x66);
+		b(e, sz == 1 ? 0x88 : 0x89); /* mov [rbx + r], al / ax */
+		m_rbx(e, RAX, OFF_GPR(r));
+		return;
+	}
 	if (sz == 4)
 		rr(e, 0x89, RAX, RAX, 4);
 	st64(e, RAX, OFF_GPR(r));
@@ -156,14 +164,15 @@ static void probe(struct soft_emit *e, struct soft_jit_fix *f, unsigned tag, uns
 	uint32_t tlb = OFF(tlb);
 	static const uint8_t idx[] = { 0x48, 0x89, 0xc2,       /* mov rdx, rax */
 				       0x48, 0xc1, 0xea, 0x0c, /* shr rdx, 12 */
-				       0x0f, 0xb6, 0xd2,       /* movzx edx, dl */
+				       0x81, 0xe2, (SOFT_TLB_SIZE - 1) & 0xff,
+				       (SOFT_TLB_SIZE - 1) >> 8, 0, 0, /* and edx, SOFT_TLB_SIZE - 1 */
 				       0xc1, 0xe2, 0x05,       /* shl edx, 5 */
 				       0x48, 0x8d, 0x48, 0,    /* lea rcx, [rax + sz - 1] */
 				       0x48, 0x81, 0xe1, 0x00, 0xf0, 0xff, 0xff }; /* and rcx, ~0xfff */
-	_Static_assert(sizeof(struct soft_tlb_entry) == 32 && SOFT_TLB_SIZE == 256, "TLB layout");
+	_Static_assert(sizeof(struct soft_tlb_entry) == 32 && SOFT_TLB_SIZE <= 65536, "TLB layout");
 	uint8_t code[sizeof(idx)];
 	memcpy(code, idx, sizeof(idx));
-	code[16] = (uint8_t)(sz - 1);
+	code[19] = (uint8_t)(sz - 1);
 	soft_emit_bytes(e, code, sizeof(code));
 	for (unsigned t = tag == 16 ? 0 : tag; t <= (tag == 16 ? 8u : tag); t += 8) {
 		b2(e, 0x48, 0x3b); /* cmp rcx, [rbx + rdx + tlb + t] */
@@ -229,8 +238,6 @@ static bool inline_alu(struct soft_jit_ctx *x, const struct soft_op *op, struct 
 	struct soft_emit *e = &x->e;
 	unsigned sz = f.size, k = f.alu;
 	bool writes = k != SOFT_ALU_CMP && k != SOFT_ALU_TEST;
-	if (writes && sz < 4)
-		return false;
 	if (f.shape >= SOFT_SHAPE_RM && !ea_ok(op))
 		return false;
 	struct soft_jit_fix *fx = NULL;
@@ -373,32 +380,28 @@ static bool inline_move(struct soft_jit_ctx *x, const struct soft_op *op, struct
 		return false;
 	switch (f.kind * 8 + f.shape) {
 	case SOFT_FORM_MOV * 8 + SOFT_SHAPE_RR:
-		if (sz < 4)
-			return false;
 		ld(e, RAX, OFF_GPR(op->o[1].reg), sz);
-		st64(e, RAX, OFF_GPR(d));
+		wr_gpr(e, d, sz);
 		break;
 	case SOFT_FORM_MOV * 8 + SOFT_SHAPE_RI:
-		if (sz < 4)
-			return false;
 		mov_imm(e, RAX, op->imm & soft_mask(sz));
-		st64(e, RAX, OFF_GPR(d));
+		wr_gpr(e, d, sz);
 		break;
 	case SOFT_FORM_MOV * 8 + SOFT_SHAPE_RM:
 	case SOFT_FORM_MOVZX * 8 + SOFT_SHAPE_RM:
 	case SOFT_FORM_MOVSXD * 8 + SOFT_SHAPE_RM:
-		if (f.kind == SOFT_FORM_MOV && sz < 4)
-			return false;
 		fx = fix_new(x, op);
 		ea(e, op);
 		probe(e, fx, 0, sz);
 		ld_host(e, RAX, sz);
-		if (f.kind == SOFT_FORM_MOVSXD)
-			{
+		if (f.kind == SOFT_FORM_MOVSXD) {
 			b2(e, 0x48, 0x63); /* movsxd rax, eax */
 			b(e, 0xc0);
 		}
-		st64(e, RAX, OFF_GPR(d));
+		if (f.kind == SOFT_FORM_MOV)
+			wr_gpr(e, d, sz);
+		else
+			st64(e, RAX, OFF_GPR(d));
 		break;
 	case SOFT_FORM_MOV * 8 + SOFT_SHAPE_MR:
 	case SOFT_FORM_MOV * 8 + SOFT_SHAPE_MI:

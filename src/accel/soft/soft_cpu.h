@@ -51,7 +51,7 @@ union soft_xmm {
 	double df[2];
 };
 
-#define SOFT_TLB_SIZE 256
+#define SOFT_TLB_SIZE 1024
 
 struct soft_tlb_entry {
 	uint64_t tag_r, tag_w, tag_x; /* page address, or 1 when that access is not cached */
