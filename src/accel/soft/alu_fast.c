@@ -573,6 +573,9 @@ struct soft_form soft_fast_form(const struct soft_op *op)
 			if (fn == nf[i][z])
 				return (struct soft_form){ SOFT_FORM_SHNF, (uint8_t)i, SOFT_SHAPE_RI,
 							   z ? 8 : 4 };
+	if (fn == inc_4 || fn == inc_8 || fn == dec_4 || fn == dec_8)
+		return (struct soft_form){ SOFT_FORM_INCDEC, fn == dec_4 || fn == dec_8, SOFT_SHAPE_RR,
+					   fn == inc_8 || fn == dec_8 ? 8 : 4 };
 	for (unsigned i = 0; i < 16; i++)
 		if (fn == jcc_fns[i])
 			return (struct soft_form){ SOFT_FORM_JCC, 0, SOFT_SHAPE_RI, 8 };

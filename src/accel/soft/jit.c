@@ -77,6 +77,11 @@ void soft_jit_enter(struct soft_cpu *c, const void *code)
 	entry(c, code);
 }
 
+uint64_t soft_jit_get_cf(struct soft_cpu *c)
+{
+	return soft_get_cf_fast(c);
+}
+
 void soft_jit_call_op(struct soft_emit *e, const struct soft_op *op, soft_handler fn)
 {
 	soft_emit_u8(e, 0x48);
@@ -221,6 +226,12 @@ bool soft_jit_init(struct soft_code_cache *cc) { cc->jit = NULL; return false; }
 void soft_jit_destroy(struct soft_code_cache *cc) { (void)cc; }
 void soft_jit_flush(struct soft_code_cache *cc) { (void)cc; }
 void soft_jit_enter(struct soft_cpu *c, const void *code) { (void)c; (void)code; }
+uint64_t soft_jit_get_cf(struct soft_cpu *c)
+{
+	(void)c;
+	return 0;
+}
+
 const void *soft_jit_compile(struct soft_cpu *c, struct soft_block *b)
 {
 	(void)c;

@@ -470,13 +470,14 @@ static bool is_mnem(const struct soft_op *op, const uint16_t *list)
 static const uint16_t setcc_mnems[16] = { CC_MNEMS(SET) };
 static const uint16_t cmovcc_mnems[16] = { CC_MNEMS(CMOV) };
 
-/* Host flags equal to the guest's (for every condition; AF aside, which no condition reads)
- * from the statically known lazy-flag record: redo the recorded operation at its width. */
+/* Host flags equal to the guest's (for every condition; AF aside, which no condition reads;
+ * after INC/DEC only ZF, SF and PF) from the statically known lazy-flag record: redo the
+ * recorded operation at its width. */
 static void host_flags(struct soft_jit_ctx *x)
 {
 	struct soft_emit *e = &x->e;
 	unsigned sz = x->lf_size;
-	if (x->lf_kind == SOFT_LF_LOGIC) {
+	if (x->lf_kind == SOFT_LF_LOGIC || x->lf_kind == SOFT_LF_INC || x->lf_kind == SOFT_LF_DEC) {
 		ld(e, RAX, OFF(lf_res), 8);
 		rr(e, 0x85, RAX, RAX, sz);
 		return;
@@ -486,6 +487,45 @@ static void host_flags(struct soft_jit_ctx *x)
 	rr(e, x->lf_kind == SOFT_LF_ADD ? 0x01 : 0x39, RAX, RCX, sz);
 }
 
+/* INC/DEC of a 32/64-bit register with live flags: CF survives from the previous record
+ * (statically when the block knows it, else through soft_jit_get_cf). */
+static bool inline_incdec(struct soft_jit_ctx *x, const struct soft_op *op, struct soft_form f)
+{
+	struct soft_emit *e = &x->e;
+	unsigned sz = f.size, r = op->o[0].reg, k = x->lf_kind;
+	bool keep_cf = k == SOFT_LF_INC || k == SOFT_LF_DEC; /* lf_aux already holds it */
+	if (!keep_cf) {
+		if (k == SOFT_LF_NONE) {
+			b2(e, 0x48, 0x89); /* mov rdi, rbx; call soft_jit_get_cf */
+			b(e, 0xdf);
+			soft_emit_call(e, (const void *)(uintptr_t)soft_jit_get_cf);
+		} else if (k == SOFT_LF_LOGIC) {
+			b2(e, 0x31, 0xc0); /* xor eax, eax */
+		} else {
+			host_flags(x);
+			b2(e, 0x0f, 0x92); /* setc al; movzx eax, al */
+			b(e, 0xc0);
+			b2(e, 0x0f, 0xb6);
+			b(e, 0xc0);
+		}
+		st64(e, RAX, OFF(lf_aux));
+	}
+	ld(e, RAX, OFF_GPR(r), sz);
+	st64(e, RAX, OFF(lf_a));
+	rr(e, 0x89, RDX, RAX, 8);
+	b2(e, 0x48, 0x83); /* add/sub rdx, 1 */
+	b2(e, f.alu ? 0xea : 0xc2, 1);
+	st64(e, RDX, OFF(lf_res));
+	b2(e, 0x48, 0xc7); /* mov qword [rbx + lf_b], 1 */
+	m_rbx(e, 0, OFF(lf_b));
+	soft_emit_u32(e, 1);
+	st32_imm(e, OFF(lf_op), f.alu ? SOFT_LF_DEC : SOFT_LF_INC);
+	st32_imm(e, OFF(lf_size), sz);
+	rr(e, 0x89, RAX, RDX, 8);
+	wr_gpr(e, r, sz);
+	return true;
+}
+
 /* Jcc, SETcc, CMOVcc (register forms) on known flags. */
 static bool inline_cond(struct soft_jit_ctx *x, const struct soft_op *op, bool jcc)
 {
@@ -493,6 +533,9 @@ static bool inline_cond(struct soft_jit_ctx *x, const struct soft_op *op, bool j
 	unsigned cc = op->cc & 15;
 	if (x->lf_kind == SOFT_LF_NONE)
 		return false;
+	if ((x->lf_kind == SOFT_LF_INC || x->lf_kind == SOFT_LF_DEC) &&
+	    (cc >> 1) != 2 && (cc >> 1) != 4 && (cc >> 1) != 5)
+		return false; /* only ZF, SF, PF come straight from the result */
 	if (jcc) {
 		host_flags(x);
 		b2(e, 0x70 + (cc ^ 1), 17); /* not taken: skip the rip store */
@@ -569,6 +612,10 @@ static void track_flags(struct soft_jit_ctx *x, const struct soft_op *op, struct
 			: f.alu == SOFT_ALU_SUB || f.alu == SOFT_ALU_CMP ? SOFT_LF_SUB : SOFT_LF_LOGIC;
 		x->lf_size = f.size;
 		return;
+	case SOFT_FORM_INCDEC:
+		x->lf_kind = f.alu ? SOFT_LF_DEC : SOFT_LF_INC;
+		x->lf_size = f.size;
+		return;
 	case SOFT_FORM_MOV: case SOFT_FORM_LEA: case SOFT_FORM_MOVZX: case SOFT_FORM_MOVSXD:
 	case SOFT_FORM_MOVSX: case SOFT_FORM_PUSH: case SOFT_FORM_POP: case SOFT_FORM_CALL:
 	case SOFT_FORM_RET: case SOFT_FORM_JMP: case SOFT_FORM_JCC: case SOFT_FORM_SHNF:
@@ -600,6 +647,7 @@ bool soft_jit_inline(struct soft_jit_ctx *x, const struct soft_op *op)
 		ok = true;
 		break;
 	case SOFT_FORM_SHNF: ok = inline_unary(x, op, f); break;
+	case SOFT_FORM_INCDEC: ok = inline_incdec(x, op, f); break;
 	case SOFT_FORM_NONE:
 		if (op->mnem == ZYDIS_MNEMONIC_NOT || op->mnem == ZYDIS_MNEMONIC_BSWAP)
 			ok = inline_unary(x, op, f);

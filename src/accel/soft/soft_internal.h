@@ -341,8 +341,9 @@ soft_handler soft_fuse_handler(const struct soft_op *first, const struct soft_op
 enum soft_form_kind { SOFT_FORM_NONE, SOFT_FORM_ALU, SOFT_FORM_MOV, SOFT_FORM_LEA,
 		      SOFT_FORM_MOVZX, SOFT_FORM_MOVSXD, SOFT_FORM_PUSH, SOFT_FORM_POP,
 		      SOFT_FORM_CALL, SOFT_FORM_RET, SOFT_FORM_JMP, SOFT_FORM_CMPJ, SOFT_FORM_MOVSX,
-		      SOFT_FORM_JCC, SOFT_FORM_SHNF };
-/* SOFT_FORM_SHNF (flag-free shift/rotate/INC/DEC of a register): the operation in alu. */
+		      SOFT_FORM_JCC, SOFT_FORM_SHNF, SOFT_FORM_INCDEC };
+/* SOFT_FORM_SHNF (flag-free shift/rotate/INC/DEC of a register): the operation in alu;
+ * SOFT_FORM_INCDEC (INC/DEC of a register with flags): alu 0 INC, 1 DEC. */
 enum { SOFT_SHNF_SHL, SOFT_SHNF_SHR, SOFT_SHNF_SAR, SOFT_SHNF_ROL, SOFT_SHNF_ROR, SOFT_SHNF_INC,
        SOFT_SHNF_DEC };
 enum { SOFT_ALU_ADD, SOFT_ALU_OR, SOFT_ALU_AND, SOFT_ALU_SUB, SOFT_ALU_XOR, SOFT_ALU_CMP,

@@ -102,6 +102,8 @@ const void *soft_jit_block_miss(struct soft_cpu *c, struct soft_block *b);
 void soft_jit_ret(struct soft_cpu *c, const struct soft_op *op);
 /* Emit op as host instructions when it is one of the inlined forms (jit_inline.c). */
 bool soft_jit_inline(struct soft_jit_ctx *x, const struct soft_op *op);
+/* CF of the current lazy-flag record, for INC/DEC after an unknown producer (jit.c). */
+uint64_t soft_jit_get_cf(struct soft_cpu *c);
 /* mov rsi, op; mov [rbx + cur_op], rsi; mov rdi, rbx; call fn (jit.c). */
 void soft_jit_call_op(struct soft_emit *e, const struct soft_op *op, soft_handler fn);
 
