@@ -101,7 +101,7 @@ void soft_jit_call_op(struct soft_emit *e, const struct soft_op *op, soft_handle
  * then jump to the successor whose guest rip matches one of the block's two successor slots
  * (read from the header, so linking and unlinking never patch code), else ask
  * soft_jit_block_miss. */
-static void emit_epilogue(struct soft_emit *e, struct soft_block *b)
+static void emit_epilogue(struct soft_cpu *c, struct soft_emit *e, struct soft_block *b)
 {
 	uint8_t *exit = e->base + JIT_EXIT;
 	soft_emit_u8(e, 0x48); /* sub qword [rbx + budget], n; jle exit */
@@ -137,8 +137,41 @@ static void emit_epilogue(struct soft_emit *e, struct soft_block *b)
 		code[12] = (uint8_t)offsetof(struct soft_block, jit);
 		soft_emit_bytes(e, code, sizeof(code));
 	}
+	/* Neither slot: probe the jump cache (rax = rip, rdx = b); a block with code found there
+	 * takes the slot succ_next and is jumped to. */
+	static const uint8_t jc1[] = { 0x48, 0x89, 0xc1,             /* mov rcx, rax */
+				       0x48, 0xd1, 0xe9,             /* shr rcx, 1 */
+				       0x81, 0xe1 };                 /* and ecx, imm32 */
+	static const uint8_t jc2[] = {
+		0x48, 0x8b, 0x0c, 0xce,   /* mov rcx, [rsi + rcx * 8] */
+		0x48, 0x85, 0xc9,         /* test rcx, rcx */
+		0x74, 34,                 /* jz miss */
+		0x48, 0x3b, 0x01,         /* cmp rax, [rcx] (va) */
+		0x75, 29,                 /* jne miss */
+		0x48, 0x83, 0x79, 0, 0,   /* cmp qword [rcx + jit], 0 */
+		0x74, 22,                 /* je miss */
+		0x8b, 0x72, 0,            /* mov esi, [rdx + succ_next] */
+		0x48, 0x89, 0x44, 0xf2, 0, /* mov [rdx + rsi * 8 + succ_va], rax */
+		0x48, 0x89, 0x4c, 0xf2, 0, /* mov [rdx + rsi * 8 + succ], rcx */
+		0x83, 0xf6, 0x01,         /* xor esi, 1 */
+		0x89, 0x72, 0,            /* mov [rdx + succ_next], esi */
+		0xff, 0x61, 0 };          /* jmp [rcx + jit] */
+	_Static_assert(offsetof(struct soft_block, va) == 0, "block layout");
+	uint8_t j2[sizeof(jc2)];
+	memcpy(j2, jc2, sizeof(jc2));
+	_Static_assert(sizeof(jc2) == 43, "jump distances above");
+	j2[17] = j2[42] = (uint8_t)offsetof(struct soft_block, jit);
+	j2[23] = j2[39] = (uint8_t)offsetof(struct soft_block, succ_next);
+	j2[28] = (uint8_t)offsetof(struct soft_block, succ_va);
+	j2[33] = (uint8_t)offsetof(struct soft_block, succ);
+	soft_emit_bytes(e, jc1, sizeof(jc1));
+	soft_emit_u32(e, SOFT_JC_SIZE - 1);
+	soft_emit_u8(e, 0x48); /* mov rsi, &jc */
+	soft_emit_u8(e, 0xbe);
+	soft_emit_u64(e, (uint64_t)(uintptr_t)c->cache->jc);
+	soft_emit_bytes(e, j2, sizeof(j2));
 	static const uint8_t tail[] = { 0x48, 0x85, 0xc0, 0x0f, 0x84 };
-	soft_emit_u8(e, 0x48); /* mov rdi, rbx; mov rsi, b; call soft_jit_block_miss */
+	soft_emit_u8(e, 0x48); /* miss: mov rdi, rbx; mov rsi, b; call soft_jit_block_miss */
 	soft_emit_u8(e, 0x89);
 	soft_emit_u8(e, 0xdf);
 	soft_emit_u8(e, 0x48);
@@ -194,7 +227,7 @@ const void *soft_jit_compile(struct soft_cpu *c, struct soft_block *b)
 		if (!soft_jit_inline(x, op))
 			soft_jit_call_op(e, op, op->fn);
 	}
-	emit_epilogue(e, b);
+	emit_epilogue(c, e, b);
 	/* Slow-path stubs of the inline templates: run the handler, continue after the op. */
 	for (unsigned i = 0; i < x->nfix && !e->overflow; i++) {
 		struct soft_jit_fix *f = &x->fix[i];
