@@ -1,8 +1,8 @@
 /* Unit tests of the software CPU on a private 3-page memory: arithmetic and lazy flags, a loop
  * with a conditional branch, #DE from DIV, #PF on an unmapped access, SYSCALL exit, and the
  * decoded-code cache dropping code that the guest overwrites (self-modifying code), FS overrides
- * on string instructions, MMX aliasing onto the x87 file, MXCSR rounding control, and a #PF in a
- * loop whose load ran from a warm TLB before. Every test runs on the interpreter and on the
+ * on string instructions, MMX aliasing onto the x87 file, MXCSR rounding control, a #PF in a
+ * loop whose load ran from a warm TLB before, and #GP from a misaligned MOVDQA. Every test runs on the interpreter and on the
  * JIT (which is how this sanitized build checks the JIT too). */
 #include <stdio.h>
 #include <xmmintrin.h>
@@ -137,6 +137,18 @@ static void test_fault_in_loop(struct mem *m)
 	soft_cpu_destroy(c);
 }
 
+static void test_misaligned_movdqa(struct mem *m)
+{
+	/* mov rbx, 0x2000; mov rax, [rbx] (TLB now warm); movdqa xmm0, [rbx+8] -> #GP */
+	static const uint8_t code[] = { 0x48, 0xc7, 0xc3, 0x00, 0x20, 0x00, 0x00, 0x48, 0x8b, 0x03,
+					0x66, 0x0f, 0x6f, 0x43, 0x08, 0xf4 };
+	struct soft_cpu *c = setup(m, code, sizeof(code));
+	CHECK(soft_cpu_run(c, 100) == SOFT_EXIT_EXCEPTION);
+	CHECK(c->exc_vector == SOFT_VEC_GP);
+	CHECK(c->rip == BASE + 10);
+	soft_cpu_destroy(c);
+}
+
 static void test_sse_and_fxsave(struct mem *m)
 {
 	/* pcmpeqb xmm1,xmm1; paddq xmm1,xmm1; movq rax,xmm1; fld1; fadd st0,st0; hlt */
@@ -221,6 +233,7 @@ int main(void)
 		test_page_fault(&m);
 		test_self_modifying(&m);
 		test_fault_in_loop(&m);
+		test_misaligned_movdqa(&m);
 		test_sse_and_fxsave(&m);
 		test_segment_string(&m);
 		test_mmx(&m);

@@ -185,6 +185,23 @@ static void probe(struct soft_emit *e, struct soft_jit_fix *f, unsigned tag, uns
 	soft_emit_u32(e, tlb + (uint32_t)offsetof(struct soft_tlb_entry, addend));
 }
 
+void soft_jit_mem(struct soft_jit_ctx *x, const struct soft_op *op, unsigned tag, unsigned sz,
+		  bool align16)
+{
+	struct soft_jit_fix *fx = fix_new(x, op);
+	ea(&x->e, op);
+	if (align16) {
+		b2(&x->e, 0xa8, 15); /* test al, 15; jnz stub (the handler raises #GP) */
+		jcc_stub(&x->e, fx, 0x5);
+	}
+	probe(&x->e, fx, tag, sz);
+}
+
+void soft_jit_mem_done(struct soft_jit_ctx *x)
+{
+	x->fix[x->nfix - 1].resume = x->e.p;
+}
+
 /* r = zero-extended sz bytes at [rax]. */
 static void ld_host(struct soft_emit *e, unsigned r, unsigned sz)
 {
@@ -649,9 +666,11 @@ bool soft_jit_inline(struct soft_jit_ctx *x, const struct soft_op *op)
 	case SOFT_FORM_SHNF: ok = inline_unary(x, op, f); break;
 	case SOFT_FORM_INCDEC: ok = inline_incdec(x, op, f); break;
 	case SOFT_FORM_NONE:
-		if (op->mnem == ZYDIS_MNEMONIC_NOT || op->mnem == ZYDIS_MNEMONIC_BSWAP)
+		if (op->mnem == ZYDIS_MNEMONIC_NOT || op->mnem == ZYDIS_MNEMONIC_BSWAP) {
 			ok = inline_unary(x, op, f);
-		else
+		} else if (soft_jit_inline_sse(x, op)) {
+			return true; /* no flags written */
+		} else
 			ok = (is_mnem(op, setcc_mnems) || is_mnem(op, cmovcc_mnems)) &&
 			     inline_cond(x, op, false);
 		break;

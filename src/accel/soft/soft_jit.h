@@ -102,6 +102,14 @@ const void *soft_jit_block_miss(struct soft_cpu *c, struct soft_block *b);
 void soft_jit_ret(struct soft_cpu *c, const struct soft_op *op);
 /* Emit op as host instructions when it is one of the inlined forms (jit_inline.c). */
 bool soft_jit_inline(struct soft_jit_ctx *x, const struct soft_op *op);
+/* rax = the host address of op's sz-byte memory operand (tag as the probe: 0 read, 8 write,
+ * 16 both; align16: misaligned goes to the handler too), else the handler runs; the template
+ * ends with soft_jit_mem_done (jit_inline.c). The ea must be ea_ok (64-bit addressing). */
+void soft_jit_mem(struct soft_jit_ctx *x, const struct soft_op *op, unsigned tag, unsigned sz,
+		  bool align16);
+void soft_jit_mem_done(struct soft_jit_ctx *x);
+/* 128-bit SSE moves and integer logic/compare forms (jit_sse.c). */
+bool soft_jit_inline_sse(struct soft_jit_ctx *x, const struct soft_op *op);
 /* CF of the current lazy-flag record, for INC/DEC after an unknown producer (jit.c). */
 uint64_t soft_jit_get_cf(struct soft_cpu *c);
 /* mov rsi, op; mov [rbx + cur_op], rsi; mov rdi, rbx; call fn (jit.c). */
