@@ -381,7 +381,7 @@ enum soft_exit soft_cpu_run(struct soft_cpu *c, int64_t budget)
 				code_flush(c); /* arena full: start over */
 				continue;
 			}
-			c->chain_left = INT32_MAX; /* only an exit or a flush (zeroing it) ends the chain */
+			c->chain_left = 1; /* JIT code only tests it: an exit or a flush zeroes it */
 			soft_jit_enter(c, code);
 			if (SOFT_UNLIKELY(c->exit_reason != SOFT_EXIT_BUDGET))
 				return run_leave(c);

@@ -97,7 +97,7 @@ void soft_jit_call_op(struct soft_emit *e, const struct soft_op *op, soft_handle
 	soft_emit_call(e, (const void *)(uintptr_t)fn);
 }
 
-/* Block end: charge the budget (out to the loop when it is spent or chain_left runs out),
+/* Block end: charge the budget (out to the loop when it is spent or chain_left was zeroed),
  * then jump to the successor whose guest rip matches one of the block's two successor slots
  * (read from the header, so linking and unlinking never patch code), else ask
  * soft_jit_block_miss. */
@@ -112,10 +112,10 @@ static void emit_epilogue(struct soft_cpu *c, struct soft_emit *e, struct soft_b
 	soft_emit_u8(e, 0x0f);
 	soft_emit_u8(e, 0x8e);
 	soft_emit_rel32(e, exit);
-	soft_emit_u8(e, 0x83); /* sub dword [rbx + chain_left], 1; jle exit */
-	soft_emit_u8(e, 0xab);
+	soft_emit_u8(e, 0x83); /* cmp dword [rbx + chain_left], 0; jle exit */
+	soft_emit_u8(e, 0xbb);
 	soft_emit_u32(e, (uint32_t)offsetof(struct soft_cpu, chain_left));
-	soft_emit_u8(e, 1);
+	soft_emit_u8(e, 0);
 	soft_emit_u8(e, 0x0f);
 	soft_emit_u8(e, 0x8e);
 	soft_emit_rel32(e, exit);
