@@ -1,6 +1,6 @@
-/* Inline templates of the baseline JIT for the SSE forms glibc's string functions live on
- * (see soft_jit.h): 128-bit moves (MOVDQA/MOVDQU/MOVAPS/MOVUPS/MOVAPD/MOVUPD/LDDQU) between
- * XMM registers and memory, the bitwise and byte/word/dword compare forms (PXOR/XORPS/XORPD,
+/* Inline templates of the baseline JIT for the SSE forms glibc's string functions and
+ * floating-point code live on (see soft_jit.h): 128-bit moves (MOVDQA/MOVDQU/MOVAPS/MOVUPS/
+ * MOVAPD/MOVUPD/LDDQU) between XMM registers and memory, MOVD/MOVQ/MOVSS/MOVSD, the bitwise and byte/word/dword compare forms (PXOR/XORPS/XORPD,
  * POR, PAND, PANDN, PCMPEQB/W/D, PMINUB) and PMOVMSKB, run as the same host instructions on the
  * XMM file in struct soft_cpu (pinned in rbx; host xmm0/xmm1 are scratch). Semantics follow
  * sse_mov.c/sse_int.c: the aligned moves raise #GP on a misaligned address (through the
@@ -93,6 +93,76 @@ static bool inline_pbinop(struct soft_jit_ctx *x, const struct soft_op *op, unsi
 	return true;
 }
 
+/* movd/movq xmm0, [rbx + off] or [rax] (n 4 or 8): the rest of xmm0 becomes zero. */
+static void movdq_ld(struct soft_emit *e, unsigned n, uint32_t off)
+{
+	if (n == 8) {
+		sse(e, 0xf3, 0x7e, 0, off);
+	} else {
+		sse(e, 0x66, 0x6e, 0, off);
+	}
+}
+
+/* MOVD/MOVQ (n: the GPR or memory size, 4 or 8) and MOVSS/MOVSD (scalar: n 4 or 8; between
+ * registers only the low element moves), as sse_mov.c's h_movdq and movs_scalar. */
+static bool inline_movdq(struct soft_jit_ctx *x, const struct soft_op *op, bool scalar, unsigned n)
+{
+	struct soft_emit *e = &x->e;
+	const struct soft_opnd *d = &op->o[0], *s = &op->o[1];
+	bool dreg = d->kind == SOFT_OPND_REG && d->reg < 16, sreg = s->kind == SOFT_OPND_REG;
+	bool dm = d->kind == SOFT_OPND_MEM && d->size == n, sm = s->kind == SOFT_OPND_MEM && s->size == n;
+	if (op->nopnd != 2 || (n != 4 && n != 8) || (op->seg & SOFT_SEG_ADDR32))
+		return false;
+	if (is_x(d) && is_x(s)) {
+		if (scalar) { /* low element only */
+			b(e, n == 8 ? 0x48 : 0x40);
+			b(e, 0x8b);
+			b(e, 0x83);
+			soft_emit_u32(e, OFF_XMM(s->reg));
+			b(e, n == 8 ? 0x48 : 0x40);
+			b(e, 0x89);
+			b(e, 0x83);
+			soft_emit_u32(e, OFF_XMM(d->reg));
+			return true;
+		}
+		if (n != 8)
+			return false;
+		movdq_ld(e, 8, OFF_XMM(s->reg));
+		movdqu_st(e, 0, OFF_XMM(d->reg));
+		return true;
+	}
+	if (is_x(d) && ((sreg && !scalar && s->reg < 16 && s->size == n) || sm)) {
+		if (sm)
+			soft_jit_mem(x, op, 0, n, false);
+		movdq_ld(e, n, sm ? AT_RAX : (uint32_t)(offsetof(struct soft_cpu, gpr) + 8u * s->reg));
+		movdqu_st(e, 0, OFF_XMM(d->reg));
+		if (sm)
+			soft_jit_mem_done(x);
+		return true;
+	}
+	if (is_x(s) && ((dreg && !scalar && d->size == n) || dm)) {
+		if (dm)
+			soft_jit_mem(x, op, 8, n, false);
+		b(e, n == 8 ? 0x48 : 0x40); /* mov rcx/ecx, [rbx + xmm] */
+		b(e, 0x8b);
+		b(e, 0x8b);
+		soft_emit_u32(e, OFF_XMM(s->reg));
+		if (dm) {
+			b(e, n == 8 ? 0x48 : 0x40); /* mov [rax], rcx/ecx */
+			b(e, 0x89);
+			b(e, 0x08);
+			soft_jit_mem_done(x);
+		} else {
+			b(e, 0x48); /* mov [rbx + gpr], rcx (a 32-bit load zero-extended it) */
+			b(e, 0x89);
+			b(e, 0x8b);
+			soft_emit_u32(e, (uint32_t)(offsetof(struct soft_cpu, gpr) + 8u * d->reg));
+		}
+		return true;
+	}
+	return false;
+}
+
 bool soft_jit_inline_sse(struct soft_jit_ctx *x, const struct soft_op *op)
 {
 	if (op->fn == soft_h_ud || (op->pfx & SOFT_PFX_LOCK))
@@ -112,6 +182,12 @@ bool soft_jit_inline_sse(struct soft_jit_ctx *x, const struct soft_op *op)
 	case ZYDIS_MNEMONIC_PCMPEQW: return inline_pbinop(x, op, 0x75);
 	case ZYDIS_MNEMONIC_PCMPEQD: return inline_pbinop(x, op, 0x76);
 	case ZYDIS_MNEMONIC_PMINUB: return inline_pbinop(x, op, 0xda);
+	case ZYDIS_MNEMONIC_MOVD: case ZYDIS_MNEMONIC_MOVQ: {
+		unsigned n = is_x(&op->o[0]) ? op->o[1].size : op->o[0].size;
+		return inline_movdq(x, op, false, n > 8 ? 8 : n);
+	}
+	case ZYDIS_MNEMONIC_MOVSS: return inline_movdq(x, op, true, 4);
+	case ZYDIS_MNEMONIC_MOVSD: return inline_movdq(x, op, true, 8);
 	case ZYDIS_MNEMONIC_PMOVMSKB: {
 		const struct soft_opnd *d = &op->o[0], *s = &op->o[1];
 		if (d->kind != SOFT_OPND_REG || d->reg >= 16 || !is_x(s))
