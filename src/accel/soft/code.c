@@ -1,6 +1,7 @@
 /* The decoded-block cache and the run loop. Blocks are decoded once (decode.c) into an arena
- * and executed by calling each op's handler in turn; a direct-mapped jump cache maps guest rip to
- * the block, a hash keyed by host address backs it. Any write to a page holding decoded code
+ * and executed by the baseline JIT's host code (jit.c) or, without it, by calling each op's
+ * handler in turn; a direct-mapped jump cache maps guest rip to the block, a hash keyed by host
+ * address backs it. Any write to a page holding decoded code
  * flushes the whole cache at the next block boundary (simple, and self-modifying code is rare in
  * the programs this CPU targets). */
 #include <stdlib.h>
@@ -378,7 +379,11 @@ enum soft_exit soft_cpu_run(struct soft_cpu *c, int64_t budget)
 		if (c->cache->jit) {
 			const void *code = b->jit ? b->jit : soft_jit_compile(c, b);
 			if (SOFT_UNLIKELY(!code)) {
-				code_flush(c); /* arena full: start over */
+				/* Arena full: start over. Failing with an empty arena (the host
+				 * refused mprotect) leaves the interpreter to run everything. */
+				if (c->cache->jit_used == c->cache->jit_start)
+					soft_jit_destroy(c->cache);
+				code_flush(c);
 				continue;
 			}
 			c->chain_left = 1; /* JIT code only tests it: an exit or a flush zeroes it */
