@@ -45,13 +45,17 @@ static int soft_fault_class(const struct soft_cpu *c, enum soft_exit e)
 	}
 }
 
-static void run_soft(struct soft_cpu *c, const struct dt_test *t, struct dt_result *r)
+/* Run t on c. A warm run reuses the code decoded (and compiled) by the previous run of the
+ * same test, and its TLB, so the JIT's inline fast paths run too. */
+static void run_soft(struct soft_cpu *c, const struct dt_test *t, struct dt_result *r, bool warm)
 {
 	uint8_t *page = (uint8_t *)(uintptr_t)DT_CODE_ADDR;
-	memset(page, 0xcc, 0xc00);
-	memcpy(page + DT_TEST_OFF, t->code, t->len);
-	page[DT_TEST_OFF + t->len] = 0xf4; /* HLT ends the test */
-	soft_cpu_code_invalidate(c, page, 4096);
+	if (!warm) {
+		memset(page, 0xcc, 0xc00);
+		memcpy(page + DT_TEST_OFF, t->code, t->len);
+		page[DT_TEST_OFF + t->len] = 0xf4; /* HLT ends the test */
+		soft_cpu_code_invalidate(c, page, 4096);
+	}
 	dt_fill_data(t->data_seed, (uint8_t *)(uintptr_t)DT_DATA_ADDR);
 	memcpy(c->gpr, t->in.gpr, sizeof(c->gpr));
 	memcpy(c->xmm, t->in.xmm, sizeof(c->xmm));
@@ -85,7 +89,7 @@ static const char *const gpr_names[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "r
 
 /* Returns true when native and soft results agree. */
 static bool compare(const struct dt_test *t, const struct dt_result *n, const struct dt_result *s,
-		    bool verbose, unsigned *printed)
+		    const char *path, bool verbose, unsigned *printed)
 {
 	char diff[2048];
 	int k = 0;
@@ -144,7 +148,7 @@ static bool compare(const struct dt_test *t, const struct dt_result *n, const st
 		return true;
 	if (verbose || *printed < 40) {
 		char name[64];
-		printf("MISMATCH (%s):\n", dt_form_name(t->form, name, sizeof(name)));
+		printf("MISMATCH (%s, %s):\n", dt_form_name(t->form, name, sizeof(name)), path);
 		print_code(t);
 		fputs(diff, stdout);
 		(*printed)++;
@@ -183,11 +187,17 @@ int main(int argc, char **argv)
 				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	struct dt_result *soft = calloc(1, sizeof(*soft));
 	struct dt_gen *g = dt_gen_create(seed);
+	/* Every test runs on the interpreter, and on the JIT cold (first run: TLB misses, handler
+	 * slow paths) and warm (compiled code, TLB hits: the inline fast paths). */
 	struct soft_cpu *cpu = soft_cpu_create(&dt_mem, NULL);
+	struct soft_cpu *jit = soft_cpu_create(&dt_mem, NULL);
+	if (cpu)
+		soft_cpu_set_jit(cpu, false);
+	bool have_jit = jit && soft_cpu_set_jit(jit, true);
 	unsigned nforms = dt_form_count();
 	unsigned *per_form = calloc(nforms, sizeof(unsigned));
 	unsigned *bad_form = calloc(nforms, sizeof(unsigned));
-	if (!tests || nat == MAP_FAILED || !soft || !g || !cpu || !per_form || !bad_form) {
+	if (!tests || nat == MAP_FAILED || !soft || !g || !cpu || !jit || !per_form || !bad_form) {
 		fprintf(stderr, "difftest: out of memory\n");
 		return 1;
 	}
@@ -226,13 +236,19 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		for (unsigned i = 0; i < n; i++) {
-			run_soft(cpu, &tests[i], soft);
 			total++;
 			if (nat[i].fault)
 				faults++;
 			if (tests[i].form >= 0)
 				per_form[tests[i].form]++;
-			if (!compare(&tests[i], &nat[i], soft, verbose, &printed)) {
+			static const char *const paths[3] = { "interpreter", "JIT cold", "JIT warm" };
+			bool bad = false;
+			for (unsigned p = 0; p < (have_jit ? 3u : 1u); p++) {
+				run_soft(p ? jit : cpu, &tests[i], soft, p == 2);
+				if (!compare(&tests[i], &nat[i], soft, paths[p], verbose, &printed))
+					bad = true;
+			}
+			if (bad) {
 				mismatches++;
 				if (tests[i].form >= 0)
 					bad_form[tests[i].form]++;
@@ -250,8 +266,10 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("difftest: %u/%u instruction forms covered (x operand sizes), %llu tests "
-	       "(%u random sequences, %llu faulting), %llu mismatches in %u forms\n",
-	       covered, nforms, total, nrand_done, faults, mismatches, badforms);
+	       "(%u random sequences, %llu faulting) on the interpreter%s, %llu mismatches in %u "
+	       "forms\n", covered, nforms, total, nrand_done, faults,
+	       have_jit ? " and the JIT (cold and warm)" : "", mismatches, badforms);
 	soft_cpu_destroy(cpu);
+	soft_cpu_destroy(jit);
 	return mismatches ? 1 : 0;
 }

@@ -1,7 +1,9 @@
 /* Unit tests of the software CPU on a private 3-page memory: arithmetic and lazy flags, a loop
  * with a conditional branch, #DE from DIV, #PF on an unmapped access, SYSCALL exit, and the
  * decoded-code cache dropping code that the guest overwrites (self-modifying code), FS overrides
- * on string instructions, MMX aliasing onto the x87 file, and MXCSR rounding control. */
+ * on string instructions, MMX aliasing onto the x87 file, MXCSR rounding control, a #PF in a
+ * loop whose load ran from a warm TLB before, and #GP from a misaligned MOVDQA. Every test runs on the interpreter and on the
+ * JIT (which is how this sanitized build checks the JIT too). */
 #include <stdio.h>
 #include <xmmintrin.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 struct mem {
 	uint8_t *bytes; /* PAGES pages at guest BASE; page 0 code, pages 1-2 data/stack */
 	int failures;
+	bool jit;       /* run the tests on the JIT (else the interpreter) */
 };
 
 static int translate(void *ctx, uint64_t va, unsigned access, uint8_t **host)
@@ -42,6 +45,7 @@ static struct soft_cpu *setup(struct mem *m, const uint8_t *code, size_t len)
 	memset(m->bytes, 0, PAGES * 4096u);
 	memcpy(m->bytes, code, len);
 	struct soft_cpu *c = soft_cpu_create(&ops, m);
+	soft_cpu_set_jit(c, m->jit);
 	c->rip = BASE;
 	c->gpr[SOFT_RSP] = BASE + PAGES * 4096u - 64;
 	return c;
@@ -112,6 +116,36 @@ static void test_self_modifying(struct mem *m)
 	CHECK(c->gpr[SOFT_RAX] == 1);
 	CHECK(soft_cpu_run(c, 100) == SOFT_EXIT_SYSCALL);
 	CHECK(c->gpr[SOFT_RAX] == 7); /* the rewritten instruction ran, not the cached one */
+	soft_cpu_destroy(c);
+}
+
+static void test_fault_in_loop(struct mem *m)
+{
+	/* mov ecx, 5; mov rbx, 0x2000; L: mov rax, [rbx]; add rbx, 0x800; dec ecx; jnz L
+	 * The fifth load reads 0x4000 (unmapped): rip at L, four iterations retired. */
+	static const uint8_t code[] = { 0xb9, 0x05, 0x00, 0x00, 0x00, 0x48, 0xc7, 0xc3, 0x00, 0x20,
+					0x00, 0x00, 0x48, 0x8b, 0x03, 0x48, 0x81, 0xc3, 0x00, 0x08,
+					0x00, 0x00, 0xff, 0xc9, 0x75, 0xf2 };
+	struct soft_cpu *c = setup(m, code, sizeof(code));
+	m->bytes[0x2800 - BASE] = 0x5a;
+	CHECK(soft_cpu_run(c, 1000) == SOFT_EXIT_EXCEPTION);
+	CHECK(c->exc_vector == SOFT_VEC_PF && c->exc_addr == 0x4000);
+	CHECK(c->rip == BASE + 12);
+	CHECK(c->gpr[SOFT_RCX] == 1 && c->gpr[SOFT_RBX] == 0x4000);
+	CHECK(c->gpr[SOFT_RAX] == 0); /* the last load that ran read 0x3800 */
+	CHECK(c->icount == 2 + 4 * 4);
+	soft_cpu_destroy(c);
+}
+
+static void test_misaligned_movdqa(struct mem *m)
+{
+	/* mov rbx, 0x2000; mov rax, [rbx] (TLB now warm); movdqa xmm0, [rbx+8] -> #GP */
+	static const uint8_t code[] = { 0x48, 0xc7, 0xc3, 0x00, 0x20, 0x00, 0x00, 0x48, 0x8b, 0x03,
+					0x66, 0x0f, 0x6f, 0x43, 0x08, 0xf4 };
+	struct soft_cpu *c = setup(m, code, sizeof(code));
+	CHECK(soft_cpu_run(c, 100) == SOFT_EXIT_EXCEPTION);
+	CHECK(c->exc_vector == SOFT_VEC_GP);
+	CHECK(c->rip == BASE + 10);
 	soft_cpu_destroy(c);
 }
 
@@ -191,15 +225,20 @@ int main(void)
 	struct mem m = { .bytes = aligned_alloc(4096, PAGES * 4096u) };
 	if (!m.bytes)
 		return 1;
-	test_arith_flags(&m);
-	test_loop(&m);
-	test_div_fault(&m);
-	test_page_fault(&m);
-	test_self_modifying(&m);
-	test_sse_and_fxsave(&m);
-	test_segment_string(&m);
-	test_mmx(&m);
-	test_mxcsr_rounding(&m);
+	for (int jit = 0; jit < 2; jit++) {
+		m.jit = jit;
+		test_arith_flags(&m);
+		test_loop(&m);
+		test_div_fault(&m);
+		test_page_fault(&m);
+		test_self_modifying(&m);
+		test_fault_in_loop(&m);
+		test_misaligned_movdqa(&m);
+		test_sse_and_fxsave(&m);
+		test_segment_string(&m);
+		test_mmx(&m);
+		test_mxcsr_rounding(&m);
+	}
 	free(m.bytes);
 	if (m.failures) {
 		fprintf(stderr, "test_soft_cpu: %d failures\n", m.failures);

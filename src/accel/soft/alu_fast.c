@@ -520,6 +520,70 @@ soft_handler soft_fast_handler(const struct soft_op *op)
 	return NULL;
 }
 
+struct soft_form soft_fast_form(const struct soft_op *op)
+{
+	static const uint8_t sizes[4] = { 1, 2, 4, 8 };
+	static const uint8_t test_shapes[4] = { SOFT_SHAPE_RR, SOFT_SHAPE_RI, SOFT_SHAPE_MR,
+						SOFT_SHAPE_MI };
+	soft_handler fn = op->fn;
+	for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		for (unsigned z = 0; z < 4; z++)
+			for (unsigned k = 0; k < 5; k++)
+				if (rows[i].f[z][k] == fn)
+					return (struct soft_form){ i == 7 ? SOFT_FORM_MOV : SOFT_FORM_ALU,
+								   (uint8_t)i, (uint8_t)k, sizes[z] };
+	for (unsigned j = 0; j < sizeof(fuse_rows) / sizeof(fuse_rows[0]); j++)
+		if (fuse_rows[j].to == fn) {
+			unsigned x = j % 9;
+			return (struct soft_form){ SOFT_FORM_CMPJ, x < 5 ? SOFT_ALU_CMP : SOFT_ALU_TEST,
+						   x < 5 ? (uint8_t)x : test_shapes[x - 5], sizes[j / 9] };
+		}
+	if (fn == lea_4 || fn == lea_8)
+		return (struct soft_form){ SOFT_FORM_LEA, 0, SOFT_SHAPE_RM, fn == lea_8 ? 8 : 4 };
+	if (fn == movzx_m1 || fn == movzx_m2)
+		return (struct soft_form){ SOFT_FORM_MOVZX, 0, SOFT_SHAPE_RM, fn == movzx_m2 ? 2 : 1 };
+	if (fn == movzx_r1)
+		return (struct soft_form){ SOFT_FORM_MOVZX, 0, SOFT_SHAPE_RR, 1 };
+	if (fn == movsxd_m || fn == movsxd_r)
+		return (struct soft_form){ SOFT_FORM_MOVSXD, 0,
+					   fn == movsxd_m ? SOFT_SHAPE_RM : SOFT_SHAPE_RR, 4 };
+	static const struct {
+		soft_handler fn;
+		uint8_t dsz, shape, ssz;
+	} sx[] = { { movsx_m1_4, 4, SOFT_SHAPE_RM, 1 }, { movsx_m1_8, 8, SOFT_SHAPE_RM, 1 },
+		   { movsx_m2_4, 4, SOFT_SHAPE_RM, 2 }, { movsx_m2_8, 8, SOFT_SHAPE_RM, 2 },
+		   { movsx_r1_4, 4, SOFT_SHAPE_RR, 1 }, { movsx_r1_8, 8, SOFT_SHAPE_RR, 1 } };
+	for (unsigned i = 0; i < sizeof(sx) / sizeof(sx[0]); i++)
+		if (sx[i].fn == fn)
+			return (struct soft_form){ SOFT_FORM_MOVSX, sx[i].dsz, sx[i].shape, sx[i].ssz };
+	if (fn == push_r)
+		return (struct soft_form){ SOFT_FORM_PUSH, 0, SOFT_SHAPE_MR, 8 };
+	if (fn == pop_r)
+		return (struct soft_form){ SOFT_FORM_POP, 0, SOFT_SHAPE_RM, 8 };
+	if (fn == call_rel)
+		return (struct soft_form){ SOFT_FORM_CALL, 0, SOFT_SHAPE_MI, 8 };
+	if (fn == ret_near)
+		return (struct soft_form){ SOFT_FORM_RET, 0, SOFT_SHAPE_RM, 8 };
+	static const soft_handler nf[7][2] = {
+		{ shl_nf_4, shl_nf_8 }, { shr_nf_4, shr_nf_8 }, { sar_nf_4, sar_nf_8 },
+		{ rol_nf_4, rol_nf_8 }, { ror_nf_4, ror_nf_8 }, { inc_nf_4, inc_nf_8 },
+		{ dec_nf_4, dec_nf_8 } };
+	for (unsigned i = 0; i < 7; i++)
+		for (unsigned z = 0; z < 2; z++)
+			if (fn == nf[i][z])
+				return (struct soft_form){ SOFT_FORM_SHNF, (uint8_t)i, SOFT_SHAPE_RI,
+							   z ? 8 : 4 };
+	if (fn == inc_4 || fn == inc_8 || fn == dec_4 || fn == dec_8)
+		return (struct soft_form){ SOFT_FORM_INCDEC, fn == dec_4 || fn == dec_8, SOFT_SHAPE_RR,
+					   fn == inc_8 || fn == dec_8 ? 8 : 4 };
+	for (unsigned i = 0; i < 16; i++)
+		if (fn == jcc_fns[i])
+			return (struct soft_form){ SOFT_FORM_JCC, 0, SOFT_SHAPE_RI, 8 };
+	if (fn == jmp_rel)
+		return (struct soft_form){ SOFT_FORM_JMP, 0, SOFT_SHAPE_RI, 8 };
+	return (struct soft_form){ SOFT_FORM_NONE, 0, 0, 0 };
+}
+
 /* ---- dead-flag elimination (used by the block decoder, code.c) ---- */
 struct nf_row {
 	soft_handler from, to;

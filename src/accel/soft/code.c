@@ -1,12 +1,13 @@
 /* The decoded-block cache and the run loop. Blocks are decoded once (decode.c) into an arena
- * and executed by calling each op's handler in turn; a direct-mapped jump cache maps guest rip to
- * the block, a hash keyed by host address backs it. Any write to a page holding decoded code
+ * and executed by the baseline JIT's host code (jit.c) or, without it, by calling each op's
+ * handler in turn; a direct-mapped jump cache maps guest rip to the block, a hash keyed by host
+ * address backs it. Any write to a page holding decoded code
  * flushes the whole cache at the next block boundary (simple, and self-modifying code is rare in
  * the programs this CPU targets). */
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#include "accel/soft/soft_code.h"
+#include "accel/soft/soft_jit.h"
 
 struct soft_code_cache *soft_code_create(void)
 {
@@ -29,6 +30,7 @@ void soft_code_destroy(struct soft_code_cache *cc)
 	if (!cc)
 		return;
 	munmap(cc->arena, SOFT_ARENA_SIZE);
+	soft_jit_destroy(cc);
 	free(cc);
 }
 
@@ -43,6 +45,7 @@ static void code_flush(struct soft_cpu *c)
 	memset(cc->hash, 0, sizeof(cc->hash));
 	memset(cc->jc, 0, sizeof(cc->jc));
 	memset(cc->pages, 0, sizeof(cc->pages));
+	soft_jit_flush(cc);
 }
 
 static size_t block_bytes(const struct soft_block *b)
@@ -159,6 +162,8 @@ static struct soft_block *decode_block(struct soft_cpu *c, uint64_t rip, uintptr
 	b->va = rip;
 	b->host = host;
 	b->n = 0;
+	b->jit = NULL;
+	b->fused = 0;
 	block_unchain(b);
 	uint64_t pc = rip;
 	uintptr_t hlo = host, hhi = host;
@@ -211,8 +216,10 @@ static struct soft_block *decode_block(struct soft_cpu *c, uint64_t rip, uintptr
 	}
 	if (b->n >= 2) {
 		soft_handler f = soft_fuse_handler(&b->ops[b->n - 2], &b->ops[b->n - 1]);
-		if (f)
+		if (f) {
 			b->ops[b->n - 2].fn = f;
+			b->fused = 1;
+		}
 	}
 	/* Sentinel: threaded handlers chain into it at the end of the block. */
 	memset(&b->ops[b->n], 0, sizeof(struct soft_op));
@@ -254,34 +261,82 @@ struct soft_block *soft_code_lookup(struct soft_cpu *c, uint64_t rip)
  * cache, which then fills a successor slot. When the budget is spent, or something asked the
  * loop to take over (an exit, a pending flush: both zero chain_left), or the successor is not
  * decoded yet, hand back to the run loop. */
+/* The block control goes to after b (whose instructions are already charged), from b's
+ * successor cache (direct chaining: no hashing, the header line is already loaded), else from
+ * the jump cache, which then fills a successor slot. NULL when the successor is not decoded
+ * yet. */
+static inline struct soft_block *block_find_next(struct soft_cpu *c, struct soft_block *b)
+{
+	uint64_t rip = c->rip;
+	if (SOFT_LIKELY(rip == b->succ_va[0] && b->succ[0]))
+		return b->succ[0];
+	if (rip == b->succ_va[1] && b->succ[1])
+		return b->succ[1];
+	struct soft_block *nb = c->cache->jc[(rip >> 1) & (SOFT_JC_SIZE - 1)];
+	if (SOFT_UNLIKELY(!nb || nb->va != rip))
+		return NULL;
+	unsigned k = b->succ_next;
+	b->succ_va[k] = rip;
+	b->succ[k] = nb;
+	b->succ_next = k ^ 1;
+	return nb;
+}
+
+/* Charge b to the budget and find its successor; NULL when the budget is spent or something
+ * asked the loop to take over (an exit, a pending flush: both zero chain_left). */
+static inline struct soft_block *block_next(struct soft_cpu *c, struct soft_block *b)
+{
+	c->budget -= b->n;
+	if (SOFT_UNLIKELY(c->budget <= 0 || --c->chain_left <= 0))
+		return NULL;
+	return block_find_next(c, b);
+}
+
+/* The sentinel at the end of every block: continue straight into the next block (threaded
+ * across blocks), or hand back to the run loop. */
 void soft_h_block_end(struct soft_cpu *c, const struct soft_op *op)
 {
-	struct soft_block *b = (struct soft_block *)(uintptr_t)op->imm;
-	c->budget -= b->n;
-	if (SOFT_UNLIKELY(c->budget <= 0 || --c->chain_left <= 0)) {
+	struct soft_block *nb = block_next(c, (struct soft_block *)(uintptr_t)op->imm);
+	if (SOFT_UNLIKELY(!nb)) {
 		c->stop = true;
 		return;
-	}
-	uint64_t rip = c->rip;
-	struct soft_block *nb;
-	if (SOFT_LIKELY(rip == b->succ_va[0] && b->succ[0])) {
-		nb = b->succ[0];
-	} else if (rip == b->succ_va[1] && b->succ[1]) {
-		nb = b->succ[1];
-	} else {
-		nb = c->cache->jc[(rip >> 1) & (SOFT_JC_SIZE - 1)];
-		if (SOFT_UNLIKELY(!nb || nb->va != rip)) {
-			c->stop = true;
-			return;
-		}
-		unsigned k = b->succ_next;
-		b->succ_va[k] = rip;
-		b->succ[k] = nb;
-		b->succ_next = k ^ 1;
 	}
 	c->rip = nb->end_rip;
 	c->cur_op = nb->ops;
 	nb->ops[0].fn(c, nb->ops);
+}
+
+/* The same for JIT code, whose block end has charged the budget and found neither successor
+ * slot matching: the successor's code (compiled now if needed; its slot in b is then filled,
+ * so the next time generated code jumps there directly), or NULL to return to the run loop (a
+ * full JIT arena asks it for a flush). A slot is only filled once its block has code. */
+const void *soft_jit_block_miss(struct soft_cpu *c, struct soft_block *b)
+{
+	struct soft_code_cache *cc = c->cache;
+	uint64_t rip = c->rip;
+	struct soft_block *nb = cc->jc[(rip >> 1) & (SOFT_JC_SIZE - 1)];
+	if (SOFT_UNLIKELY(!nb || nb->va != rip)) {
+		/* Look it up (or decode it) here unless decoding could flush the arena, which
+		 * holds the code running now. */
+		size_t need = sizeof(struct soft_block) +
+			      (SOFT_BLOCK_MAX_OPS + 1) * sizeof(struct soft_op);
+		if (cc->arena_used + need > SOFT_ARENA_SIZE)
+			return NULL;
+		nb = soft_code_lookup(c, rip);
+	}
+	const void *code = nb->jit;
+	if (SOFT_UNLIKELY(!code)) {
+		code = soft_jit_compile(c, nb);
+		if (!code) {
+			c->cache->flush_pending = true;
+			return NULL;
+		}
+	}
+	unsigned k = b->succ_next;
+	b->succ_va[k] = rip;
+	b->succ[k] = nb;
+	b->succ_next = k ^ 1;
+	return code;
 }
 
 _Noreturn void soft_raise(struct soft_cpu *c, unsigned vector, uint32_t error, uint64_t addr)
@@ -321,6 +376,22 @@ enum soft_exit soft_cpu_run(struct soft_cpu *c, int64_t budget)
 		struct soft_block *b = c->cache->jc[(c->rip >> 1) & (SOFT_JC_SIZE - 1)];
 		if (SOFT_UNLIKELY(!b || b->va != c->rip))
 			b = soft_code_lookup(c, c->rip);
+		if (c->cache->jit) {
+			const void *code = b->jit ? b->jit : soft_jit_compile(c, b);
+			if (SOFT_UNLIKELY(!code)) {
+				/* Arena full: start over. Failing with an empty arena (the host
+				 * refused mprotect) leaves the interpreter to run everything. */
+				if (c->cache->jit_used == c->cache->jit_start)
+					soft_jit_destroy(c->cache);
+				code_flush(c);
+				continue;
+			}
+			c->chain_left = 1; /* JIT code only tests it: an exit or a flush zeroes it */
+			soft_jit_enter(c, code);
+			if (SOFT_UNLIKELY(c->exit_reason != SOFT_EXIT_BUDGET))
+				return run_leave(c);
+			continue;
+		}
 		const struct soft_op *op = b->ops;
 		c->rip = b->end_rip;
 		c->stop = false;

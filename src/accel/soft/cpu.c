@@ -2,7 +2,7 @@
  * tables (alu.c, shift.c, ...) and resets the CPU to 64-bit mode. */
 #include <stdlib.h>
 
-#include "accel/soft/soft_code.h"
+#include "accel/soft/soft_jit.h"
 
 #define SOFT_FAMILY_ROW(f) soft_##f##_defs,
 
@@ -22,6 +22,9 @@ struct soft_cpu *soft_cpu_create(const struct soft_mem_ops *mem, void *mem_ctx)
 			c->cache->dispatch[d->mnem] = d->fn;
 	for (const struct soft_insn_def *d = soft_mmx_reg_defs; d->fn; d++)
 		c->cache->dispatch_mmx[d->mnem] = d->fn;
+	const char *jit = getenv("HARDY_SOFT_JIT");
+	if (!jit || strcmp(jit, "0") != 0)
+		soft_jit_init(c->cache);
 	c->mem = mem;
 	c->mem_ctx = mem_ctx;
 	c->rflags = 2;
@@ -53,4 +56,17 @@ void soft_cpu_set_rflags(struct soft_cpu *c, uint64_t rflags)
 void soft_h_ud(struct soft_cpu *c, const struct soft_op *op)
 {
 	soft_raise(c, SOFT_VEC_UD, 0, soft_op_rip(op));
+}
+
+bool soft_cpu_set_jit(struct soft_cpu *c, bool on)
+{
+	struct soft_code_cache *cc = c->cache;
+	if (on == (cc->jit != NULL))
+		return on;
+	/* Compiled blocks cannot be interpreted (their ops return to JIT code): start over. */
+	cc->flush_pending = true;
+	if (on)
+		return soft_jit_init(cc);
+	soft_jit_destroy(cc);
+	return false;
 }

@@ -28,7 +28,10 @@ struct soft_block {
 	uint32_t succ_next;               /* slot the next miss replaces */
 	uintptr_t host;    /* host address of the first byte */
 	struct soft_block *hnext;
-	uint64_t pad[7];
+	const void *jit;   /* host code (jit.c), NULL until compiled */
+	uint32_t fused;    /* the last two ops run as one fused handler */
+	uint32_t pad32;
+	uint64_t pad[5];
 	struct soft_op ops[];
 };
 
@@ -44,6 +47,8 @@ struct soft_code_cache {
 	struct soft_block *hash[SOFT_HASH_SIZE];
 	struct soft_block *jc[SOFT_JC_SIZE];
 	uintptr_t pages[SOFT_CODE_PAGES]; /* open addressing; 0 = empty */
+	uint8_t *jit;              /* JIT arena (jit.c), NULL: interpreter only */
+	size_t jit_used, jit_start;
 	soft_handler dispatch[ZYDIS_MNEMONIC_MAX_VALUE + 1];
 	soft_handler dispatch_mmx[ZYDIS_MNEMONIC_MAX_VALUE + 1]; /* forms with an MM operand */
 };

@@ -51,7 +51,7 @@ union soft_xmm {
 	double df[2];
 };
 
-#define SOFT_TLB_SIZE 256
+#define SOFT_TLB_SIZE 1024
 
 struct soft_tlb_entry {
 	uint64_t tag_r, tag_w, tag_x; /* page address, or 1 when that access is not cached */
@@ -106,6 +106,10 @@ struct soft_cpu {
 /* Create a CPU in 64-bit mode with all registers zero. Returns NULL on allocation failure. */
 struct soft_cpu *soft_cpu_create(const struct soft_mem_ops *mem, void *mem_ctx);
 void soft_cpu_destroy(struct soft_cpu *cpu);
+
+/* Choose the baseline JIT (x86-64 hosts; the default unless HARDY_SOFT_JIT=0 at creation) or
+ * the interpreter. Returns whether the JIT is now in use. */
+bool soft_cpu_set_jit(struct soft_cpu *cpu, bool on);
 
 /* Run until an exit; budget is the instruction count after which to stop (checked at block
  * boundaries, so it may be exceeded by one block). */

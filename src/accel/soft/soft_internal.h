@@ -334,6 +334,26 @@ soft_handler soft_fast_handler(const struct soft_op *op);
 /* Fused handler for `first` followed by the block's final Jcc `jcc`, or NULL (alu_fast.c). */
 soft_handler soft_fuse_handler(const struct soft_op *first, const struct soft_op *jcc);
 
+/* The hot form a specialized handler implements, for the JIT's inline templates (alu_fast.c):
+ * kind, the ALU operation (SOFT_ALU_*, for ALU and the fused compare-and-branch; MOVSX: the
+ * destination size), the operand shape (SOFT_SHAPE_*: destination/source register, immediate
+ * or memory) and the (source) size. */
+enum soft_form_kind { SOFT_FORM_NONE, SOFT_FORM_ALU, SOFT_FORM_MOV, SOFT_FORM_LEA,
+		      SOFT_FORM_MOVZX, SOFT_FORM_MOVSXD, SOFT_FORM_PUSH, SOFT_FORM_POP,
+		      SOFT_FORM_CALL, SOFT_FORM_RET, SOFT_FORM_JMP, SOFT_FORM_CMPJ, SOFT_FORM_MOVSX,
+		      SOFT_FORM_JCC, SOFT_FORM_SHNF, SOFT_FORM_INCDEC };
+/* SOFT_FORM_SHNF (flag-free shift/rotate/INC/DEC of a register): the operation in alu;
+ * SOFT_FORM_INCDEC (INC/DEC of a register with flags): alu 0 INC, 1 DEC. */
+enum { SOFT_SHNF_SHL, SOFT_SHNF_SHR, SOFT_SHNF_SAR, SOFT_SHNF_ROL, SOFT_SHNF_ROR, SOFT_SHNF_INC,
+       SOFT_SHNF_DEC };
+enum { SOFT_ALU_ADD, SOFT_ALU_OR, SOFT_ALU_AND, SOFT_ALU_SUB, SOFT_ALU_XOR, SOFT_ALU_CMP,
+       SOFT_ALU_TEST };
+enum { SOFT_SHAPE_RR, SOFT_SHAPE_RI, SOFT_SHAPE_RM, SOFT_SHAPE_MR, SOFT_SHAPE_MI };
+struct soft_form {
+	uint8_t kind, alu, shape, size;
+};
+struct soft_form soft_fast_form(const struct soft_op *op);
+
 /* Dead-flag elimination (alu_fast.c): the effect of op on flag liveness, and the flag-free
  * variant of op to use when no flag it writes is live (NULL: none). */
 enum soft_flag_effect { SOFT_FLAGS_USE, SOFT_FLAGS_KILL, SOFT_FLAGS_NEUTRAL };
