@@ -90,6 +90,8 @@ bool soft_decode_insn(struct soft_cpu *c, const uint8_t *bytes, unsigned avail, 
 		op->pfx |= SOFT_PFX_OSIZE;
 	if (compat)
 		op->pfx |= SOFT_PFX_COMPAT;
+	if (in.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
+		goto unsupported; /* far CALL/JMP/RET: segments are not modelled */
 	unsigned n = in.operand_count_visible;
 	if (n > 4)
 		n = 4;
