@@ -95,6 +95,7 @@ difftest-long: $(BUILD)/difftest
 
 cpu-run-test: $(BUILD)/hardy-cpu-run
 	tests/cpu-run/busybox.sh $(BUILD)/hardy-cpu-run
+	tools/cpu-run/test-i386.sh $(BUILD)/hardy-cpu-run
 
 bench-cpu: $(BUILD)/hardy-cpu-run
 	bench/cpu.sh

@@ -30,6 +30,7 @@ struct dt_test {
 	unsigned len;
 	uint32_t undef_flags; /* RFLAGS bits not compared */
 	int form;             /* index into the form table, -1 for random sequences */
+	bool compat;          /* 32-bit code run in compatibility mode (forms32.c) */
 	uint64_t data_seed;
 	struct dt_state in;
 };
@@ -51,6 +52,15 @@ const char *dt_form_name(int form, char *buf, size_t len);
 bool dt_gen_systematic(struct dt_gen *g, unsigned f, unsigned i, unsigned level, struct dt_test *t);
 void dt_gen_random(struct dt_gen *g, struct dt_test *t);
 void dt_fill_data(uint64_t seed, uint8_t *data);
+
+/* Random stream of a generator (forms.c). */
+uint64_t dt_rnd(struct dt_gen *g);
+
+/* forms32.c: the compatibility-mode forms, numbered after the 64-bit ones. */
+unsigned dt_compat_form_count(void);
+const char *dt_compat_form_name(unsigned f, char *buf, size_t len);
+bool dt_compat_systematic(unsigned f, unsigned i, unsigned level, struct dt_test *t);
+void dt_compat_random(struct dt_gen *g, struct dt_test *t);
 
 /* native.c: run tests [0, n) natively in a child process; results land in res. */
 int dt_native_run(const struct dt_test *tests, struct dt_result *res, unsigned n);

@@ -222,9 +222,14 @@ void dt_gen_destroy(struct dt_gen *g)
 	free(g);
 }
 
+uint64_t dt_rnd(struct dt_gen *g)
+{
+	return rnd(g);
+}
+
 unsigned dt_form_count(void)
 {
-	return NFORMS;
+	return NFORMS + dt_compat_form_count();
 }
 
 static unsigned size_of_index(uint8_t sizes, unsigned k)
@@ -244,6 +249,8 @@ const char *dt_form_name(int f, char *buf, size_t len)
 		snprintf(buf, len, "random sequence");
 		return buf;
 	}
+	if ((unsigned)f >= NFORMS)
+		return dt_compat_form_name((unsigned)f - NFORMS, buf, len);
 	const struct form_def *d = &forms[f];
 	snprintf(buf, len, "%s%s%s %s", d->kind & K_LOCK ? "lock " : "",
 		 d->kind & K_REP ? "rep " : d->kind & K_REPNE ? "repne " : "",
@@ -339,6 +346,7 @@ static void fill_xmm(struct dt_gen *g, uint8_t x[16], unsigned type)
 static void base_state(struct dt_gen *g, struct dt_test *t, unsigned type)
 {
 	memset(&t->in, 0, sizeof(t->in));
+	t->compat = false;
 	for (unsigned i = 0; i < 16; i++) {
 		uint64_t r = rnd(g);
 		t->in.gpr[i] = (r & 1) ? edges[(r >> 8) % 18] : rnd(g);
@@ -569,6 +577,11 @@ bool dt_gen_systematic(struct dt_gen *rg, unsigned f, unsigned i, unsigned level
 {
 	struct dt_gen local, *g = &local; /* systematic tests do not consume the random stream */
 	(void)rg;
+	if (f >= NFORMS) {
+		bool more = dt_compat_systematic(f - NFORMS, i, level, t);
+		t->form = (int)f;
+		return more;
+	}
 	const struct form_def *d = &forms[f];
 	unsigned nsizes = (unsigned)__builtin_popcount(d->sizes);
 	unsigned nv = level ? 18 : 8;
@@ -623,6 +636,10 @@ static bool flags_fully_defined(const struct form_def *d)
 
 void dt_gen_random(struct dt_gen *g, struct dt_test *t)
 {
+	if (rnd(g) % 5 == 0) { /* one sequence in five runs in compatibility mode */
+		dt_compat_random(g, t);
+		return;
+	}
 	unsigned n = 1 + (unsigned)(rnd(g) % 6);
 	base_state(g, t, (unsigned)(rnd(g) % 3));
 	t->form = -1;

@@ -63,6 +63,7 @@ static void run_soft(struct soft_cpu *c, const struct dt_test *t, struct dt_resu
 	c->mxcsr = t->in.mxcsr;
 	soft_cpu_set_rflags(c, t->in.flags);
 	c->rip = DT_CODE_ADDR + DT_TEST_OFF;
+	soft_cpu_set_cs_mode(c, t->compat ? SOFT_CS_32 : SOFT_CS_64);
 	enum soft_exit e = soft_cpu_run(c, 10000);
 	r->fault = soft_fault_class(c, e);
 	memcpy(r->out.gpr, c->gpr, sizeof(c->gpr));
@@ -77,7 +78,8 @@ static void print_code(const struct dt_test *t)
 {
 	ZyanUSize off = 0;
 	ZydisDisassembledInstruction d;
-	while (off < t->len && ZYAN_SUCCESS(ZydisDisassembleIntel(ZYDIS_MACHINE_MODE_LONG_64,
+	while (off < t->len && ZYAN_SUCCESS(ZydisDisassembleIntel(t->compat
+			? ZYDIS_MACHINE_MODE_LONG_COMPAT_32 : ZYDIS_MACHINE_MODE_LONG_64,
 			DT_CODE_ADDR + DT_TEST_OFF + off, t->code + off, t->len - off, &d))) {
 		printf("      %s\n", d.text);
 		off += d.info.length;
@@ -86,6 +88,13 @@ static void print_code(const struct dt_test *t)
 
 static const char *const gpr_names[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi",
 	"rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
+
+/* Compatibility mode: only the low halves of EAX..EDI are architecturally visible. */
+static void compat_mask(struct dt_state *s)
+{
+	for (unsigned i = 0; i < 16; i++)
+		s->gpr[i] = i < 8 ? (uint32_t)s->gpr[i] : 0;
+}
 
 /* Returns true when native and soft results agree. */
 static bool compare(const struct dt_test *t, const struct dt_result *n, const struct dt_result *s,
@@ -245,6 +254,10 @@ int main(int argc, char **argv)
 			bool bad = false;
 			for (unsigned p = 0; p < (have_jit ? 3u : 1u); p++) {
 				run_soft(p ? jit : cpu, &tests[i], soft, p == 2);
+				if (tests[i].compat) {
+					compat_mask(&nat[i].out);
+					compat_mask(&soft->out);
+				}
 				if (!compare(&tests[i], &nat[i], soft, paths[p], verbose, &printed))
 					bad = true;
 			}
@@ -258,6 +271,10 @@ int main(int argc, char **argv)
 	unsigned covered = 0, badforms = 0;
 	for (unsigned i = 0; i < nforms; i++) {
 		covered += per_form[i] > 0;
+		if (!per_form[i]) {
+			char name[64];
+			printf("  form %-28s not encodable\n", dt_form_name((int)i, name, sizeof(name)));
+		}
 		if (bad_form[i]) {
 			char name[64];
 			printf("  form %-28s %u/%u mismatched\n", dt_form_name((int)i, name, sizeof(name)),

@@ -1,7 +1,9 @@
 /* Native side of the differential tester: lays out prologue (load every GPR, RFLAGS, XMM, MMX
  * register and MXCSR from slots in the code page), the test, and epilogue (store them back, restore the host stack)
  * in one RWX page, and runs batches of tests in a forked child so that faults (#DE, #GP, #PF,
- * #UD) are caught by signal handlers and reported instead of killing the tester. */
+ * #UD) are caught by signal handlers and reported instead of killing the tester. Compatibility-mode
+ * tests far-jump to the 32-bit user code segment after the prologue and back before the
+ * epilogue (neither jump touches the stack). */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -14,7 +16,9 @@
 
 enum { SLOT_HOST_RSP = 0xc00, SLOT_IN_FLAGS = 0xc08, SLOT_IN_GPR = 0xc10, SLOT_OUT_FLAGS = 0xc90,
        SLOT_OUT_GPR = 0xc98, SLOT_IN_XMM = 0xd20, SLOT_OUT_XMM = 0xe20, SLOT_IN_MM = 0xf20,
-       SLOT_OUT_MM = 0xf60, SLOT_IN_MXCSR = 0xfa0, SLOT_OUT_MXCSR = 0xfa4, SLOT_HOST_MXCSR = 0xfa8 };
+       SLOT_OUT_MM = 0xf60, SLOT_IN_MXCSR = 0xfa0, SLOT_OUT_MXCSR = 0xfa4, SLOT_HOST_MXCSR = 0xfa8,
+       SLOT_FAR_IN = 0xfb0 /* m16:32 far pointer to the compatibility-mode test code */ };
+enum { USER32_CS = 0x23, USER_CS = 0x33, USER_DS = 0x2b }; /* Linux x86-64 user selectors */
 
 /* Calls the page entry with callee-saved registers preserved. */
 void dt_call(void *entry);
@@ -86,6 +90,17 @@ void dt_native_layout(uint8_t *page, const struct dt_test *t)
 	memcpy(page + SLOT_IN_MXCSR, &t->in.mxcsr, 4);
 	mov_gpr(&e, 4, SLOT_HOST_RSP, true);
 	mxcsr_op(&e, SLOT_HOST_MXCSR, true);
+	if (t->compat) {
+		/* Compatibility mode uses DS/ES (null in a 64-bit process): load the user data
+		 * selector, which SS already holds. */
+		const uint8_t ds[] = { 0xb8, USER_DS, 0, 0, 0, 0x8e, 0xd8, 0x8e, 0xc0 };
+		for (unsigned i = 0; i < sizeof(ds); i++)
+			byte(&e, ds[i]);
+		uint32_t off = (uint32_t)(DT_CODE_ADDR + DT_TEST_OFF);
+		uint16_t sel = USER32_CS;
+		memcpy(page + SLOT_FAR_IN, &off, 4);
+		memcpy(page + SLOT_FAR_IN + 4, &sel, 2);
+	}
 	for (unsigned x = 0; x < 16; x++)
 		movdqu(&e, x, SLOT_IN_XMM + 16 * x, false);
 	for (unsigned m = 0; m < 8; m++)
@@ -97,10 +112,20 @@ void dt_native_layout(uint8_t *page, const struct dt_test *t)
 		if (r != 4)
 			mov_gpr(&e, r, SLOT_IN_GPR + 8 * r, false);
 	mov_gpr(&e, 4, SLOT_IN_GPR + 32, false);
+	if (t->compat) /* jmp far [rip+SLOT_FAR_IN]: into the 32-bit code segment */
+		riprel(&e, (const uint8_t[]){ 0xff }, 1, 5, SLOT_FAR_IN);
 	while (e.n < DT_TEST_OFF)
 		byte(&e, 0x90);
 	memcpy(page + DT_TEST_OFF, t->code, t->len);
 	e.n = DT_TEST_OFF + t->len;
+	if (t->compat) { /* jmp far 0x33:next, back to 64-bit mode (no stack used either way) */
+		uint32_t back = (uint32_t)(DT_CODE_ADDR + e.n + 7);
+		byte(&e, 0xea);
+		memcpy(page + e.n, &back, 4);
+		e.n += 4;
+		byte(&e, USER_CS);
+		byte(&e, 0);
+	}
 	for (unsigned r = 0; r < 16; r++)
 		mov_gpr(&e, r, SLOT_OUT_GPR + 8 * r, true);
 	mov_gpr(&e, 4, SLOT_HOST_RSP, false);

@@ -2,7 +2,8 @@
  * with a conditional branch, #DE from DIV, #PF on an unmapped access, SYSCALL exit, and the
  * decoded-code cache dropping code that the guest overwrites (self-modifying code), FS overrides
  * on string instructions, MMX aliasing onto the x87 file, MXCSR rounding control, a #PF in a
- * loop whose load ran from a warm TLB before, and #GP from a misaligned MOVDQA. Every test runs on the interpreter and on the
+ * loop whose load ran from a warm TLB before, #GP from a misaligned MOVDQA, and 32-bit
+ * compatibility mode (the same bytes decoded per mode, the 32-bit stack, upper halves). Every test runs on the interpreter and on the
  * JIT (which is how this sanitized build checks the JIT too). */
 #include <stdio.h>
 #include <xmmintrin.h>
@@ -220,6 +221,41 @@ static void test_mxcsr_rounding(struct mem *m)
 	soft_cpu_destroy(c);
 }
 
+static void test_compat_mode(struct mem *m)
+{
+	/* 64-bit: add rax, 1; compatibility mode: dec eax; add eax, 1 (same bytes); hlt */
+	static const uint8_t code[] = { 0x48, 0x05, 0x01, 0x00, 0x00, 0x00, 0xf4 };
+	struct soft_cpu *c = setup(m, code, sizeof(code));
+	for (int round = 0; round < 3; round++) {
+		bool compat = round == 1;
+		soft_cpu_set_cs_mode(c, compat ? SOFT_CS_32 : SOFT_CS_64);
+		c->rip = BASE;
+		c->gpr[SOFT_RAX] = 5;
+		CHECK(soft_cpu_run(c, 100) == SOFT_EXIT_HALT);
+		CHECK(c->gpr[SOFT_RAX] == (compat ? 5u : 6u)); /* blocks are cached per mode */
+	}
+	soft_cpu_destroy(c);
+	/* call $+5; pop ebx; push 0x12345678; pop ecx; pushad; popad; mov eax, [ebx+ecx*0+0x100];
+	 * hlt. ESP's upper half is not part of the stack pointer. */
+	static const uint8_t code32[] = { 0xe8, 0, 0, 0, 0, 0x5b, 0x68, 0x78, 0x56, 0x34, 0x12, 0x59,
+					  0x60, 0x61, 0x8b, 0x83, 0x00, 0x01, 0x00, 0x00, 0xf4 };
+	c = setup(m, code32, sizeof(code32));
+	soft_cpu_set_cs_mode(c, SOFT_CS_32);
+	uint64_t sp = c->gpr[SOFT_RSP];
+	c->gpr[SOFT_RSP] |= 1ULL << 32;
+	c->gpr[SOFT_RBX] = 0xdeadbeef00000000ULL;
+	m->bytes[0x105] = 0x42;
+	CHECK(soft_cpu_run(c, 100) == SOFT_EXIT_HALT);
+	CHECK(c->gpr[SOFT_RBX] == BASE + 5);
+	CHECK(c->gpr[SOFT_RCX] == 0x12345678);
+	CHECK(c->gpr[SOFT_RSP] == sp);
+	CHECK(c->gpr[SOFT_RAX] == 0x42);
+	uint32_t slot[2];
+	memcpy(slot, m->bytes + sp - 20 - BASE, 8); /* PUSHAD: EBX at -16, ESP (32 bits) at -20 */
+	CHECK(slot[0] == (uint32_t)sp && slot[1] == BASE + 5);
+	soft_cpu_destroy(c);
+}
+
 int main(void)
 {
 	struct mem m = { .bytes = aligned_alloc(4096, PAGES * 4096u) };
@@ -238,6 +274,7 @@ int main(void)
 		test_segment_string(&m);
 		test_mmx(&m);
 		test_mxcsr_rounding(&m);
+		test_compat_mode(&m);
 	}
 	free(m.bytes);
 	if (m.failures) {

@@ -1,4 +1,4 @@
-/* Static ELF loader of the user-mode runner: maps PT_LOAD segments at their addresses (with a
+/* Static ELF loader of the user-mode runner (i386 programs: i386.c): maps PT_LOAD segments at their addresses (with a
  * fixed bias for static-PIE), sets up brk, and builds the initial stack (argc, argv, envp,
  * auxv with AT_PHDR/AT_PAGESZ/AT_RANDOM/AT_ENTRY...) the way Linux does. */
 #include <elf.h>
@@ -43,6 +43,12 @@ const char *run_load(struct runner *r, const char *path, int argc, char **argv, 
 	if (fd < 0)
 		return "cannot open program";
 	Elf64_Ehdr eh;
+	if (pread(fd, &eh, sizeof(eh), 0) == sizeof(eh) && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS32) {
+		const char *err = run_load_i386(r, fd, argc, argv, envp);
+		close(fd);
+		return err;
+	}
 	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64 ||
 	    (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) || eh.e_phnum > 64) {

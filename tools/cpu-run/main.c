@@ -1,4 +1,4 @@
-/* hardy-cpu-run: run a static x86-64 Linux program on hardy's software CPU.
+/* hardy-cpu-run: run a static x86-64 (or i386) Linux program on hardy's software CPU.
  * Usage: hardy-cpu-run [--stats] PROGRAM [ARGS...]   (exit status is the program's). */
 #include <signal.h>
 #include <stdio.h>
@@ -85,6 +85,13 @@ int main(int argc, char **argv)
 		}
 		if (e == SOFT_EXIT_BUDGET)
 			continue;
+		if (e == SOFT_EXIT_EXCEPTION && r->i386 && r->cpu->exc_vector == SOFT_VEC_GP &&
+		    r->cpu->exc_error == (0x80u << 3 | 2)) { /* int $0x80 (CD 80) */
+			r->cpu->rip += 2;
+			if (!run_syscall_i386(r, &code))
+				break;
+			continue;
+		}
 		char insn[160];
 		soft_cpu_describe(r->cpu, r->cpu->rip, insn, sizeof(insn));
 		if (e == SOFT_EXIT_HALT)

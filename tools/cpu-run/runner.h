@@ -1,4 +1,4 @@
-/* hardy-cpu-run internals: the user-mode runner that executes a static x86-64 Linux ELF on the
+/* hardy-cpu-run internals: the user-mode runner that executes a static x86-64 (or i386) Linux ELF on the
  * software CPU. Guest virtual addresses equal host addresses (the guest's memory is mapped into
  * this process at the addresses it asks for); a page table of guest protections decides what the
  * guest may touch, and it feeds the CPU's TLB through soft_mem_ops. */
@@ -32,6 +32,7 @@ struct runner {
 	char guest_exe[4096]; /* absolute path of the guest program (/proc/self/exe) */
 	struct run_sigaction sig[65];
 	bool stats;
+	bool i386;            /* a 32-bit program in compatibility mode (i386.c) */
 };
 
 /* pagetable.c */
@@ -42,6 +43,10 @@ extern const struct soft_mem_ops run_mem_ops;
 
 /* loader.c: map the ELF and build the initial stack; returns 0 or an error message. */
 const char *run_load(struct runner *r, const char *path, int argc, char **argv, char **envp);
+
+/* i386.c: load a static i386 ELF (open on fd), and perform an `int $0x80` system call. */
+const char *run_load_i386(struct runner *r, int fd, int argc, char **argv, char **envp);
+bool run_syscall_i386(struct runner *r, int *exit_code);
 
 /* syscall.c: perform the system call in the CPU's registers; sets *exit_code and returns false
  * when the guest exits. */

@@ -435,11 +435,11 @@ soft_handler soft_fast_handler(const struct soft_op *op)
 	case ZYDIS_MNEMONIC_POP:
 		return is_gpr(d) && d->size == 8 ? pop_r : NULL;
 	case ZYDIS_MNEMONIC_CALL:
-		return d->kind == SOFT_OPND_IMM ? call_rel : NULL;
+		return d->kind == SOFT_OPND_IMM && !(op->pfx & SOFT_PFX_COMPAT) ? call_rel : NULL;
 	case ZYDIS_MNEMONIC_JMP:
 		return d->kind == SOFT_OPND_IMM ? jmp_rel : NULL;
 	case ZYDIS_MNEMONIC_RET:
-		return op->nopnd == 0 ? ret_near : NULL;
+		return op->nopnd == 0 && !(op->pfx & SOFT_PFX_COMPAT) ? ret_near : NULL;
 	case ZYDIS_MNEMONIC_MOVSX:
 		if (!is_gpr(d) || d->size < 4 || (s->kind != SOFT_OPND_MEM && !is_gpr(s)))
 			return NULL;

@@ -1,5 +1,5 @@
 /* Control transfer and stack family: JMP, Jcc, CALL, RET, LOOP*, JRCXZ, SETcc, CMOVcc, PUSH,
- * POP, ENTER, LEAVE. Branch targets of direct forms were resolved at decode time (op->imm). */
+ * POP, PUSHA, POPA, ENTER, LEAVE. Branch targets of direct forms were resolved at decode time (op->imm). */
 #include <Zydis/Zydis.h>
 
 #include "accel/soft/soft_internal.h"
@@ -15,29 +15,41 @@ static void h_jmp(struct soft_cpu *c, const struct soft_op *op)
 	c->rip = op->o[0].kind == SOFT_OPND_IMM ? op->imm : soft_rd(c, op, 0);
 }
 
+/* CALL/RET push and pop the operand size: 64 bits in 64-bit mode, 32 (16 with 66h) in
+ * compatibility mode. */
+static unsigned ret_size(const struct soft_op *op)
+{
+	return (op->pfx & SOFT_PFX_COMPAT) ? op->osize : 8;
+}
+
 static void h_call(struct soft_cpu *c, const struct soft_op *op)
 {
 	uint64_t target = op->o[0].kind == SOFT_OPND_IMM ? op->imm : soft_rd(c, op, 0);
-	soft_push(c, 8, op->next_rip);
+	soft_push_op(c, op, ret_size(op), op->next_rip);
 	c->rip = target;
 }
 
 static void h_ret(struct soft_cpu *c, const struct soft_op *op)
 {
-	c->rip = soft_pop(c, 8);
-	if (op->nopnd)
+	c->rip = soft_pop_op(c, op, ret_size(op));
+	if (op->nopnd) {
 		c->gpr[SOFT_RSP] += op->imm & 0xffff;
+		if (op->pfx & SOFT_PFX_COMPAT)
+			c->gpr[SOFT_RSP] = (uint32_t)c->gpr[SOFT_RSP];
+	}
 }
 
 static uint64_t count_reg(struct soft_cpu *c, const struct soft_op *op)
 {
-	return op->asize == 4 ? (uint32_t)c->gpr[SOFT_RCX] : c->gpr[SOFT_RCX];
+	return soft_addr_mask(op, c->gpr[SOFT_RCX]);
 }
 
 static bool loop_dec(struct soft_cpu *c, const struct soft_op *op)
 {
 	if (op->asize == 4)
 		c->gpr[SOFT_RCX] = (uint32_t)(c->gpr[SOFT_RCX] - 1);
+	else if (op->asize == 2)
+		soft_reg_set(c, SOFT_RCX, 2, c->gpr[SOFT_RCX] - 1);
 	else
 		c->gpr[SOFT_RCX]--;
 	return count_reg(c, op) != 0;
@@ -84,44 +96,81 @@ static void h_cmovcc(struct soft_cpu *c, const struct soft_op *op)
 
 static void h_push(struct soft_cpu *c, const struct soft_op *op)
 {
-	unsigned sz = op->osize == 2 ? 2 : 8;
+	unsigned sz = soft_slot_size(op);
 	if (op->o[0].kind == SOFT_OPND_SEG) {
+		if (op->pfx & SOFT_PFX_COMPAT)
+			soft_h_ud(c, op); /* segment registers are not modelled */
 		soft_push(c, sz, 0);
 		return;
 	}
 	uint64_t v = op->o[0].kind == SOFT_OPND_IMM ? op->imm : soft_rd(c, op, 0);
-	soft_push(c, sz, v);
+	soft_push_op(c, op, sz, v);
 }
 
 static void h_pop(struct soft_cpu *c, const struct soft_op *op)
 {
-	unsigned sz = op->osize == 2 ? 2 : 8;
-	uint64_t v = soft_ld(c, c->gpr[SOFT_RSP], sz);
-	c->gpr[SOFT_RSP] += sz;
+	unsigned sz = soft_slot_size(op);
+	if (op->o[0].kind == SOFT_OPND_SEG && (op->pfx & SOFT_PFX_COMPAT))
+		soft_h_ud(c, op); /* segment registers are not modelled */
+	uint64_t v = soft_pop_op(c, op, sz);
 	if (op->o[0].kind == SOFT_OPND_SEG)
 		return;
 	if (op->o[0].kind == SOFT_OPND_REG)
 		soft_reg_set(c, op->o[0].reg, sz, v);
 	else
-		soft_st(c, soft_ea(c, op), sz, v);
+		soft_st(c, soft_ea(c, op), sz, v); /* address computed with the new rSP */
 }
 
+/* PUSHA/PUSHAD and POPA/POPAD (compatibility mode only): all eight GPRs at the operand size,
+ * the pushed rSP being its value before the first push; POP skips the rSP slot. */
+static void h_pusha(struct soft_cpu *c, const struct soft_op *op)
+{
+	unsigned sz = op->osize;
+	uint64_t sp = c->gpr[SOFT_RSP];
+	for (unsigned r = SOFT_RAX; r <= SOFT_RDI; r++)
+		soft_push_op(c, op, sz, r == SOFT_RSP ? sp : c->gpr[r]);
+}
+
+static void h_popa(struct soft_cpu *c, const struct soft_op *op)
+{
+	unsigned sz = op->osize;
+	uint64_t v[8];
+	for (unsigned r = 8; r-- > 0;)
+		v[r] = soft_pop_op(c, op, sz);
+	for (unsigned r = SOFT_RAX; r <= SOFT_RDI; r++)
+		if (r != SOFT_RSP)
+			soft_reg_set(c, r, sz, v[r]);
+}
+
+/* ENTER/LEAVE: frame slots of 64 bits on RSP/RBP, or of the operand size on ESP/EBP in
+ * compatibility mode. */
 static void h_enter(struct soft_cpu *c, const struct soft_op *op)
 {
+	bool compat = op->pfx & SOFT_PFX_COMPAT;
+	unsigned sz = compat ? op->osize : 8;
 	uint64_t size = op->imm & 0xffff;
 	unsigned level = op->aux & 31;
-	soft_push(c, 8, c->gpr[SOFT_RBP]);
+	soft_push_op(c, op, sz, c->gpr[SOFT_RBP]);
 	uint64_t frame = c->gpr[SOFT_RSP];
-	for (unsigned i = 1; i < level; i++)
-		soft_push(c, 8, soft_ld(c, c->gpr[SOFT_RBP] - i * 8, 8));
+	for (unsigned i = 1; i < level; i++) {
+		uint64_t a = c->gpr[SOFT_RBP] - i * sz;
+		soft_push_op(c, op, sz, soft_ld(c, compat ? (uint32_t)a : a, sz));
+	}
 	if (level)
-		soft_push(c, 8, frame);
-	c->gpr[SOFT_RBP] = frame;
+		soft_push_op(c, op, sz, frame);
+	soft_reg_set(c, SOFT_RBP, sz, frame);
 	c->gpr[SOFT_RSP] -= size;
+	if (compat)
+		c->gpr[SOFT_RSP] = (uint32_t)c->gpr[SOFT_RSP];
 }
 
 static void h_leave(struct soft_cpu *c, const struct soft_op *op)
 {
+	if (op->pfx & SOFT_PFX_COMPAT) {
+		c->gpr[SOFT_RSP] = (uint32_t)c->gpr[SOFT_RBP];
+		soft_reg_set(c, SOFT_RBP, op->osize, soft_pop_op(c, op, op->osize));
+		return;
+	}
 	uint64_t v = soft_ld(c, c->gpr[SOFT_RBP], 8);
 	c->gpr[SOFT_RSP] = c->gpr[SOFT_RBP] + 8;
 	c->gpr[SOFT_RBP] = v;
@@ -149,6 +198,8 @@ SOFT_THREADED(h_push)
 SOFT_THREADED(h_pop)
 SOFT_THREADED(h_enter)
 SOFT_THREADED(h_leave)
+SOFT_THREADED(h_pusha)
+SOFT_THREADED(h_popa)
 
 const struct soft_insn_def soft_branch_defs[] = {
 	CC_ROWS(J, h_jcc), CC_ROWS(SET, h_setcc), CC_ROWS(CMOV, h_cmovcc),
@@ -158,5 +209,8 @@ const struct soft_insn_def soft_branch_defs[] = {
 	{ ZYDIS_MNEMONIC_JRCXZ, h_jrcxz_t }, { ZYDIS_MNEMONIC_JECXZ, h_jrcxz_t },
 	{ ZYDIS_MNEMONIC_PUSH, h_push_t }, { ZYDIS_MNEMONIC_POP, h_pop_t },
 	{ ZYDIS_MNEMONIC_ENTER, h_enter_t }, { ZYDIS_MNEMONIC_LEAVE, h_leave_t },
+	{ ZYDIS_MNEMONIC_JCXZ, h_jrcxz_t }, { ZYDIS_MNEMONIC_PUSHA, h_pusha_t },
+	{ ZYDIS_MNEMONIC_PUSHAD, h_pusha_t }, { ZYDIS_MNEMONIC_POPA, h_popa_t },
+	{ ZYDIS_MNEMONIC_POPAD, h_popa_t },
 	{ 0, NULL },
 };

@@ -21,6 +21,7 @@ struct soft_code_cache *soft_code_create(void)
 		return NULL;
 	}
 	ZydisDecoderInit(&cc->dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	ZydisDecoderInit(&cc->dec32, ZYDIS_MACHINE_MODE_LONG_COMPAT_32, ZYDIS_STACK_WIDTH_32);
 	cc->lo = UINTPTR_MAX;
 	return cc;
 }
@@ -72,6 +73,16 @@ void soft_code_jump_cache_clear(struct soft_cpu *c)
 		block_unchain(b);
 		off += block_bytes(b);
 	}
+}
+
+/* The jump cache and the successor links only ever hold blocks of the current mode, so they
+ * are cleared on a switch; the hash (which also matches the mode) keeps both modes' blocks. */
+void soft_cpu_set_cs_mode(struct soft_cpu *c, enum soft_cs_mode mode)
+{
+	if (c->cs_mode == mode)
+		return;
+	c->cs_mode = mode;
+	soft_code_jump_cache_clear(c);
 }
 
 static unsigned page_slot(uintptr_t page)
@@ -164,6 +175,7 @@ static struct soft_block *decode_block(struct soft_cpu *c, uint64_t rip, uintptr
 	b->n = 0;
 	b->jit = NULL;
 	b->fused = 0;
+	b->mode = c->cs_mode;
 	block_unchain(b);
 	uint64_t pc = rip;
 	uintptr_t hlo = host, hhi = host;
@@ -247,7 +259,7 @@ struct soft_block *soft_code_lookup(struct soft_cpu *c, uint64_t rip)
 						     : (uintptr_t)soft_tlb_fill(c, rip, SOFT_ACC_EXEC);
 	struct soft_block *b;
 	for (b = cc->hash[hash_slot(host)]; b; b = b->hnext)
-		if (b->host == host && b->va == rip)
+		if (b->host == host && b->va == rip && b->mode == c->cs_mode)
 			break;
 	if (!b)
 		b = decode_block(c, rip, host);

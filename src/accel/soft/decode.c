@@ -66,7 +66,9 @@ bool soft_decode_insn(struct soft_cpu *c, const uint8_t *bytes, unsigned avail, 
 {
 	ZydisDecodedInstruction in;
 	ZydisDecodedOperand zo[ZYDIS_MAX_OPERAND_COUNT];
-	*status = ZydisDecoderDecodeFull(&c->cache->dec, bytes, avail, &in, zo);
+	bool compat = c->cs_mode != SOFT_CS_64;
+	*status = ZydisDecoderDecodeFull(compat ? &c->cache->dec32 : &c->cache->dec, bytes, avail,
+					 &in, zo);
 	if (!ZYAN_SUCCESS(*status)) {
 		set_ud(op, rip, 1);
 		*ends = true;
@@ -86,6 +88,10 @@ bool soft_decode_insn(struct soft_cpu *c, const uint8_t *bytes, unsigned avail, 
 		op->pfx |= SOFT_PFX_REPNE;
 	if (in.attributes & ZYDIS_ATTRIB_HAS_OPERANDSIZE)
 		op->pfx |= SOFT_PFX_OSIZE;
+	if (compat)
+		op->pfx |= SOFT_PFX_COMPAT;
+	if (in.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
+		goto unsupported; /* far CALL/JMP/RET: segments are not modelled */
 	unsigned n = in.operand_count_visible;
 	if (n > 4)
 		n = 4;
@@ -113,6 +119,8 @@ bool soft_decode_insn(struct soft_cpu *c, const uint8_t *bytes, unsigned avail, 
 			op->index = gpr_index(z->mem.index);
 			if (op->asize == 4)
 				op->seg |= SOFT_SEG_ADDR32;
+			else if (op->asize == 2) /* 67h in compatibility mode */
+				op->seg |= SOFT_SEG_ADDR32 | SOFT_SEG_ADDR16;
 			if (z->mem.type != ZYDIS_MEMOP_TYPE_AGEN) {
 				if (z->mem.segment == ZYDIS_REGISTER_FS)
 					op->seg |= SOFT_SEG_FS;
@@ -125,6 +133,8 @@ bool soft_decode_insn(struct soft_cpu *c, const uint8_t *bytes, unsigned avail, 
 			o->size = 8;
 			if (z->imm.is_relative) {
 				op->imm = rip + in.length + (uint64_t)z->imm.value.s;
+				if (compat) /* EIP (IP with 66h) wraps */
+					op->imm &= soft_mask(op->osize);
 			} else if (have_imm) {
 				op->aux = (uint32_t)z->imm.value.u;
 			} else {
@@ -188,7 +198,9 @@ void soft_cpu_describe(struct soft_cpu *c, uint64_t rip, char *buf, size_t len)
 		}
 	}
 	ZydisDisassembledInstruction d;
-	if (n && ZYAN_SUCCESS(ZydisDisassembleIntel(ZYDIS_MACHINE_MODE_LONG_64, rip, bytes, n, &d))) {
+	ZydisMachineMode mode = c->cs_mode == SOFT_CS_64 ? ZYDIS_MACHINE_MODE_LONG_64
+							 : ZYDIS_MACHINE_MODE_LONG_COMPAT_32;
+	if (n && ZYAN_SUCCESS(ZydisDisassembleIntel(mode, rip, bytes, n, &d))) {
 		int k = snprintf(buf, len, "%s  [", d.text);
 		for (unsigned i = 0; i < d.info.length && k > 0 && (size_t)k < len; i++)
 			k += snprintf(buf + k, len - (size_t)k, "%s%02x", i ? " " : "", bytes[i]);

@@ -224,7 +224,9 @@ const void *soft_jit_compile(struct soft_cpu *c, struct soft_block *b)
 	for (unsigned i = 0; i < last; i++) {
 		const struct soft_op *op = &b->ops[i];
 		x->flags_dead = dead[i];
-		if (!soft_jit_inline(x, op))
+		/* The templates assume 64-bit addressing and stack: a compatibility-mode block
+		 * calls every handler. */
+		if (b->mode != SOFT_CS_64 || !soft_jit_inline(x, op))
 			soft_jit_call_op(e, op, op->fn);
 	}
 	emit_epilogue(c, e, b);

@@ -148,7 +148,9 @@ uint64_t soft_rmw(struct soft_cpu *c, uint64_t a, unsigned sz, bool locked, soft
 
 uint64_t soft_ea_adjust(const struct soft_cpu *c, const struct soft_op *op, uint64_t a)
 {
-	if (op->seg & SOFT_SEG_ADDR32)
+	if (op->seg & SOFT_SEG_ADDR16)
+		a = (uint16_t)a;
+	else if (op->seg & SOFT_SEG_ADDR32)
 		a = (uint32_t)a;
 	switch (op->seg & SOFT_SEG_MASK) {
 	case SOFT_SEG_FS: return a + c->fs_base;

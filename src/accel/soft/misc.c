@@ -154,14 +154,14 @@ static void h_sahf(struct soft_cpu *c, const struct soft_op *op)
 
 static void h_pushf(struct soft_cpu *c, const struct soft_op *op)
 {
-	unsigned sz = op->osize == 2 ? 2 : 8;
-	soft_push(c, sz, soft_flags_get(c) & ~(uint64_t)0x30000); /* RF and VM read as 0 */
+	unsigned sz = soft_slot_size(op);
+	soft_push_op(c, op, sz, soft_flags_get(c) & ~(uint64_t)0x30000); /* RF and VM read as 0 */
 }
 
 static void h_popf(struct soft_cpu *c, const struct soft_op *op)
 {
-	unsigned sz = op->osize == 2 ? 2 : 8;
-	uint64_t v = soft_pop(c, sz);
+	unsigned sz = soft_slot_size(op);
+	uint64_t v = soft_pop_op(c, op, sz);
 	uint64_t mask = SOFT_ARITH_FLAGS | SOFT_TF | SOFT_DF | SOFT_AC | SOFT_ID | 1u << 14;
 	if (sz == 2)
 		mask &= 0xffff;
@@ -185,8 +185,7 @@ static void h_xlat(struct soft_cpu *c, const struct soft_op *op)
 {
 	uint64_t a = c->gpr[SOFT_RBX] + (c->gpr[SOFT_RAX] & 0xff);
 	unsigned seg = op->seg & SOFT_SEG_MASK;
-	if (op->asize == 4)
-		a = (uint32_t)a;
+	a = soft_addr_mask(op, a);
 	a += seg == SOFT_SEG_FS ? c->fs_base : seg == SOFT_SEG_GS ? c->gs_base : 0;
 	soft_reg_set(c, SOFT_RAX, 1, soft_ld(c, a, 1));
 }

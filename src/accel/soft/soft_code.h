@@ -30,7 +30,7 @@ struct soft_block {
 	struct soft_block *hnext;
 	const void *jit;   /* host code (jit.c), NULL until compiled */
 	uint32_t fused;    /* the last two ops run as one fused handler */
-	uint32_t pad32;
+	uint32_t mode;     /* enum soft_cs_mode it was decoded in (same bytes, other meaning) */
 	uint64_t pad[5];
 	struct soft_op ops[];
 };
@@ -38,7 +38,8 @@ struct soft_block {
 _Static_assert(sizeof(struct soft_block) == 128, "block header: two cache lines");
 
 struct soft_code_cache {
-	ZydisDecoder dec;
+	ZydisDecoder dec;          /* 64-bit mode */
+	ZydisDecoder dec32;        /* 32-bit compatibility mode */
 	uint8_t *arena;
 	size_t arena_used;
 	bool flush_pending;

@@ -61,6 +61,9 @@ struct soft_tlb_entry {
 struct soft_code_cache;
 struct soft_op;
 
+/* Code-segment mode: 64-bit (CS.L=1) or 32-bit compatibility mode (CS.L=0, CS.D=1). */
+enum soft_cs_mode { SOFT_CS_64, SOFT_CS_32 };
+
 struct soft_cpu {
 	uint64_t gpr[16];
 	uint64_t rip;
@@ -101,6 +104,7 @@ struct soft_cpu {
 	bool stop;          /* the block-end handler asks the run loop to take over */
 	int32_t chain_left; /* blocks the threaded dispatch may still chain without the loop;
 			     * anything that needs the loop (an exit, a flush) sets it to 0 */
+	enum soft_cs_mode cs_mode; /* set with soft_cpu_set_cs_mode, never by the run loop */
 };
 
 /* Create a CPU in 64-bit mode with all registers zero. Returns NULL on allocation failure. */
@@ -110,6 +114,12 @@ void soft_cpu_destroy(struct soft_cpu *cpu);
 /* Choose the baseline JIT (x86-64 hosts; the default unless HARDY_SOFT_JIT=0 at creation) or
  * the interpreter. Returns whether the JIT is now in use. */
 bool soft_cpu_set_jit(struct soft_cpu *cpu, bool on);
+
+/* Switch the code-segment mode (what a far transfer or a CS descriptor load would do). Takes
+ * effect at the next soft_cpu_run; decoded blocks of either mode stay cached. In compatibility
+ * mode the operand and address sizes default to 32 bits, the stack is ESP with 32-bit slots,
+ * effective addresses wrap at 4 GiB and the upper halves of the GPRs are zero after a write. */
+void soft_cpu_set_cs_mode(struct soft_cpu *cpu, enum soft_cs_mode mode);
 
 /* Run until an exit; budget is the instruction count after which to stop (checked at block
  * boundaries, so it may be exceeded by one block). */

@@ -26,9 +26,10 @@ struct soft_opnd {
 };
 
 enum { SOFT_NOREG = 0xff };
-enum { SOFT_SEG_NONE = 0, SOFT_SEG_FS = 1, SOFT_SEG_GS = 2, SOFT_SEG_MASK = 3, SOFT_SEG_ADDR32 = 0x80 };
+enum { SOFT_SEG_NONE = 0, SOFT_SEG_FS = 1, SOFT_SEG_GS = 2, SOFT_SEG_MASK = 3, SOFT_SEG_ADDR16 = 0x40,
+       SOFT_SEG_ADDR32 = 0x80 }; /* 16-bit addressing sets both ADDR16 and ADDR32 */
 enum { SOFT_PFX_LOCK = 1, SOFT_PFX_REP = 2, SOFT_PFX_REPNE = 4, SOFT_PFX_OSIZE = 8,
-       SOFT_PFX_REPZ_CMP = 16 };
+       SOFT_PFX_REPZ_CMP = 16, SOFT_PFX_COMPAT = 32 /* decoded in compatibility mode */ };
 
 typedef void (*soft_handler)(struct soft_cpu *c, const struct soft_op *op);
 
@@ -309,6 +310,42 @@ static inline uint64_t soft_pop(struct soft_cpu *c, unsigned sz)
 	uint64_t v = soft_ld(c, c->gpr[SOFT_RSP], sz);
 	c->gpr[SOFT_RSP] += sz;
 	return v;
+}
+
+/* The stack as an instruction of op's mode sees it: RSP in 64-bit mode, ESP (32-bit
+ * addresses, the new value zero-extended into RSP) in compatibility mode. */
+static inline void soft_push_op(struct soft_cpu *c, const struct soft_op *op, unsigned sz,
+				uint64_t v)
+{
+	if (SOFT_LIKELY(!(op->pfx & SOFT_PFX_COMPAT))) {
+		soft_push(c, sz, v);
+		return;
+	}
+	uint32_t sp = (uint32_t)c->gpr[SOFT_RSP] - sz;
+	soft_st(c, sp, sz, v);
+	c->gpr[SOFT_RSP] = sp;
+}
+
+static inline uint64_t soft_pop_op(struct soft_cpu *c, const struct soft_op *op, unsigned sz)
+{
+	if (SOFT_LIKELY(!(op->pfx & SOFT_PFX_COMPAT)))
+		return soft_pop(c, sz);
+	uint32_t sp = (uint32_t)c->gpr[SOFT_RSP];
+	uint64_t v = soft_ld(c, sp, sz);
+	c->gpr[SOFT_RSP] = (uint32_t)(sp + sz);
+	return v;
+}
+
+/* Stack slot of PUSH/POP/PUSHF/POPF: 16 bits with 66h, else 64 (or 32 in compatibility mode). */
+static inline unsigned soft_slot_size(const struct soft_op *op)
+{
+	return op->osize == 2 ? 2 : (op->pfx & SOFT_PFX_COMPAT) ? 4 : 8;
+}
+
+/* Truncate an address register value to op's address size. */
+static inline uint64_t soft_addr_mask(const struct soft_op *op, uint64_t v)
+{
+	return op->asize == 8 ? v : op->asize == 4 ? (uint32_t)v : (uint16_t)v;
 }
 
 static inline uint64_t soft_op_rip(const struct soft_op *op)

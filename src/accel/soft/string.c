@@ -6,12 +6,15 @@
 
 static inline uint64_t areg(const struct soft_cpu *c, const struct soft_op *op, unsigned r)
 {
-	return op->asize == 4 ? (uint32_t)c->gpr[r] : c->gpr[r];
+	return soft_addr_mask(op, c->gpr[r]);
 }
 
 static inline void aset(struct soft_cpu *c, const struct soft_op *op, unsigned r, uint64_t v)
 {
-	c->gpr[r] = op->asize == 4 ? (uint32_t)v : v;
+	if (op->asize == 2)
+		c->gpr[r] = (c->gpr[r] & ~0xffffULL) | (uint16_t)v;
+	else
+		c->gpr[r] = op->asize == 4 ? (uint32_t)v : v;
 }
 
 static inline int64_t step(const struct soft_cpu *c, unsigned sz)
