@@ -28,7 +28,9 @@ LIMIT=${BENCH_TIMEOUT:-120}
 
 uptime_ms() {
 	read -r up _ </proc/uptime
-	echo $((${up%.*} * 1000 + 10 * ${up#*.}))
+	frac=${up#*.}
+	frac=${frac#0} # "09" would be read as a bad octal number
+	echo $((${up%.*} * 1000 + 10 * frac))
 }
 
 # VmRSS minus the guest RAM mapping's Rss, and VmHWM, in KiB: "overhead_kb peak_kb".
