@@ -155,7 +155,7 @@ int vm_run(const struct vm_config *cfg, struct error *err)
 	if (kernel_image_open(&kernel, cfg->kernel_path, err) < 0)
 		goto out;
 	if (cfg->initrd_path &&
-	    file_read_all(cfg->initrd_path, "initrd", &initrd, &initrd_size, err) < 0)
+	    file_read_all(cfg->initrd_path, "initrd", cfg->mem_size, &initrd, &initrd_size, err) < 0)
 		goto out;
 	struct x86_boot_config bc = {
 		.kernel = &kernel,

@@ -2,7 +2,8 @@
 # Malformed option values and files that cannot be used are refused with status 2 and one line
 # before any VM exists (so this runs on hosts without KVM): an unknown --accel or --console
 # kind, a console file in a missing directory, a --mem that is not a size, a missing initrd,
-# a command line longer than the kernel accepts, an empty --name.
+# a command line longer than the kernel accepts, an empty --name; and files that would never end
+# or never open (/dev/zero as kernel or initrd, a FIFO nobody writes): refused, never a hang.
 . "$HARDY_ROOT/tests/harness/lib.sh"
 require_hardy
 require_guest
@@ -15,3 +16,7 @@ long=$(awk 'BEGIN { for (i = 0; i < 5000; i++) printf "x" }')
 expect_usage_error "command line too long" run --cmdline "$long"
 expect_usage_error "empty name" run --name ""
 expect_usage_error "unknown command" frobnicate
+expect_usage_error "endless kernel file" run --kernel /dev/zero
+expect_usage_error "endless initrd file" run --initrd /dev/zero
+mkfifo "$HARDY_TMP/fifo"
+expect_usage_error "kernel FIFO without a writer" run --kernel "$HARDY_TMP/fifo"

@@ -152,16 +152,30 @@ static void test_garbage_and_missing(void)
 	err = (struct error){ 0 };
 	CHECK(kernel_image_open(&k, "/tmp", &err) < 0 && err.status == ERR_INPUT, "status %d", err.status);
 
+	SECTION("file_read_all refuses devices and files over its limit");
+	{
+		uint8_t *d = NULL;
+		size_t n = 0;
+		struct error e1 = { 0 }, e2 = { 0 };
+		CHECK(file_read_all("/dev/zero", "initrd", 1 << 20, &d, &n, &e1) < 0 &&
+		      e1.status == ERR_INPUT && strstr(e1.msg, "regular"), "/dev/zero: %s", e1.msg);
+		char big[64];
+		static uint8_t two_mib[2 << 20];
+		check_write_tmp(two_mib, sizeof(two_mib), big);
+		CHECK(file_read_all(big, "initrd", 1 << 20, &d, &n, &e2) < 0 && e2.status == ERR_INPUT &&
+		      strstr(e2.msg, "larger"), "2 MiB file under a 1 MiB limit: %s", e2.msg);
+		unlink(big);
+	}
 	SECTION("file_read_all accepts an empty initrd, rejects a missing one");
 	char path[64];
 	check_write_tmp("", 0, path);
 	uint8_t *data;
 	size_t size;
 	err = (struct error){ 0 };
-	CHECK(file_read_all(path, "initrd", &data, &size, &err) == 0 && size == 0, "%s", err.msg);
+	CHECK(file_read_all(path, "initrd", 1 << 20, &data, &size, &err) == 0 && size == 0, "%s", err.msg);
 	free(data);
 	unlink(path);
-	CHECK(file_read_all(path, "initrd", &data, &size, &err) < 0 && err.status == ERR_INPUT &&
+	CHECK(file_read_all(path, "initrd", 1 << 20, &data, &size, &err) < 0 && err.status == ERR_INPUT &&
 	      strstr(err.msg, "initrd '"), "missing initrd: %s", err.msg);
 }
 

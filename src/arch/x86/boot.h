@@ -54,8 +54,14 @@ struct x86_boot_regs {
 int kernel_image_open(struct kernel_image *k, const char *path, struct error *err);
 void kernel_image_close(struct kernel_image *k);
 
-/* Reads a whole file (initrd) into a malloc'd buffer; status 2 when missing or unreadable. */
-int file_read_all(const char *path, const char *what, uint8_t **data, size_t *size, struct error *err);
+/* Kernel files larger than this are refused before they are read. */
+#define KERNEL_FILE_MAX (512ULL << 20)
+
+/* Reads a whole regular file or pipe (kernel, initrd) into a malloc'd buffer; status 2 when it
+ * is missing, unreadable, a device, or larger than max bytes (checked before reading where the
+ * size is known, so a huge file is never pulled into memory). */
+int file_read_all(const char *path, const char *what, uint64_t max, uint8_t **data, size_t *size,
+		  struct error *err);
 
 /* Checks that kernel + initrd + command line fit a guest of ram_size bytes (status 2 if not). */
 int x86_boot_check_fit(const struct x86_boot_config *bc, uint64_t ram_size, struct error *err);

@@ -19,11 +19,13 @@
 #define BZ_MIN_PROTOCOL  0x0206
 #define BZ_XLF_PROTOCOL  0x020C /* first version with xloadflags */
 
-int file_read_all(const char *path, const char *what, uint8_t **data, size_t *size, struct error *err)
+int file_read_all(const char *path, const char *what, uint64_t max, uint8_t **data, size_t *size,
+		  struct error *err)
 {
 	*data = NULL;
 	*size = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Non-blocking open: a FIFO without a writer must not hang us; cleared again below. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return error_set(err, ERR_INPUT, "%s '%s': %s", what, path, strerror(errno));
 	struct stat st;
@@ -32,6 +34,17 @@ int file_read_all(const char *path, const char *what, uint8_t **data, size_t *si
 		close(fd);
 		return error_set(err, ERR_INPUT, "%s '%s': %s", what, path, strerror(e));
 	}
+	/* Files and pipes only: a device such as /dev/zero would never end. */
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+		close(fd);
+		return error_set(err, ERR_INPUT, "%s '%s': not a regular file", what, path);
+	}
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) {
+		close(fd);
+		return error_set(err, ERR_INPUT, "%s '%s' (%llu MiB) is larger than %llu MiB", what, path,
+				 (unsigned long long)st.st_size >> 20, (unsigned long long)max >> 20);
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	/* Size from fstat is a hint only (pipes say 0); read until EOF, growing as needed. */
 	size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
 	size_t len = 0;
@@ -59,6 +72,12 @@ int file_read_all(const char *path, const char *what, uint8_t **data, size_t *si
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		if (len > max) {
+			free(buf);
+			close(fd);
+			return error_set(err, ERR_INPUT, "%s '%s' is larger than %llu MiB", what, path,
+					 (unsigned long long)max >> 20);
+		}
 	}
 	close(fd);
 	if (!buf)
@@ -123,7 +142,7 @@ static int bz_parse(struct kernel_image *k, struct error *err)
 int kernel_image_open(struct kernel_image *k, const char *path, struct error *err)
 {
 	memset(k, 0, sizeof(*k));
-	if (file_read_all(path, "kernel", &k->data, &k->size, err) < 0)
+	if (file_read_all(path, "kernel", KERNEL_FILE_MAX, &k->data, &k->size, err) < 0)
 		return -1;
 	k->path = strdup(path);
 	if (!k->path) {
