@@ -3,7 +3,7 @@
  * decoded-code cache dropping code that the guest overwrites (self-modifying code), FS overrides
  * on string instructions, MMX aliasing onto the x87 file, MXCSR rounding control, a #PF in a
  * loop whose load ran from a warm TLB before, #GP from a misaligned MOVDQA, #XM for unmasked
- * SIMD floating-point exceptions, and 32-bit
+ * SIMD floating-point exceptions, x87 precision/rounding control against the host x87, and 32-bit
  * compatibility mode (the same bytes decoded per mode, the 32-bit stack, upper halves). Every test runs on the interpreter and on the
  * JIT (which is how this sanitized build checks the JIT too). */
 #include <stdio.h>
@@ -267,6 +267,42 @@ static void test_simd_exceptions(struct mem *m)
 	soft_cpu_destroy(c);
 }
 
+/* a / b on the host x87 under control word cw (exceptions masked). */
+static long double host_x87_div(uint16_t cw, long double a, long double b)
+{
+	uint16_t saved, g = (uint16_t)(cw | 0x3f);
+	long double r;
+	__asm__ volatile("fnstcw %0" : "=m"(saved));
+	__asm__ volatile("fldcw %3\n\tfdiv %%st(1), %%st\n\tfldcw %4"
+			 : "=t"(r) : "0"(a), "u"(b), "m"(g), "m"(saved));
+	return r;
+}
+
+static void test_x87_precision(struct mem *m)
+{
+	/* fldcw [0x2000]; fld1; fld dword [0x2004] (3.0); fdivp st(1), st(0);
+	 * fstp tbyte [0x2010]; hlt. PC 24/53/64 bits, and RC up/toward zero/down with PC=24. */
+	static const uint8_t code[] = { 0xd9, 0x2c, 0x25, 0x00, 0x20, 0x00, 0x00, 0xd9, 0xe8, 0xd9,
+					0x04, 0x25, 0x04, 0x20, 0x00, 0x00, 0xde, 0xf9, 0xdb, 0x3c,
+					0x25, 0x10, 0x20, 0x00, 0x00, 0xf4 };
+	static const uint16_t cws[] = { 0x07f, 0x27f, 0x37f, 0x87f, 0xc7f, 0x47f };
+	for (unsigned i = 0; i < sizeof(cws) / sizeof(cws[0]); i++) {
+		struct soft_cpu *c = setup(m, code, sizeof(code));
+		float three = 3.0f;
+		memcpy(m->bytes + 0x2000 - BASE, &cws[i], 2);
+		memcpy(m->bytes + 0x2004 - BASE, &three, 4);
+		CHECK(soft_cpu_run(c, 100) == SOFT_EXIT_HALT);
+		long double got = 0, want = host_x87_div(cws[i], 1.0L, 3.0L);
+		memcpy(&got, m->bytes + 0x2010 - BASE, 10);
+		CHECK(memcmp(&got, &want, 10) == 0);
+		soft_cpu_destroy(c);
+	}
+	/* Spot checks of the host reference itself: PC=24 and PC=53 round like float/double. */
+	CHECK(host_x87_div(0x07f, 1.0L, 3.0L) == (long double)(1.0f / 3.0f));
+	CHECK(host_x87_div(0x27f, 1.0L, 3.0L) == (long double)(1.0 / 3.0));
+	CHECK(host_x87_div(0x37f, 1.0L, 3.0L) != (long double)(1.0 / 3.0));
+}
+
 static void test_compat_mode(struct mem *m)
 {
 	/* 64-bit: add rax, 1; compatibility mode: dec eax; add eax, 1 (same bytes); hlt */
@@ -321,6 +357,7 @@ int main(void)
 		test_mmx(&m);
 		test_mxcsr_rounding(&m);
 		test_simd_exceptions(&m);
+		test_x87_precision(&m);
 		test_compat_mode(&m);
 	}
 	free(m.bytes);

@@ -1,8 +1,9 @@
 /* SSE/SSE2 floating point: packed and scalar add/sub/mul/div/min/max/sqrt, reciprocal
  * estimates, CMPccPS/PD/SS/SD, COMIS/UCOMIS, SHUFPS/SHUFPD and the FP unpacks. Arithmetic goes
  * through the host's SSE2 intrinsics (x86-64 host), so NaN propagation, signed zeros and
- * rounding match hardware bit for bit. The host MXCSR carries the guest's rounding control, FTZ/DAZ and flags during a run
- * (soft_mxcsr_push/pull). */
+ * rounding match hardware bit for bit. The host MXCSR carries the guest's rounding control,
+ * FTZ/DAZ and flags during a run (soft_mxcsr_push/pull); unmasked exceptions raise #XM
+ * (soft_fpx_begin/end, soft_fpx_fault, soft_fpx_check here). */
 #include <emmintrin.h>
 
 #include <Zydis/Zydis.h>
