@@ -20,10 +20,12 @@ struct dt_state {
 	uint64_t flags;
 	uint8_t xmm[16][16];
 	uint64_t mm[8];  /* MMX registers (the x87 register file); the tester ends with EMMS */
-	uint32_t mxcsr;  /* rounding control, FTZ/DAZ and exception flags (all masked) */
+	uint32_t mxcsr;  /* rounding control, FTZ/DAZ, exception flags and masks */
 };
 
-enum dt_fault { DT_OK, DT_FAULT_DE, DT_FAULT_MEM, DT_FAULT_UD, DT_FAULT_OTHER };
+/* DT_FAULT_XM: #XM (SIGFPE with an FPE_FLT* code natively); its XMM registers and MXCSR (from
+ * the signal context) are compared too. */
+enum dt_fault { DT_OK, DT_FAULT_DE, DT_FAULT_MEM, DT_FAULT_UD, DT_FAULT_OTHER, DT_FAULT_XM };
 
 struct dt_test {
 	uint8_t code[DT_MAX_CODE];

@@ -1,7 +1,7 @@
 /* Native side of the differential tester: lays out prologue (load every GPR, RFLAGS, XMM, MMX
  * register and MXCSR from slots in the code page), the test, and epilogue (store them back, restore the host stack)
  * in one RWX page, and runs batches of tests in a forked child so that faults (#DE, #GP, #PF,
- * #UD) are caught by signal handlers and reported instead of killing the tester. Compatibility-mode
+ * #UD, #XM) are caught by signal handlers and reported instead of killing the tester. Compatibility-mode
  * tests far-jump to the 32-bit user code segment after the prologue and back before the
  * epilogue (neither jump touches the stack). */
 #include <setjmp.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "difftest.h"
@@ -147,16 +148,26 @@ void dt_native_layout(uint8_t *page, const struct dt_test *t)
 struct child_ctx {
 	sigjmp_buf jb;
 	volatile int sig;
+	volatile bool xm;            /* SIGFPE from a SIMD floating-point exception (#XM) */
+	uint8_t xm_xmm[16][16];      /* XMM registers and MXCSR at the #XM */
+	uint32_t xm_mxcsr;
 };
 
 /* The child is single-threaded; the handler finds its context through this pointer, which is
  * set only in the child process. */
 static struct child_ctx *child_ctx_ptr;
 
-static void on_fault(int sig)
+static void on_fault(int sig, siginfo_t *si, void *uc_)
 {
-	child_ctx_ptr->sig = sig;
-	siglongjmp(child_ctx_ptr->jb, 1);
+	struct child_ctx *ctx = child_ctx_ptr;
+	const ucontext_t *uc = uc_;
+	ctx->sig = sig;
+	ctx->xm = sig == SIGFPE && si->si_code >= FPE_FLTDIV && si->si_code <= FPE_FLTSUB;
+	if (ctx->xm && uc->uc_mcontext.fpregs) {
+		memcpy(ctx->xm_xmm, uc->uc_mcontext.fpregs->_xmm, sizeof(ctx->xm_xmm));
+		ctx->xm_mxcsr = uc->uc_mcontext.fpregs->mxcsr;
+	}
+	siglongjmp(ctx->jb, 1);
 }
 
 static int fault_class(int sig)
@@ -179,8 +190,8 @@ static void child_run(const struct dt_test *tests, struct dt_result *res, unsign
 	sigaltstack(&ss, NULL);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_fault;
-	sa.sa_flags = SA_ONSTACK | SA_NODEFER;
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_ONSTACK | SA_NODEFER | SA_SIGINFO;
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
 	sigaction(SIGFPE, &sa, NULL);
@@ -195,18 +206,23 @@ static void child_run(const struct dt_test *tests, struct dt_result *res, unsign
 		dt_native_layout(page, t);
 		dt_fill_data(t->data_seed, (uint8_t *)(uintptr_t)DT_DATA_ADDR);
 		ctx.sig = 0;
+		ctx.xm = false;
 		unsigned host_mxcsr = __builtin_ia32_stmxcsr();
 		if (sigsetjmp(ctx.jb, 1) == 0)
 			dt_call(page);
 		__asm__ volatile("cld; emms");
 		__builtin_ia32_ldmxcsr(host_mxcsr);
-		res[i].fault = fault_class(ctx.sig);
+		res[i].fault = ctx.xm ? DT_FAULT_XM : fault_class(ctx.sig);
 		memcpy(res[i].out.gpr, page + SLOT_OUT_GPR, sizeof(res[i].out.gpr));
 		memcpy(&res[i].out.flags, page + SLOT_OUT_FLAGS, 8);
 		memcpy(res[i].out.xmm, page + SLOT_OUT_XMM, sizeof(res[i].out.xmm));
 		memcpy(res[i].out.mm, page + SLOT_OUT_MM, sizeof(res[i].out.mm));
 		memcpy(&res[i].out.mxcsr, page + SLOT_OUT_MXCSR, 4);
 		memcpy(res[i].data, (void *)(uintptr_t)DT_DATA_ADDR, DT_DATA_SIZE);
+		if (ctx.xm) {
+			memcpy(res[i].out.xmm, ctx.xm_xmm, sizeof(res[i].out.xmm));
+			res[i].out.mxcsr = ctx.xm_mxcsr;
+		}
 	}
 }
 

@@ -2,7 +2,8 @@
  * with a conditional branch, #DE from DIV, #PF on an unmapped access, SYSCALL exit, and the
  * decoded-code cache dropping code that the guest overwrites (self-modifying code), FS overrides
  * on string instructions, MMX aliasing onto the x87 file, MXCSR rounding control, a #PF in a
- * loop whose load ran from a warm TLB before, #GP from a misaligned MOVDQA, and 32-bit
+ * loop whose load ran from a warm TLB before, #GP from a misaligned MOVDQA, #XM for unmasked
+ * SIMD floating-point exceptions, x87 precision/rounding control against the host x87, and 32-bit
  * compatibility mode (the same bytes decoded per mode, the 32-bit stack, upper halves). Every test runs on the interpreter and on the
  * JIT (which is how this sanitized build checks the JIT too). */
 #include <stdio.h>
@@ -221,6 +222,87 @@ static void test_mxcsr_rounding(struct mem *m)
 	soft_cpu_destroy(c);
 }
 
+/* ldmxcsr [0x2000]; OP xmm0, xmm1 (4 bytes); hlt, with xmm0/xmm1's low qwords a/b. */
+static enum soft_exit run_sse_op(struct mem *m, const uint8_t op4[4], uint32_t csr, uint64_t a,
+				 uint64_t b, struct soft_cpu **out)
+{
+	uint8_t code[13] = { 0x0f, 0xae, 0x14, 0x25, 0x00, 0x20, 0x00, 0x00 };
+	memcpy(code + 8, op4, 4);
+	code[12] = 0xf4;
+	struct soft_cpu *c = setup(m, code, sizeof(code));
+	memcpy(m->bytes + 0x2000 - BASE, &csr, 4);
+	c->xmm[0].q[0] = a;
+	c->xmm[1].q[0] = b;
+	*out = c;
+	return soft_cpu_run(c, 100);
+}
+
+static void test_simd_exceptions(struct mem *m)
+{
+	static const uint8_t divss[4] = { 0xf3, 0x0f, 0x5e, 0xc1 }, mulsd[4] = { 0xf2, 0x0f, 0x59, 0xc1 };
+	struct soft_cpu *c;
+	unsigned host = _mm_getcsr();
+	/* 1.0f / 0 with divide-by-zero unmasked: #XM at the DIVSS, xmm0 kept, ZE set. */
+	CHECK(run_sse_op(m, divss, 0x1d80, 0x3f800000, 0, &c) == SOFT_EXIT_EXCEPTION);
+	CHECK(c->exc_vector == SOFT_VEC_XM && c->rip == BASE + 8);
+	CHECK(c->xmm[0].q[0] == 0x3f800000 && c->mxcsr == (0x1d80 | 0x4));
+	CHECK(_mm_getcsr() == host);
+	soft_cpu_destroy(c);
+	/* The same, masked: +inf and the flag. */
+	CHECK(run_sse_op(m, divss, 0x1f80, 0x3f800000, 0, &c) == SOFT_EXIT_HALT);
+	CHECK(c->xmm[0].d[0] == 0x7f800000 && c->mxcsr == (0x1f80 | 0x4));
+	soft_cpu_destroy(c);
+	/* 2^-1000 * 2^-30: an exact tiny result; with underflow unmasked that is #XM with UE
+	 * alone (the masked computation raises nothing). */
+	CHECK(run_sse_op(m, mulsd, 0x1780, 0x0170000000000000ull, 0x3e10000000000000ull, &c) ==
+	      SOFT_EXIT_EXCEPTION);
+	CHECK(c->exc_vector == SOFT_VEC_XM && c->mxcsr == (0x1780 | 0x10));
+	CHECK(c->xmm[0].q[0] == 0x0170000000000000ull);
+	soft_cpu_destroy(c);
+	/* 1.5 * 2^1023 * 2^1023 with overflow unmasked: OE, precision judged on the exact
+	 * (unbounded) product, which is exact here. */
+	CHECK(run_sse_op(m, mulsd, 0x1b80, 0x7fe8000000000000ull, 0x7fe0000000000000ull, &c) ==
+	      SOFT_EXIT_EXCEPTION);
+	CHECK(c->exc_vector == SOFT_VEC_XM && c->mxcsr == (0x1b80 | 0x8));
+	soft_cpu_destroy(c);
+}
+
+/* a / b on the host x87 under control word cw (exceptions masked). */
+static long double host_x87_div(uint16_t cw, long double a, long double b)
+{
+	uint16_t saved, g = (uint16_t)(cw | 0x3f);
+	long double r;
+	__asm__ volatile("fnstcw %0" : "=m"(saved));
+	__asm__ volatile("fldcw %3\n\tfdiv %%st(1), %%st\n\tfldcw %4"
+			 : "=t"(r) : "0"(a), "u"(b), "m"(g), "m"(saved));
+	return r;
+}
+
+static void test_x87_precision(struct mem *m)
+{
+	/* fldcw [0x2000]; fld1; fld dword [0x2004] (3.0); fdivp st(1), st(0);
+	 * fstp tbyte [0x2010]; hlt. PC 24/53/64 bits, and RC up/toward zero/down with PC=24. */
+	static const uint8_t code[] = { 0xd9, 0x2c, 0x25, 0x00, 0x20, 0x00, 0x00, 0xd9, 0xe8, 0xd9,
+					0x04, 0x25, 0x04, 0x20, 0x00, 0x00, 0xde, 0xf9, 0xdb, 0x3c,
+					0x25, 0x10, 0x20, 0x00, 0x00, 0xf4 };
+	static const uint16_t cws[] = { 0x07f, 0x27f, 0x37f, 0x87f, 0xc7f, 0x47f };
+	for (unsigned i = 0; i < sizeof(cws) / sizeof(cws[0]); i++) {
+		struct soft_cpu *c = setup(m, code, sizeof(code));
+		float three = 3.0f;
+		memcpy(m->bytes + 0x2000 - BASE, &cws[i], 2);
+		memcpy(m->bytes + 0x2004 - BASE, &three, 4);
+		CHECK(soft_cpu_run(c, 100) == SOFT_EXIT_HALT);
+		long double got = 0, want = host_x87_div(cws[i], 1.0L, 3.0L);
+		memcpy(&got, m->bytes + 0x2010 - BASE, 10);
+		CHECK(memcmp(&got, &want, 10) == 0);
+		soft_cpu_destroy(c);
+	}
+	/* Spot checks of the host reference itself: PC=24 and PC=53 round like float/double. */
+	CHECK(host_x87_div(0x07f, 1.0L, 3.0L) == (long double)(1.0f / 3.0f));
+	CHECK(host_x87_div(0x27f, 1.0L, 3.0L) == (long double)(1.0 / 3.0));
+	CHECK(host_x87_div(0x37f, 1.0L, 3.0L) != (long double)(1.0 / 3.0));
+}
+
 static void test_compat_mode(struct mem *m)
 {
 	/* 64-bit: add rax, 1; compatibility mode: dec eax; add eax, 1 (same bytes); hlt */
@@ -274,6 +356,8 @@ int main(void)
 		test_segment_string(&m);
 		test_mmx(&m);
 		test_mxcsr_rounding(&m);
+		test_simd_exceptions(&m);
+		test_x87_precision(&m);
 		test_compat_mode(&m);
 	}
 	free(m.bytes);

@@ -198,7 +198,8 @@ static void h_emms(struct soft_cpu *c, const struct soft_op *op)
 }
 
 /* Conversions; the ones with an MM operand make the MMX transition, rounding follows MXCSR
- * (the host MXCSR holds the guest's during a run). */
+ * (the host MXCSR holds the guest's during a run); an unmasked exception raises #XM
+ * (soft_fpx_begin) before the transition and the write. CVTPI2PD is exact. */
 static bool has_mm(const struct soft_op *op)
 {
 	return op->o[0].kind == SOFT_OPND_MMX || op->o[1].kind == SOFT_OPND_MMX;
@@ -206,7 +207,12 @@ static bool has_mm(const struct soft_op *op)
 
 static void h_cvtpi2ps(struct soft_cpu *c, const struct soft_op *op)
 {
-	__m128 r = _mm_cvtepi32_ps(v64(mm_src(c, op, 1)));
+	__m128i v = v64(mm_src(c, op, 1));
+	uint32_t x = soft_fpx_begin(c);
+	SOFT_FPX_BARRIER(v);
+	__m128 r = _mm_cvtepi32_ps(v);
+	SOFT_FPX_BARRIER(r);
+	soft_fpx_end(c, x);
 	union soft_xmm *d = soft_xreg(c, op, 0);
 	if (has_mm(op))
 		mmx_enter(c);
@@ -225,9 +231,14 @@ static void h_cvtpi2pd(struct soft_cpu *c, const struct soft_op *op)
 	static void h_##name(struct soft_cpu *c, const struct soft_op *op)                 \
 	{                                                                                  \
 		union soft_xmm s = soft_xsrc(c, op, 1);                                    \
-		uint64_t r = lo64(fn(load(s)));                                            \
+		uint32_t x = soft_fpx_begin(c);                                            \
+		T v = load(s);                                                             \
+		SOFT_FPX_BARRIER(v);                                                       \
+		__m128i r = fn(v);                                                         \
+		SOFT_FPX_BARRIER(r);                                                       \
+		soft_fpx_end(c, x);                                                        \
 		mmx_enter(c);                                                              \
-		mm_set(c, op->o[0].reg, r);                                                \
+		mm_set(c, op->o[0].reg, lo64(r));                                          \
 	}
 /* Only the two low singles take part (the upper lanes would raise flags of their own). */
 #define LPS(s) _mm_castsi128_ps(_mm_move_epi64(_mm_loadu_si128((const __m128i *)(s).b)))

@@ -408,7 +408,7 @@ void soft_h_cmpsd_sse(struct soft_cpu *c, const struct soft_op *op);
  * handlers use round and flush exactly as the guest asked and record its flags; c->mxcsr is
  * authoritative for the mask bits, and for everything once run returns. pull brings the host's
  * flags into c->mxcsr (before the guest reads MXCSR), push loads c->mxcsr into the host (after
- * the guest writes it). Unmasked exceptions are not raised (#XM is not modelled). */
+ * the guest writes it). Unmasked exceptions raise #XM through soft_fpx_begin/end below. */
 static inline void soft_mxcsr_pull(struct soft_cpu *c)
 {
 	c->mxcsr = (c->mxcsr & ~0x3fu) | (_mm_getcsr() & 0x3fu);
@@ -417,6 +417,39 @@ static inline void soft_mxcsr_pull(struct soft_cpu *c)
 static inline void soft_mxcsr_push(const struct soft_cpu *c)
 {
 	_mm_setcsr(c->mxcsr | 0x1f80u);
+}
+
+/* #XM: a handler that can raise SIMD floating-point exceptions computes between
+ * soft_fpx_begin() and soft_fpx_end() and commits its result after end. With every exception
+ * masked in the guest (the common case) both are one test of c->mxcsr. Otherwise begin clears
+ * the host's sticky flags (returning them, tagged with SOFT_FPX_ACTIVE), so that end sees
+ * exactly what this instruction raised: an unmasked one goes to soft_fpx_fault (#XM, result
+ * not committed), else the old flags are merged back. The host still computes with every
+ * exception masked, so it never takes SIGFPE. SOFT_FPX_BARRIER keeps the compiler from moving
+ * the computation across the MXCSR accesses: inputs pass through it after begin, results
+ * before end. */
+#define SOFT_FPX_ACTIVE 0x80000000u
+#define SOFT_FPX_BARRIER(v) __asm__ volatile("" : "+x"(v))
+#define SOFT_FPX_BARRIER_GPR(v) __asm__ volatile("" : "+r"(v))
+_Noreturn void soft_fpx_fault(struct soft_cpu *c, uint32_t saved, uint32_t raised);
+
+static inline uint32_t soft_fpx_begin(const struct soft_cpu *c)
+{
+	if (SOFT_LIKELY((c->mxcsr & 0x1f80u) == 0x1f80u))
+		return 0;
+	uint32_t m = _mm_getcsr();
+	_mm_setcsr(m & ~0x3fu);
+	return m | SOFT_FPX_ACTIVE;
+}
+
+static inline void soft_fpx_end(struct soft_cpu *c, uint32_t saved)
+{
+	if (SOFT_LIKELY(!saved))
+		return;
+	uint32_t raised = _mm_getcsr() & 0x3fu;
+	if (SOFT_UNLIKELY(raised & ~(c->mxcsr >> 7) & 0x3fu))
+		soft_fpx_fault(c, saved, raised);
+	_mm_setcsr((saved & ~SOFT_FPX_ACTIVE) | raised);
 }
 
 /* SSE helpers shared by the sse_* files. */
@@ -445,5 +478,42 @@ static inline union soft_xmm soft_xsrc(struct soft_cpu *c, const struct soft_op 
 		soft_ld_bytes(c, a, &v, o->size, SOFT_ACC_READ);
 	return v;
 }
+
+/* Operations that can overflow or underflow (ADD/SUB/MUL/DIV, CVTSD2SS/CVTPD2PS) need more
+ * than the instruction's flags when such an exception is unmasked: hardware reports precision
+ * per element (not for an element that faults on overflow/underflow) and, with underflow
+ * unmasked, signals an exact tiny result too; the precision it reports for a faulting
+ * element is that of the result rounded with an unbounded exponent. fn computes the whole operation on raw 128-bit
+ * values; soft_fpx_check reruns it one element at a time (lanes elements of in_w bytes in,
+ * out_w bytes out) on that rare path. */
+enum soft_fpx_kind { SOFT_FPX_ADD, SOFT_FPX_SUB, SOFT_FPX_MUL, SOFT_FPX_DIV, SOFT_FPX_CVT };
+struct soft_fpx_op {
+	__m128i (*fn)(__m128i a, __m128i b);
+	uint8_t in_w, out_w, lanes, kind; /* kind: a op b elementwise (CVT: b) */
+};
+void soft_fpx_check(struct soft_cpu *c, uint32_t saved, uint32_t raised,
+		    const struct soft_fpx_op *d, __m128i a, __m128i b);
+
+/* dst = fn(dst, src) for a soft_fpx_op, with #XM. */
+static inline void soft_fpx_binop(struct soft_cpu *c, const struct soft_op *op,
+				  const struct soft_fpx_op *d)
+{
+	union soft_xmm bv = soft_xsrc(c, op, 1), *dst = soft_xreg(c, op, 0);
+	uint32_t x = soft_fpx_begin(c);
+	__m128i a = _mm_loadu_si128((const __m128i *)dst->b), b = _mm_loadu_si128((const __m128i *)bv.b);
+	SOFT_FPX_BARRIER(a);
+	SOFT_FPX_BARRIER(b);
+	__m128i r = d->fn(a, b);
+	SOFT_FPX_BARRIER(r);
+	if (SOFT_UNLIKELY(x)) {
+		uint32_t raised = _mm_getcsr() & 0x3fu, unmasked = ~(c->mxcsr >> 7) & 0x3fu;
+		if (raised & unmasked || (unmasked & 0x10u))
+			soft_fpx_check(c, x, raised, d, a, b);
+		else
+			_mm_setcsr((x & ~SOFT_FPX_ACTIVE) | raised);
+	}
+	_mm_storeu_si128((__m128i *)dst->b, r);
+}
+
 
 #endif

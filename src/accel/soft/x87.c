@@ -2,7 +2,8 @@
  * format, integer loads/stores with the control word's rounding, arithmetic in all operand
  * forms, compares (FCOM*, FUCOM*, FCOMI*, FTST, FXAM), constants, transcendental helpers,
  * control/status/environment access, FCMOVcc, and FXSAVE/FXRSTOR. Registers are host 80-bit
- * long doubles; precision control and stack-fault exceptions are not modelled (docs/soft-cpu.md). */
+ * long doubles; the arithmetic and FSQRT follow the control word's precision and rounding
+ * control; stack-fault exceptions are not modelled (docs/soft-cpu.md). */
 #include <math.h>
 
 #include <Zydis/Zydis.h>
@@ -113,16 +114,49 @@ static long double arith(unsigned k, long double a, long double b)
 	}
 }
 
+/* Precision (PC) or rounding (RC) control other than the default (64-bit, nearest): the host
+ * x87 computes under the guest's control word with exceptions masked, so the result is rounded
+ * once, to the selected precision, with the full exponent range, as on hardware. The empty asm
+ * statements pin the computation between the two FLDCWs. */
+static bool cw_default(const struct soft_cpu *c)
+{
+	return SOFT_LIKELY((c->fpu_cw & 0xf00) == 0x300);
+}
+
+static long double arith_cw(const struct soft_cpu *c, unsigned k, long double a, long double b)
+{
+	if (cw_default(c))
+		return arith(k, a, b);
+	uint16_t saved, g = (uint16_t)(c->fpu_cw | 0x3f);
+	__asm__ volatile("fnstcw %0" : "=m"(saved));
+	__asm__ volatile("fldcw %1" : "+t"(a) : "m"(g));
+	__asm__ volatile("" : "+t"(b));
+	long double r = arith(k, a, b);
+	__asm__ volatile("" : "+t"(r));
+	__asm__ volatile("fldcw %0" : : "m"(saved));
+	return r;
+}
+
+static long double sqrt_cw(const struct soft_cpu *c, long double x)
+{
+	if (cw_default(c))
+		return sqrtl(x);
+	uint16_t saved, g = (uint16_t)(c->fpu_cw | 0x3f);
+	__asm__ volatile("fnstcw %0" : "=m"(saved));
+	__asm__ volatile("fldcw %1\n\tfsqrt\n\tfldcw %2" : "+t"(x) : "m"(g), "m"(saved));
+	return x;
+}
+
 /* One memory operand: ST0 = ST0 op mem. Two: o0 = o0 op o1. pop: then pop. */
 static void farith(struct soft_cpu *c, const struct soft_op *op, unsigned k, bool integer, bool pop)
 {
 	if (op->nopnd <= 1 && (op->nopnd == 0 || op->o[0].kind != SOFT_OPND_ST)) {
 		long double b = op->nopnd ? src(c, op, 0, integer) : *st(c, 0);
 		long double *d = op->nopnd ? st(c, 0) : st(c, 1);
-		*d = arith(k, *d, b);
+		*d = arith_cw(c, k, *d, b);
 	} else {
 		long double *d = st(c, op->o[0].reg);
-		*d = arith(k, *d, src(c, op, 1, false));
+		*d = arith_cw(c, k, *d, src(c, op, 1, false));
 	}
 	if (pop)
 		fpop(c);
@@ -217,7 +251,7 @@ static void h_fxch(struct soft_cpu *c, const struct soft_op *op)
 
 #define UNARY(name, expr) \
 	static void h_##name(struct soft_cpu *c, const struct soft_op *op) { (void)op; long double x = *st(c, 0); *st(c, 0) = (expr); }
-UNARY(fchs, -x) UNARY(fabs, fabsl(x)) UNARY(fsqrt, sqrtl(x)) UNARY(frndint, round_cw(c, x, false))
+UNARY(fchs, -x) UNARY(fabs, fabsl(x)) UNARY(fsqrt, sqrt_cw(c, x)) UNARY(frndint, round_cw(c, x, false))
 UNARY(f2xm1, exp2l(x) - 1.0L) UNARY(fsin, sinl(x)) UNARY(fcos, cosl(x))
 
 static void h_fscale(struct soft_cpu *c, const struct soft_op *op)
