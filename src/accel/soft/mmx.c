@@ -13,6 +13,7 @@
 
 #include <Zydis/Zydis.h>
 
+#include "accel/soft/simd_int_ops.h"
 #include "accel/soft/soft_internal.h"
 
 static uint64_t mm_get(const struct soft_cpu *c, unsigned i)
@@ -80,26 +81,7 @@ static inline uint64_t lo64(__m128i v) { return (uint64_t)_mm_cvtsi128_si64(v); 
 		mm_set(c, op->o[0].reg, lo64(expr));                                       \
 	}
 
-BIN(paddb, _mm_add_epi8(a, b)) BIN(paddw, _mm_add_epi16(a, b)) BIN(paddd, _mm_add_epi32(a, b))
-BIN(paddq, _mm_add_epi64(a, b)) BIN(psubb, _mm_sub_epi8(a, b)) BIN(psubw, _mm_sub_epi16(a, b))
-BIN(psubd, _mm_sub_epi32(a, b)) BIN(psubq, _mm_sub_epi64(a, b))
-BIN(paddsb, _mm_adds_epi8(a, b)) BIN(paddsw, _mm_adds_epi16(a, b))
-BIN(paddusb, _mm_adds_epu8(a, b)) BIN(paddusw, _mm_adds_epu16(a, b))
-BIN(psubsb, _mm_subs_epi8(a, b)) BIN(psubsw, _mm_subs_epi16(a, b))
-BIN(psubusb, _mm_subs_epu8(a, b)) BIN(psubusw, _mm_subs_epu16(a, b))
-BIN(pcmpeqb, _mm_cmpeq_epi8(a, b)) BIN(pcmpeqw, _mm_cmpeq_epi16(a, b))
-BIN(pcmpeqd, _mm_cmpeq_epi32(a, b)) BIN(pcmpgtb, _mm_cmpgt_epi8(a, b))
-BIN(pcmpgtw, _mm_cmpgt_epi16(a, b)) BIN(pcmpgtd, _mm_cmpgt_epi32(a, b))
-BIN(pand, _mm_and_si128(a, b)) BIN(pandn, _mm_andnot_si128(a, b)) BIN(por, _mm_or_si128(a, b))
-BIN(pxor, _mm_xor_si128(a, b))
-BIN(pminub, _mm_min_epu8(a, b)) BIN(pmaxub, _mm_max_epu8(a, b))
-BIN(pminsw, _mm_min_epi16(a, b)) BIN(pmaxsw, _mm_max_epi16(a, b))
-BIN(pavgb, _mm_avg_epu8(a, b)) BIN(pavgw, _mm_avg_epu16(a, b))
-BIN(pmullw, _mm_mullo_epi16(a, b)) BIN(pmulhw, _mm_mulhi_epi16(a, b))
-BIN(pmulhuw, _mm_mulhi_epu16(a, b)) BIN(pmuludq, _mm_mul_epu32(a, b))
-BIN(pmaddwd, _mm_madd_epi16(a, b)) BIN(psadbw, _mm_sad_epu8(a, b))
-BIN(punpcklbw, _mm_unpacklo_epi8(a, b)) BIN(punpcklwd, _mm_unpacklo_epi16(a, b))
-BIN(punpckldq, _mm_unpacklo_epi32(a, b))
+SOFT_SIMD_INT_LANE_OPS(BIN)
 BIN(punpckhbw, HI(_mm_unpacklo_epi8(a, b))) BIN(punpckhwd, HI(_mm_unpacklo_epi16(a, b)))
 BIN(punpckhdq, HI(_mm_unpacklo_epi32(a, b)))
 BIN(packsswb, PACK(_mm_packs_epi16)) BIN(packssdw, PACK(_mm_packs_epi32))
