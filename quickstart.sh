@@ -11,22 +11,6 @@ set -eu
 
 cd "$(dirname "$0")"
 
-as_root() {
-	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
-}
-
-install_packages() {
-	local missing=() pkg
-	for pkg in build-essential make gcc qemu-system-x86 seabios busybox-static cpio gzip; do
-		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
-	done
-	[ ${#missing[@]} = 0 ] && return
-	echo "quickstart: installing ${missing[*]}"
-	as_root apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
-		"${missing[@]}"
-}
-
 boot_direct() {
 	echo "quickstart: /dev/kvm works here: booting the default guest (Ctrl-A x to leave)"
 	exec "$HARDY" run
@@ -45,7 +29,7 @@ boot_nested() {
 	boot_l1 build/quickstart/l1.cpio /dev/null 0 interactive
 }
 
-install_packages
+tools/install-packages.sh
 source tests/harness/host.sh
 if [ -z "${HARDY:-}" ]; then
 	make
