@@ -1,10 +1,15 @@
 #!/bin/bash
-# First command of the README: installs the packages hardy needs (Debian/Ubuntu), builds hardy
-# and its default guest, and boots that guest to a root shell on this terminal.
-#   With a working /dev/kvm: `build/hardy run` directly.
+# First command of the README: installs the packages hardy needs (tools/packages.txt, through
+# tools/install-packages.sh; Debian/Ubuntu), builds hardy and its default guest, and boots that
+# guest to a root shell on this terminal. Arguments are passed to `hardy run`, so
+#   ./quickstart.sh --cmdline "console=ttyS0 hardy.action=poweroff"
+# boots the guest without a terminal and exits with hardy's status (0 after the guest's poweroff).
+#   With a working /dev/kvm: `build/hardy run ARGS` directly.
 #   Without (a VM or CI runner without nested virtualization): inside a nested L1 booted under
-#   QEMU's software emulation (tests/harness/host.sh), whose init runs `hardy run` on its console;
-#   L1 powers off when hardy exits. Expect the nested boot to take some seconds.
+#   QEMU's software emulation (tests/harness/host.sh), whose init runs `hardy run ARGS` on its
+#   console; L1 powers off when hardy exits and the script exits with hardy's status. Paths in
+#   ARGS must lie inside this checkout's build/guest/ there (the L1 holds only that). Expect the
+#   nested boot to take some seconds.
 # Leave the guest with `poweroff` in its shell, or Ctrl-A x (hardy's console escape).
 # Environment: HARDY=PATH boots with another binary of hardy's CLI (skips `make`).
 set -eu
@@ -13,7 +18,16 @@ cd "$(dirname "$0")"
 
 boot_direct() {
 	echo "quickstart: /dev/kvm works here: booting the default guest (Ctrl-A x to leave)"
-	exec "$HARDY" run
+	exec "$HARDY" run "$@"
+}
+
+# Quotes each argument for the L1's POSIX shell: 'it'\''s' style.
+sh_quote() {
+	local arg out=
+	for arg; do
+		out+=" '${arg//\'/\'\\\'\'}'"
+	done
+	printf '%s' "$out"
 }
 
 boot_nested() {
@@ -22,11 +36,21 @@ boot_nested() {
 	local job=build/quickstart/l1-job.sh
 	mkdir -p build/quickstart
 	# cttyhack gives hardy the L1 console as its controlling terminal.
-	echo "exec setsid cttyhack /hardy/${HARDY#"$PWD"/} run" >"$job"
+	echo "exec setsid cttyhack /hardy/${HARDY#"$PWD"/} run$(sh_quote "$@")" >"$job"
 	local with_qemu=
 	case $HARDY in *qemu-as-hardy) with_qemu=--with-qemu ;; esac
 	build_l1 build/quickstart/l1.cpio "$job" $with_qemu
-	boot_l1 build/quickstart/l1.cpio /dev/null 0 interactive
+	local log=build/quickstart/l1-console.log
+	rm -f "$log"
+	boot_l1 build/quickstart/l1.cpio "$log" 0 interactive || true
+	# L1's init ends with "hardy-l1: job exit N", N being hardy's own status.
+	local status
+	status=$(sed -n 's/^hardy-l1: job exit \([0-9]*\).*/\1/p' "$log" | tail -1)
+	if [ -z "$status" ]; then
+		echo "quickstart: the nested L1 ended before hardy did (console: $log)" >&2
+		exit 1
+	fi
+	exit "$status"
 }
 
 tools/install-packages.sh
@@ -37,7 +61,7 @@ if [ -z "${HARDY:-}" ]; then
 fi
 make guest
 if kvm_usable; then
-	boot_direct
+	boot_direct "$@"
 else
-	boot_nested
+	boot_nested "$@"
 fi

@@ -93,7 +93,8 @@ build_l1() {
 
 # boot_l1 INITRD CONSOLE_LOG TIMEOUT_S [interactive] : boots L1 with the default guest's kernel.
 # Non-interactive: the serial console is copied to CONSOLE_LOG and to stdout. Interactive: the
-# console is this terminal (QEMU's signals and escape are off, so Ctrl-A x reaches hardy).
+# console is this terminal or whatever stdin/stdout are (QEMU's signals and escape are off, so
+# Ctrl-A x reaches hardy), and QEMU also logs it to CONSOLE_LOG; TIMEOUT_S is not applied.
 boot_l1() {
 	local initrd=$1 log=$2 secs=$3 mode=${4:-}
 	local cmdline="console=ttyS0 quiet panic=-1 hardy.scale=${HARDY_TIMEOUT_SCALE:-6}"
@@ -101,7 +102,7 @@ boot_l1() {
 		-M pc -nodefaults -no-reboot -display none
 		-kernel "$HARDY_ROOT/build/guest/vmlinuz" -initrd "$initrd" -append "$cmdline")
 	if [ "$mode" = interactive ]; then
-		"${qemu[@]}" -chardev stdio,id=con,signal=off -serial chardev:con \
+		"${qemu[@]}" -chardev "stdio,id=con,signal=off,logfile=$log" -serial chardev:con \
 			2> >(grep -v "TCG doesn't support requested feature" >&2)
 	else
 		# (EPYC's CPUID bits that TCG lacks are warned about at every start: noise, dropped.)
