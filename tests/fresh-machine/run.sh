@@ -53,7 +53,8 @@ start=$(date +%s)
 log "building a minimal Debian 12 root ($SUITE, minbase + git) in $CHROOT"
 mmdebstrap --quiet --variant=minbase --include=git,ca-certificates \
 	--skip=download/empty \
-	--setup-hook="mkdir -p \"\$1\"/var/cache/apt/archives; sync-in '$CACHE' /var/cache/apt/archives/" \
+	--setup-hook='mkdir -p "$1"/var/cache/apt/archives' \
+	--setup-hook="sync-in '$CACHE' /var/cache/apt/archives/" \
 	--customize-hook="sync-out /var/cache/apt/archives '$CACHE'" \
 	"$SUITE" "$CHROOT" \
 	"deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main" \
