@@ -53,13 +53,19 @@ boot_nested() {
 	exit "$status"
 }
 
+# Says how long each step took (SECONDS counts from the start of the script).
+step_done() { echo "quickstart: $1 (${SECONDS} s so far)"; }
+
 tools/install-packages.sh
+step_done "packages ready"
 source tests/harness/host.sh
 if [ -z "${HARDY:-}" ]; then
-	make
+	make -j"$(nproc)"
 	HARDY=build/hardy
+	step_done "hardy built"
 fi
 make guest
+step_done "default guest ready"
 if kvm_usable; then
 	boot_direct "$@"
 else

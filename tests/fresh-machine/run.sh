@@ -7,14 +7,14 @@
 # tools/packages.txt misses, or any other install step the scripts lack, fails it.
 # With --make-test it then also runs the README's second command (`make test`) in that root.
 # Run by .ci/run (not by `make test`); needs root (chroot, mounts) and Debian's package archive.
-# Downloaded .debs are kept in build/fresh-machine/apt-cache/ (HARDY_FRESH_CACHE) between runs,
+# Downloaded .debs are kept in /var/cache/hardy/fresh-machine/ (HARDY_FRESH_CACHE) between runs,
 # so a rerun costs mostly CPU: the root itself is made anew every time.
 # Usage: tests/fresh-machine/run.sh [--make-test] [--keep]
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$ROOT/build/fresh-machine
-CACHE=${HARDY_FRESH_CACHE:-$WORK/apt-cache}
+CACHE=${HARDY_FRESH_CACHE:-/var/cache/hardy/fresh-machine}
 CHROOT=$WORK/root
 LOG=$WORK/quickstart.log
 SUITE=bookworm
