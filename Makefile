@@ -70,7 +70,7 @@ bench: $(BUILD)/hardy guest
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/san $(BUILD)/hardy
 
--include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
+-include $(shell find $(OBJ) $(SANOBJ) -name '*.d' -type f 2>/dev/null)
 
 # ---- software CPU: user-mode runner and differential tester (src/accel/soft/) ----
 CPU_RUN_SRCS := $(sort $(wildcard tools/cpu-run/*.c))
