@@ -1,7 +1,16 @@
 /* Differential tester driver: generates tests (systematic over every form in forms.c, then
  * random sequences), runs each batch natively (native.c) and on soft_cpu, compares every GPR,
  * the defined RFLAGS bits, all XMM and MMX registers, MXCSR, the data area and the fault class, and reports
- * coverage and every mismatch. Usage: difftest [--level 0|1] [--random N] [--seed S] [-v]. */
+ * coverage and every mismatch.
+ *
+ * Compatibility-mode tests need a kernel that runs 32-bit code. Where it does, they run on the
+ * host CPU as the others, and each one the reference (--reference FILE, reference.c) holds is
+ * also re-checked against it; --record FILE writes their results as a new reference. Where it
+ * does not, their native results come from the reference; those it lacks are a failure (stale
+ * reference) when the run has the reference's own generation parameters, and are reported as
+ * not run otherwise.
+ * Usage: difftest [--level 0|1] [--random N] [--seed S] [--reference FILE] [--record FILE
+ *        [--record-note TEXT]] [-v]. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +22,6 @@
 #include "difftest.h"
 
 #define BATCH 512
-#define ARITH_MASK 0xcd5u /* CF PF AF ZF SF OF DF */
 
 static int translate(void *ctx, uint64_t va, unsigned access, uint8_t **host)
 {
@@ -90,38 +98,40 @@ static void print_code(const struct dt_test *t)
 static const char *const gpr_names[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi",
 	"rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
 
-/* Compatibility mode: only the low halves of EAX..EDI are architecturally visible. */
-static void compat_mask(struct dt_state *s)
-{
-	for (unsigned i = 0; i < 16; i++)
-		s->gpr[i] = i < 8 ? (uint32_t)s->gpr[i] : 0;
-}
+/* What compare() calls its two sides: the expected result (n) and the one checked (s). */
+struct sides {
+	const char *n, *s;
+};
+static const struct sides native_vs_soft = { "native", "soft" };
+static const struct sides ref_vs_soft = { "reference", "soft" };
+static const struct sides ref_vs_host = { "reference", "host" };
 
-/* Returns true when native and soft results agree. */
+/* Returns true when the two results agree. */
 static bool compare(const struct dt_test *t, const struct dt_result *n, const struct dt_result *s,
-		    const char *path, bool verbose, unsigned *printed)
+		    const char *path, const struct sides *who, bool verbose, unsigned *printed)
 {
 	char diff[2048];
 	int k = 0;
 	diff[0] = 0;
 	if (n->fault != s->fault) {
-		k += snprintf(diff + k, sizeof(diff) - (size_t)k, "    fault: native %d soft %d\n",
-			      n->fault, s->fault);
+		k += snprintf(diff + k, sizeof(diff) - (size_t)k, "    fault: %s %d %s %d\n",
+			      who->n, n->fault, who->s, s->fault);
 	} else if (n->fault == DT_OK || n->fault == DT_FAULT_XM) {
 		/* On #XM the native side has the XMM registers and MXCSR from the signal context. */
 		bool full = n->fault == DT_OK;
 		for (unsigned i = 0; i < 16 && k < 1500 && full; i++)
 			if (n->out.gpr[i] != s->out.gpr[i])
 				k += snprintf(diff + k, sizeof(diff) - (size_t)k,
-					      "    %s: in %#llx native %#llx soft %#llx\n", gpr_names[i],
-					      (unsigned long long)t->in.gpr[i],
-					      (unsigned long long)n->out.gpr[i],
+					      "    %s: in %#llx %s %#llx %s %#llx\n", gpr_names[i],
+					      (unsigned long long)t->in.gpr[i], who->n,
+					      (unsigned long long)n->out.gpr[i], who->s,
 					      (unsigned long long)s->out.gpr[i]);
-		uint64_t m = ARITH_MASK & ~(uint64_t)t->undef_flags;
+		uint64_t m = DT_ARITH_MASK & ~(uint64_t)t->undef_flags;
 		if (full && (n->out.flags & m) != (s->out.flags & m))
 			k += snprintf(diff + k, sizeof(diff) - (size_t)k,
-				      "    rflags: in %#llx native %#llx soft %#llx (compared %#llx)\n",
-				      (unsigned long long)t->in.flags, (unsigned long long)n->out.flags,
+				      "    rflags: in %#llx %s %#llx %s %#llx (compared %#llx)\n",
+				      (unsigned long long)t->in.flags, who->n,
+				      (unsigned long long)n->out.flags, who->s,
 				      (unsigned long long)s->out.flags, (unsigned long long)m);
 		for (unsigned i = 0; i < 16 && k < 1500; i++)
 			if (memcmp(n->out.xmm[i], s->out.xmm[i], 16)) {
@@ -130,30 +140,30 @@ static bool compare(const struct dt_test *t, const struct dt_result *n, const st
 				memcpy(b, s->out.xmm[i], 16);
 				memcpy(in, t->in.xmm[i], 16);
 				k += snprintf(diff + k, sizeof(diff) - (size_t)k,
-					      "    xmm%u: in %016llx%016llx native %016llx%016llx soft %016llx%016llx\n",
-					      i, (unsigned long long)in[1], (unsigned long long)in[0],
-					      (unsigned long long)a[1], (unsigned long long)a[0],
+					      "    xmm%u: in %016llx%016llx %s %016llx%016llx %s %016llx%016llx\n",
+					      i, (unsigned long long)in[1], (unsigned long long)in[0], who->n,
+					      (unsigned long long)a[1], (unsigned long long)a[0], who->s,
 					      (unsigned long long)b[1], (unsigned long long)b[0]);
 			}
 		for (unsigned i = 0; i < 8 && k < 1500 && full; i++)
 			if (n->out.mm[i] != s->out.mm[i])
 				k += snprintf(diff + k, sizeof(diff) - (size_t)k,
-					      "    mm%u: in %#llx native %#llx soft %#llx\n", i,
-					      (unsigned long long)t->in.mm[i],
-					      (unsigned long long)n->out.mm[i],
+					      "    mm%u: in %#llx %s %#llx %s %#llx\n", i,
+					      (unsigned long long)t->in.mm[i], who->n,
+					      (unsigned long long)n->out.mm[i], who->s,
 					      (unsigned long long)s->out.mm[i]);
 		if (n->out.mxcsr != s->out.mxcsr)
 			k += snprintf(diff + k, sizeof(diff) - (size_t)k,
-				      "    mxcsr: in %#x native %#x soft %#x\n", t->in.mxcsr,
-				      n->out.mxcsr, s->out.mxcsr);
+				      "    mxcsr: in %#x %s %#x %s %#x\n", t->in.mxcsr,
+				      who->n, n->out.mxcsr, who->s, s->out.mxcsr);
 		for (unsigned o = 0; o < DT_DATA_SIZE && k < 1500 && full; o += 8)
 			if (memcmp(n->data + o, s->data + o, 8)) {
 				uint64_t a, b;
 				memcpy(&a, n->data + o, 8);
 				memcpy(&b, s->data + o, 8);
 				k += snprintf(diff + k, sizeof(diff) - (size_t)k,
-					      "    mem[data+%#x]: native %#llx soft %#llx\n", o,
-					      (unsigned long long)a, (unsigned long long)b);
+					      "    mem[data+%#x]: %s %#llx %s %#llx\n", o, who->n,
+					      (unsigned long long)a, who->s, (unsigned long long)b);
 			}
 	}
 	if (!k)
@@ -168,11 +178,127 @@ static bool compare(const struct dt_test *t, const struct dt_result *n, const st
 	return false;
 }
 
+/* Where the compatibility-mode tests' expected results come from, and what happened to them. */
+struct compat {
+	bool live;             /* the host runs 32-bit code: they run natively */
+	const char *ref_path;  /* --reference */
+	struct dt_ref *ref;
+	bool ref_generation;   /* this run generates exactly the reference's tests */
+	struct dt_rec *rec;    /* --record */
+	const char *rec_path;
+	unsigned long long from_ref, rechecked, disagree, stale, not_run, soft_records;
+	struct dt_result expected; /* a recorded result, built on demand */
+};
+
+static const char rerecord_hint[] = "re-record it with make difftest-reference "
+				    "(tests/difftest/record-reference.sh)";
+
+/* The expected result of compatibility-mode test t (native: the host's, already masked), or
+ * NULL when t is not run. Re-checks the host against the reference and records as asked. */
+static const struct dt_result *compat_expected(struct compat *c, const struct dt_test *t,
+					       struct dt_result *native, bool verbose,
+					       unsigned *printed)
+{
+	const char *marker = "";
+	bool have = c->ref && dt_ref_lookup(c->ref, t, &c->expected, &marker);
+	if (c->live) {
+		dt_compat_mask(&native->out);
+		if (c->rec)
+			dt_rec_add(c->rec, t, native);
+		if (have) {
+			c->rechecked++;
+			if (!compare(t, &c->expected, native, "re-check", &ref_vs_host, verbose, printed)) {
+				c->disagree++;
+				if (marker[0])
+					printf("    (record marked note=%s: see the reference's header)\n",
+					       marker);
+			}
+		} else if (c->ref && c->ref_generation) {
+			c->stale++;
+		}
+		return native;
+	}
+	if (have) {
+		c->from_ref++;
+		c->soft_records += marker[0] != 0;
+		return &c->expected;
+	}
+	if (c->ref && c->ref_generation) {
+		char name[64];
+		if (c->stale++ < 10)
+			printf("STALE REFERENCE: %s has no record of a %s test (key %016llx)\n",
+			       c->ref_path, dt_form_name(t->form, name, sizeof(name)),
+			       (unsigned long long)dt_test_key(t));
+	} else {
+		c->not_run++;
+	}
+	return NULL;
+}
+
+/* The summary of the compatibility-mode forms; returns false when they failed. */
+static bool compat_report(struct compat *c)
+{
+	bool ok = !c->disagree && !c->stale;
+	if (c->live) {
+		printf("difftest: compat-mode forms: against the host CPU");
+		if (c->ref)
+			printf(" (%llu tests re-checked against %s: %llu disagree)", c->rechecked,
+			       c->ref_path, c->disagree);
+		else
+			printf(" (no --reference to re-check)");
+		printf("\n");
+		if (c->disagree)
+			printf("difftest: the host CPU disagrees with the recorded reference %s: it is "
+			       "wrong or stale: %s\n", c->ref_path, rerecord_hint);
+	} else if (c->ref) {
+		printf("difftest: compat-mode forms: against the recorded reference %s (recorded on "
+		       "%s): the host cannot run 32-bit code; %llu compat tests compared with the "
+		       "recorded reference", c->ref_path, dt_ref_origin(c->ref), c->from_ref);
+		if (c->soft_records)
+			printf(" (%llu of them recorded from the soft CPU, see its header)",
+			       c->soft_records);
+		printf("\n");
+	} else {
+		printf("difftest: compat-mode forms: the host cannot run 32-bit code and no "
+		       "--reference was given\n");
+	}
+	if (c->not_run)
+		printf("difftest: %llu generated compat tests not run: no reference and the host "
+		       "cannot run 32-bit code\n", c->not_run);
+	if (c->ref && c->ref_generation) {
+		unsigned unused = dt_ref_unused(c->ref);
+		if (unused) {
+			printf("difftest: %u records of %s match no generated test\n", unused,
+			       c->ref_path);
+			ok = false;
+		}
+		if (c->stale || unused)
+			printf("difftest: the reference is stale (%llu generated compat tests have no "
+			       "record): %s\n", c->stale, rerecord_hint);
+	}
+	if (c->rec) {
+		long n = dt_rec_finish(c->rec);
+		c->rec = NULL;
+		if (n < 0) {
+			printf("difftest: cannot write %s\n", c->rec_path);
+			return false;
+		}
+		printf("difftest: recorded %ld compat tests' host results in %s\n", n, c->rec_path);
+	}
+	return ok;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned level = 0, nrandom = 20000;
 	uint64_t seed = 1;
 	bool verbose = false;
+	struct compat *cx = calloc(1, sizeof(*cx));
+	const char *rec_note = NULL;
+	if (!cx) {
+		fprintf(stderr, "difftest: out of memory\n");
+		return 1;
+	}
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--level") && i + 1 < argc)
 			level = (unsigned)atoi(argv[++i]);
@@ -180,10 +306,17 @@ int main(int argc, char **argv)
 			nrandom = (unsigned)strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
 			seed = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--reference") && i + 1 < argc)
+			cx->ref_path = argv[++i];
+		else if (!strcmp(argv[i], "--record") && i + 1 < argc)
+			cx->rec_path = argv[++i];
+		else if (!strcmp(argv[i], "--record-note") && i + 1 < argc)
+			rec_note = argv[++i];
 		else if (!strcmp(argv[i], "-v"))
 			verbose = true;
 		else {
-			fprintf(stderr, "usage: difftest [--level 0|1] [--random N] [--seed S] [-v]\n");
+			fprintf(stderr, "usage: difftest [--level 0|1] [--random N] [--seed S] "
+				"[--reference FILE] [--record FILE [--record-note TEXT]] [-v]\n");
 			return 2;
 		}
 	}
@@ -192,6 +325,27 @@ int main(int argc, char **argv)
 	    mmap((void *)(uintptr_t)DT_DATA_ADDR, DT_DATA_SIZE, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) != (void *)(uintptr_t)DT_DATA_ADDR) {
 		fprintf(stderr, "difftest: cannot map the test pages\n");
+		return 1;
+	}
+	cx->live = dt_native_compat_supported();
+	if (cx->rec_path && !cx->live) {
+		fprintf(stderr, "difftest: cannot --record: this host cannot run 32-bit code "
+			"(make difftest-reference records it in a nested L1)\n");
+		return 2;
+	}
+	struct dt_ref_params params = { level, nrandom, seed };
+	if (cx->ref_path) {
+		char err[512];
+		cx->ref = dt_ref_load(cx->ref_path, err, sizeof(err));
+		if (!cx->ref) {
+			fprintf(stderr, "difftest: %s\n", err);
+			return 2;
+		}
+		struct dt_ref_params rp = dt_ref_params(cx->ref);
+		cx->ref_generation = rp.level == level && rp.nrandom == nrandom && rp.seed == seed;
+	}
+	if (cx->rec_path && !(cx->rec = dt_rec_create(cx->rec_path, params, rec_note))) {
+		fprintf(stderr, "difftest: cannot record to %s\n", cx->rec_path);
 		return 1;
 	}
 	struct dt_test *tests = calloc(BATCH, sizeof(*tests));
@@ -209,7 +363,9 @@ int main(int argc, char **argv)
 	unsigned nforms = dt_form_count();
 	unsigned *per_form = calloc(nforms, sizeof(unsigned));
 	unsigned *bad_form = calloc(nforms, sizeof(unsigned));
-	if (!tests || nat == MAP_FAILED || !soft || !g || !cpu || !jit || !per_form || !bad_form) {
+	unsigned *unrun_form = calloc(nforms, sizeof(unsigned));
+	if (!tests || nat == MAP_FAILED || !soft || !g || !cpu || !jit || !per_form || !bad_form ||
+	    !unrun_form) {
 		fprintf(stderr, "difftest: out of memory\n");
 		return 1;
 	}
@@ -243,13 +399,25 @@ int main(int argc, char **argv)
 		if (n == 0)
 			break;
 		memset(nat, 0, n * sizeof(*nat));
-		if (dt_native_run(tests, nat, n) != 0) {
+		if (dt_native_run(tests, nat, n, cx->live) != 0) {
 			fprintf(stderr, "difftest: native child failed\n");
 			return 1;
 		}
 		for (unsigned i = 0; i < n; i++) {
+			const struct dt_result *expect = &nat[i];
+			const struct sides *who = &native_vs_soft;
+			if (tests[i].compat) {
+				expect = compat_expected(cx, &tests[i], &nat[i], verbose, &printed);
+				if (!expect) {
+					if (tests[i].form >= 0)
+						unrun_form[tests[i].form]++;
+					continue;
+				}
+				if (!cx->live)
+					who = &ref_vs_soft;
+			}
 			total++;
-			if (nat[i].fault)
+			if (expect->fault)
 				faults++;
 			if (tests[i].form >= 0)
 				per_form[tests[i].form]++;
@@ -257,11 +425,9 @@ int main(int argc, char **argv)
 			bool bad = false;
 			for (unsigned p = 0; p < (have_jit ? 3u : 1u); p++) {
 				run_soft(p ? jit : cpu, &tests[i], soft, p == 2);
-				if (tests[i].compat) {
-					compat_mask(&nat[i].out);
-					compat_mask(&soft->out);
-				}
-				if (!compare(&tests[i], &nat[i], soft, paths[p], verbose, &printed))
+				if (tests[i].compat)
+					dt_compat_mask(&soft->out);
+				if (!compare(&tests[i], expect, soft, paths[p], who, verbose, &printed))
 					bad = true;
 			}
 			if (bad) {
@@ -276,7 +442,8 @@ int main(int argc, char **argv)
 		covered += per_form[i] > 0;
 		if (!per_form[i]) {
 			char name[64];
-			printf("  form %-28s not encodable\n", dt_form_name((int)i, name, sizeof(name)));
+			printf("  form %-28s %s\n", dt_form_name((int)i, name, sizeof(name)),
+			       unrun_form[i] ? "not run (see the compat-mode summary)" : "not encodable");
 		}
 		if (bad_form[i]) {
 			char name[64];
@@ -289,7 +456,9 @@ int main(int argc, char **argv)
 	       "(%u random sequences, %llu faulting) on the interpreter%s, %llu mismatches in %u "
 	       "forms\n", covered, nforms, total, nrand_done, faults,
 	       have_jit ? " and the JIT (cold and warm)" : "", mismatches, badforms);
+	bool compat_ok = compat_report(cx);
 	soft_cpu_destroy(cpu);
 	soft_cpu_destroy(jit);
-	return mismatches ? 1 : 0;
+	dt_ref_free(cx->ref);
+	return mismatches || !compat_ok ? 1 : 0;
 }
