@@ -97,9 +97,8 @@ struct dt_ref_params dt_ref_params(const struct dt_ref *r);
 unsigned dt_ref_count(const struct dt_ref *r);
 const char *dt_ref_origin(const struct dt_ref *r);
 /* The recorded (masked) result of t into out; false when the reference holds no record of t.
- * *marker gets the record's note ("" for a plain record). Marks the record as used. */
-bool dt_ref_lookup(struct dt_ref *r, const struct dt_test *t, struct dt_result *out,
-		   const char **marker);
+ * Marks the record as used. */
+bool dt_ref_lookup(struct dt_ref *r, const struct dt_test *t, struct dt_result *out);
 /* Records never looked up. */
 unsigned dt_ref_unused(const struct dt_ref *r);
 

@@ -186,7 +186,7 @@ struct compat {
 	bool ref_generation;   /* this run generates exactly the reference's tests */
 	struct dt_rec *rec;    /* --record */
 	const char *rec_path;
-	unsigned long long from_ref, rechecked, disagree, stale, not_run, soft_records;
+	unsigned long long from_ref, rechecked, disagree, stale, not_run;
 	struct dt_result expected; /* a recorded result, built on demand */
 };
 
@@ -199,39 +199,32 @@ static const struct dt_result *compat_expected(struct compat *c, const struct dt
 					       struct dt_result *native, bool verbose,
 					       unsigned *printed)
 {
-	const char *marker = "";
-	bool have = c->ref && dt_ref_lookup(c->ref, t, &c->expected, &marker);
+	bool have = c->ref && dt_ref_lookup(c->ref, t, &c->expected);
+	if (!have && c->ref && c->ref_generation) {
+		char name[64];
+		c->stale++;
+		if (c->stale <= 10)
+			printf("STALE REFERENCE: %s has no record of a %s test (key %016llx)\n",
+			       c->ref_path, dt_form_name(t->form, name, sizeof(name)),
+			       (unsigned long long)dt_test_key(t));
+	}
 	if (c->live) {
 		dt_compat_mask(&native->out);
 		if (c->rec)
 			dt_rec_add(c->rec, t, native);
 		if (have) {
 			c->rechecked++;
-			if (!compare(t, &c->expected, native, "re-check", &ref_vs_host, verbose, printed)) {
+			if (!compare(t, &c->expected, native, "re-check", &ref_vs_host, verbose, printed))
 				c->disagree++;
-				if (marker[0])
-					printf("    (record marked note=%s: see the reference's header)\n",
-					       marker);
-			}
-		} else if (c->ref && c->ref_generation) {
-			c->stale++;
 		}
 		return native;
 	}
 	if (have) {
 		c->from_ref++;
-		c->soft_records += marker[0] != 0;
 		return &c->expected;
 	}
-	if (c->ref && c->ref_generation) {
-		char name[64];
-		if (c->stale++ < 10)
-			printf("STALE REFERENCE: %s has no record of a %s test (key %016llx)\n",
-			       c->ref_path, dt_form_name(t->form, name, sizeof(name)),
-			       (unsigned long long)dt_test_key(t));
-	} else {
+	if (!c->ref || !c->ref_generation)
 		c->not_run++;
-	}
 	return NULL;
 }
 
@@ -253,11 +246,7 @@ static bool compat_report(struct compat *c)
 	} else if (c->ref) {
 		printf("difftest: compat-mode forms: against the recorded reference %s (recorded on "
 		       "%s): the host cannot run 32-bit code; %llu compat tests compared with the "
-		       "recorded reference", c->ref_path, dt_ref_origin(c->ref), c->from_ref);
-		if (c->soft_records)
-			printf(" (%llu of them recorded from the soft CPU, see its header)",
-			       c->soft_records);
-		printf("\n");
+		       "recorded reference\n", c->ref_path, dt_ref_origin(c->ref), c->from_ref);
 	} else {
 		printf("difftest: compat-mode forms: the host cannot run 32-bit code and no "
 		       "--reference was given\n");

@@ -1,7 +1,7 @@
 /* Recorded native results of compatibility-mode tests (tests/difftest/compat.ref), for hosts
  * whose kernel cannot run 32-bit code. Text, one record per line:
  *
- *   KEY FAULT [f=FLAGS] [rN=EXX] [xN=BYTES] [mN=MM] [c=MXCSR] [dOFF=BYTES]... [note=WORD]
+ *   KEY FAULT [f=FLAGS] [rN=EXX] [xN=BYTES] [mN=MM] [c=MXCSR] [dOFF=BYTES]...
  *
  * KEY is dt_test_key (hex). FAULT is ok, de, mem, ud, other or xm. What follows is what the
  * comparison looks at, and only where it differs from the input state (registers) or from
@@ -9,8 +9,7 @@
  * halves of EAX..EDI, the compared RFLAGS bits (f=, always present), XMM, MMX, MXCSR and data;
  * for xm the XMM registers and MXCSR; for the other faults nothing (the registers a faulting
  * test leaves are not compared, so never recorded). Register values are hex numbers, XMM and
- * data bytes hex in memory order. note= marks a record whose result does not come from the CPU
- * that recorded the file (the header says why).
+ * data bytes hex in memory order.
  *
  * Header lines start with '#'. The first is machine-read:
  *   #hardy-difftest-compat-ref v1 level=L random=N seed=S tests=T
@@ -121,15 +120,12 @@ static const char *hexbytes(const char *s, uint8_t *dst, size_t max, size_t *n)
 
 /* Parses the record text after the key into r (deltas applied over base_result), or only
  * checks its syntax when t is NULL. Returns false on a malformed record. */
-static bool parse_record(const char *s, const struct dt_test *t, struct dt_result *r,
-			 const char **marker)
+static bool parse_record(const char *s, const struct dt_test *t, struct dt_result *r)
 {
 	static uint8_t scratch[DT_DATA_SIZE];
 	struct dt_result *dst = t ? r : NULL;
 	if (t)
 		base_result(t, r);
-	if (marker)
-		*marker = "";
 	unsigned fault = NFAULTS;
 	for (unsigned i = 0; i < NFAULTS; i++) {
 		size_t l = strlen(fault_names[i]);
@@ -196,12 +192,6 @@ static bool parse_record(const char *s, const struct dt_test *t, struct dt_resul
 				return false;
 			break;
 		}
-		case 'n':
-			if (strncmp(s, "note=", 5))
-				return false;
-			if (marker)
-				*marker = s + 5;
-			return strchr(s, ' ') == NULL && s[5];
 		default:
 			return false;
 		}
@@ -260,7 +250,7 @@ struct dt_ref *dt_ref_load(const char *path, char *err, size_t errlen)
 			continue;
 		char *end;
 		uint64_t key = strtoull(line, &end, 16);
-		if (end != line + 16 || *end != ' ' || !parse_record(end + 1, NULL, NULL, NULL)) {
+		if (end != line + 16 || *end != ' ' || !parse_record(end + 1, NULL, NULL)) {
 			snprintf(err, errlen, "%s:%u: malformed record", path, lineno);
 			goto fail;
 		}
@@ -319,15 +309,18 @@ const char *dt_ref_origin(const struct dt_ref *r)
 	return r->origin[0] ? r->origin : "an unnamed host";
 }
 
-bool dt_ref_lookup(struct dt_ref *r, const struct dt_test *t, struct dt_result *out,
-		   const char **marker)
+bool dt_ref_lookup(struct dt_ref *r, const struct dt_test *t, struct dt_result *out)
 {
 	struct dt_ref_entry k = { dt_test_key(t), NULL };
 	struct dt_ref_entry *e = bsearch(&k, r->e, r->n, sizeof(*r->e), entry_cmp);
 	if (!e)
 		return false;
-	r->used[e - r->e] = 1;
-	return parse_record(e->line, t, out, marker);
+	/* A test generated twice is recorded twice: every copy counts as used. */
+	for (size_t i = (size_t)(e - r->e); i > 0 && r->e[i - 1].key == k.key; i--)
+		r->used[i - 1] = 1;
+	for (size_t i = (size_t)(e - r->e); i < r->n && r->e[i].key == k.key; i++)
+		r->used[i] = 1;
+	return parse_record(e->line, t, out);
 }
 
 unsigned dt_ref_unused(const struct dt_ref *r)
