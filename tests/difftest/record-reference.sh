@@ -7,9 +7,9 @@
 # file back gzip'd and base64'd between marker lines on the serial console.
 # Either way the run also compares the soft CPU with that CPU and, where a reference is already
 # checked in, re-checks it (the live-host path of the difftest); its summary is printed. Under
-# TCG some 64-bit forms mismatch (TCG's BSF/BSR, BLSI flags and SSE floating-point exception
-# flags differ from hardware; the soft CPU matches hardware there), so the L1 difftest status
-# is 1; what matters for the recording is its compat-mode lines.
+# TCG some 64-bit forms mismatch (BSF/BSR, BLSI, SSE floating point: TCG differs from hardware
+# there, the soft CPU does not), so the L1 difftest status is 1; what matters for the
+# recording is its compat-mode lines.
 # Usage: record-reference.sh [--nested] [OUT]   (OUT: default tests/difftest/compat.ref)
 # Env: HARDY_L1_CPUS, HARDY_L1_MEM, HARDY_REF_TIMEOUT (seconds for the L1, default 3600).
 set -euo pipefail

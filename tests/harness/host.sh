@@ -56,8 +56,9 @@ stage_qemu() {
 }
 
 # build_l1 OUT JOBFILE [--with-qemu] : writes the L1 initramfs (uncompressed newc cpio: under
-# emulation, decompressing costs more than loading) to OUT. HARDY_L1_BINARIES: more binaries
-# (paths relative to the repository, e.g. build/difftest) staged with their libraries.
+# emulation, decompressing costs more than loading) to OUT. HARDY_L1_BINARIES: more files
+# (paths relative to the repository, e.g. build/difftest) staged under /hardy, ELF binaries
+# with their libraries.
 build_l1() {
 	local out=$1 job=$2 with_qemu=${3:-}
 	local guest=$HARDY_ROOT/build/guest stage applet bin
@@ -82,7 +83,8 @@ build_l1() {
 	# hardy finds its default guest next to itself: $(dirname hardy)/guest.
 	ln -s ../guest "$stage/hardy/build/san/guest"
 	for bin in build/hardy build/san/hardy ${HARDY_L1_BINARIES:-}; do
-		if [ -x "$HARDY_ROOT/$bin" ]; then
+		if [ -f "$HARDY_ROOT/$bin" ]; then
+			mkdir -p "$(dirname "$stage/hardy/$bin")"
 			cp "$HARDY_ROOT/$bin" "$stage/hardy/$bin"
 			stage_libraries "$stage" "$HARDY_ROOT/$bin"
 		fi
