@@ -110,4 +110,34 @@ void dt_rec_add(struct dt_rec *w, const struct dt_test *t, const struct dt_resul
 /* Returns the number of records written, -1 on an I/O error. */
 long dt_rec_finish(struct dt_rec *w);
 
+/* compare.c: what a comparison calls its two sides (the expected result n, the checked s). */
+struct dt_sides {
+	const char *n, *s;
+};
+extern const struct dt_sides dt_native_vs_soft, dt_ref_vs_soft, dt_ref_vs_host;
+/* True when the results agree; otherwise prints the mismatch (all with verbose, else the first
+ * 40 of the run, counted in *printed) and returns false. */
+bool dt_compare(const struct dt_test *t, const struct dt_result *n, const struct dt_result *s,
+		const char *path, const struct dt_sides *who, bool verbose, unsigned *printed);
+
+/* compat.c: where the compatibility-mode tests' expected results come from, and what happened
+ * to them. */
+struct dt_compat {
+	bool live;             /* the host runs 32-bit code: they run natively */
+	const char *ref_path;  /* --reference */
+	struct dt_ref *ref;
+	bool ref_generation;   /* this run generates exactly the reference's tests */
+	struct dt_rec *rec;    /* --record */
+	const char *rec_path;
+	unsigned long long from_ref, rechecked, disagree, stale, not_run;
+	struct dt_result expected; /* a recorded result, built on demand */
+};
+/* The expected result of compatibility-mode test t: native (the host's result, masked here)
+ * where the host runs 32-bit code, else the recorded one; NULL when t cannot be judged (not
+ * run). Re-checks the host against the reference, and records, as asked. */
+const struct dt_result *dt_compat_expected(struct dt_compat *c, const struct dt_test *t,
+					   struct dt_result *native, bool verbose, unsigned *printed);
+/* Prints the compat-mode summary (and finishes a recording); false when they failed. */
+bool dt_compat_report(struct dt_compat *c);
+
 #endif

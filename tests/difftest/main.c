@@ -16,8 +16,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include <Zydis/Zydis.h>
-
 #include "accel/soft/soft_cpu.h"
 #include "difftest.h"
 
@@ -83,206 +81,12 @@ static void run_soft(struct soft_cpu *c, const struct dt_test *t, struct dt_resu
 	memcpy(r->data, (void *)(uintptr_t)DT_DATA_ADDR, DT_DATA_SIZE);
 }
 
-static void print_code(const struct dt_test *t)
-{
-	ZyanUSize off = 0;
-	ZydisDisassembledInstruction d;
-	while (off < t->len && ZYAN_SUCCESS(ZydisDisassembleIntel(t->compat
-			? ZYDIS_MACHINE_MODE_LONG_COMPAT_32 : ZYDIS_MACHINE_MODE_LONG_64,
-			DT_CODE_ADDR + DT_TEST_OFF + off, t->code + off, t->len - off, &d))) {
-		printf("      %s\n", d.text);
-		off += d.info.length;
-	}
-}
-
-static const char *const gpr_names[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi",
-	"rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
-
-/* What compare() calls its two sides: the expected result (n) and the one checked (s). */
-struct sides {
-	const char *n, *s;
-};
-static const struct sides native_vs_soft = { "native", "soft" };
-static const struct sides ref_vs_soft = { "reference", "soft" };
-static const struct sides ref_vs_host = { "reference", "host" };
-
-/* Returns true when the two results agree. */
-static bool compare(const struct dt_test *t, const struct dt_result *n, const struct dt_result *s,
-		    const char *path, const struct sides *who, bool verbose, unsigned *printed)
-{
-	char diff[2048];
-	int k = 0;
-	diff[0] = 0;
-	if (n->fault != s->fault) {
-		k += snprintf(diff + k, sizeof(diff) - (size_t)k, "    fault: %s %d %s %d\n",
-			      who->n, n->fault, who->s, s->fault);
-	} else if (n->fault == DT_OK || n->fault == DT_FAULT_XM) {
-		/* On #XM the native side has the XMM registers and MXCSR from the signal context. */
-		bool full = n->fault == DT_OK;
-		for (unsigned i = 0; i < 16 && k < 1500 && full; i++)
-			if (n->out.gpr[i] != s->out.gpr[i])
-				k += snprintf(diff + k, sizeof(diff) - (size_t)k,
-					      "    %s: in %#llx %s %#llx %s %#llx\n", gpr_names[i],
-					      (unsigned long long)t->in.gpr[i], who->n,
-					      (unsigned long long)n->out.gpr[i], who->s,
-					      (unsigned long long)s->out.gpr[i]);
-		uint64_t m = DT_ARITH_MASK & ~(uint64_t)t->undef_flags;
-		if (full && (n->out.flags & m) != (s->out.flags & m))
-			k += snprintf(diff + k, sizeof(diff) - (size_t)k,
-				      "    rflags: in %#llx %s %#llx %s %#llx (compared %#llx)\n",
-				      (unsigned long long)t->in.flags, who->n,
-				      (unsigned long long)n->out.flags, who->s,
-				      (unsigned long long)s->out.flags, (unsigned long long)m);
-		for (unsigned i = 0; i < 16 && k < 1500; i++)
-			if (memcmp(n->out.xmm[i], s->out.xmm[i], 16)) {
-				uint64_t a[2], b[2], in[2];
-				memcpy(a, n->out.xmm[i], 16);
-				memcpy(b, s->out.xmm[i], 16);
-				memcpy(in, t->in.xmm[i], 16);
-				k += snprintf(diff + k, sizeof(diff) - (size_t)k,
-					      "    xmm%u: in %016llx%016llx %s %016llx%016llx %s %016llx%016llx\n",
-					      i, (unsigned long long)in[1], (unsigned long long)in[0], who->n,
-					      (unsigned long long)a[1], (unsigned long long)a[0], who->s,
-					      (unsigned long long)b[1], (unsigned long long)b[0]);
-			}
-		for (unsigned i = 0; i < 8 && k < 1500 && full; i++)
-			if (n->out.mm[i] != s->out.mm[i])
-				k += snprintf(diff + k, sizeof(diff) - (size_t)k,
-					      "    mm%u: in %#llx %s %#llx %s %#llx\n", i,
-					      (unsigned long long)t->in.mm[i], who->n,
-					      (unsigned long long)n->out.mm[i], who->s,
-					      (unsigned long long)s->out.mm[i]);
-		if (n->out.mxcsr != s->out.mxcsr)
-			k += snprintf(diff + k, sizeof(diff) - (size_t)k,
-				      "    mxcsr: in %#x %s %#x %s %#x\n", t->in.mxcsr,
-				      who->n, n->out.mxcsr, who->s, s->out.mxcsr);
-		for (unsigned o = 0; o < DT_DATA_SIZE && k < 1500 && full; o += 8)
-			if (memcmp(n->data + o, s->data + o, 8)) {
-				uint64_t a, b;
-				memcpy(&a, n->data + o, 8);
-				memcpy(&b, s->data + o, 8);
-				k += snprintf(diff + k, sizeof(diff) - (size_t)k,
-					      "    mem[data+%#x]: %s %#llx %s %#llx\n", o, who->n,
-					      (unsigned long long)a, who->s, (unsigned long long)b);
-			}
-	}
-	if (!k)
-		return true;
-	if (verbose || *printed < 40) {
-		char name[64];
-		printf("MISMATCH (%s, %s):\n", dt_form_name(t->form, name, sizeof(name)), path);
-		print_code(t);
-		fputs(diff, stdout);
-		(*printed)++;
-	}
-	return false;
-}
-
-/* Where the compatibility-mode tests' expected results come from, and what happened to them. */
-struct compat {
-	bool live;             /* the host runs 32-bit code: they run natively */
-	const char *ref_path;  /* --reference */
-	struct dt_ref *ref;
-	bool ref_generation;   /* this run generates exactly the reference's tests */
-	struct dt_rec *rec;    /* --record */
-	const char *rec_path;
-	unsigned long long from_ref, rechecked, disagree, stale, not_run;
-	struct dt_result expected; /* a recorded result, built on demand */
-};
-
-static const char rerecord_hint[] = "re-record it with make difftest-reference "
-				    "(tests/difftest/record-reference.sh)";
-
-/* The expected result of compatibility-mode test t (native: the host's, already masked), or
- * NULL when t is not run. Re-checks the host against the reference and records as asked. */
-static const struct dt_result *compat_expected(struct compat *c, const struct dt_test *t,
-					       struct dt_result *native, bool verbose,
-					       unsigned *printed)
-{
-	bool have = c->ref && dt_ref_lookup(c->ref, t, &c->expected);
-	if (!have && c->ref && c->ref_generation) {
-		char name[64];
-		c->stale++;
-		if (c->stale <= 10)
-			printf("STALE REFERENCE: %s has no record of a %s test (key %016llx)\n",
-			       c->ref_path, dt_form_name(t->form, name, sizeof(name)),
-			       (unsigned long long)dt_test_key(t));
-	}
-	if (c->live) {
-		dt_compat_mask(&native->out);
-		if (c->rec)
-			dt_rec_add(c->rec, t, native);
-		if (have) {
-			c->rechecked++;
-			if (!compare(t, &c->expected, native, "re-check", &ref_vs_host, verbose, printed))
-				c->disagree++;
-		}
-		return native;
-	}
-	if (have) {
-		c->from_ref++;
-		return &c->expected;
-	}
-	if (!c->ref || !c->ref_generation)
-		c->not_run++;
-	return NULL;
-}
-
-/* The summary of the compatibility-mode forms; returns false when they failed. */
-static bool compat_report(struct compat *c)
-{
-	bool ok = !c->disagree && !c->stale;
-	if (c->live) {
-		printf("difftest: compat-mode forms: against the host CPU");
-		if (c->ref)
-			printf(" (%llu tests re-checked against %s: %llu disagree)", c->rechecked,
-			       c->ref_path, c->disagree);
-		else
-			printf(" (no --reference to re-check)");
-		printf("\n");
-		if (c->disagree)
-			printf("difftest: the host CPU disagrees with the recorded reference %s: it is "
-			       "wrong or stale: %s\n", c->ref_path, rerecord_hint);
-	} else if (c->ref) {
-		printf("difftest: compat-mode forms: against the recorded reference %s (recorded on "
-		       "%s): the host cannot run 32-bit code; %llu compat tests compared with the "
-		       "recorded reference\n", c->ref_path, dt_ref_origin(c->ref), c->from_ref);
-	} else {
-		printf("difftest: compat-mode forms: the host cannot run 32-bit code and no "
-		       "--reference was given\n");
-	}
-	if (c->not_run)
-		printf("difftest: %llu generated compat tests not run: no reference and the host "
-		       "cannot run 32-bit code\n", c->not_run);
-	if (c->ref && c->ref_generation) {
-		unsigned unused = dt_ref_unused(c->ref);
-		if (unused) {
-			printf("difftest: %u records of %s match no generated test\n", unused,
-			       c->ref_path);
-			ok = false;
-		}
-		if (c->stale || unused)
-			printf("difftest: the reference is stale (%llu generated compat tests have no "
-			       "record): %s\n", c->stale, rerecord_hint);
-	}
-	if (c->rec) {
-		long n = dt_rec_finish(c->rec);
-		c->rec = NULL;
-		if (n < 0) {
-			printf("difftest: cannot write %s\n", c->rec_path);
-			return false;
-		}
-		printf("difftest: recorded %ld compat tests' host results in %s\n", n, c->rec_path);
-	}
-	return ok;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned level = 0, nrandom = 20000;
 	uint64_t seed = 1;
 	bool verbose = false;
-	struct compat *cx = calloc(1, sizeof(*cx));
+	struct dt_compat *cx = calloc(1, sizeof(*cx));
 	const char *rec_note = NULL;
 	if (!cx) {
 		fprintf(stderr, "difftest: out of memory\n");
@@ -394,16 +198,16 @@ int main(int argc, char **argv)
 		}
 		for (unsigned i = 0; i < n; i++) {
 			const struct dt_result *expect = &nat[i];
-			const struct sides *who = &native_vs_soft;
+			const struct dt_sides *who = &dt_native_vs_soft;
 			if (tests[i].compat) {
-				expect = compat_expected(cx, &tests[i], &nat[i], verbose, &printed);
+				expect = dt_compat_expected(cx, &tests[i], &nat[i], verbose, &printed);
 				if (!expect) {
 					if (tests[i].form >= 0)
 						unrun_form[tests[i].form]++;
 					continue;
 				}
 				if (!cx->live)
-					who = &ref_vs_soft;
+					who = &dt_ref_vs_soft;
 			}
 			total++;
 			if (expect->fault)
@@ -416,7 +220,7 @@ int main(int argc, char **argv)
 				run_soft(p ? jit : cpu, &tests[i], soft, p == 2);
 				if (tests[i].compat)
 					dt_compat_mask(&soft->out);
-				if (!compare(&tests[i], expect, soft, paths[p], who, verbose, &printed))
+				if (!dt_compare(&tests[i], expect, soft, paths[p], who, verbose, &printed))
 					bad = true;
 			}
 			if (bad) {
@@ -445,7 +249,7 @@ int main(int argc, char **argv)
 	       "(%u random sequences, %llu faulting) on the interpreter%s, %llu mismatches in %u "
 	       "forms\n", covered, nforms, total, nrand_done, faults,
 	       have_jit ? " and the JIT (cold and warm)" : "", mismatches, badforms);
-	bool compat_ok = compat_report(cx);
+	bool compat_ok = dt_compat_report(cx);
 	soft_cpu_destroy(cpu);
 	soft_cpu_destroy(jit);
 	dt_ref_free(cx->ref);
