@@ -39,6 +39,8 @@ $(SANOBJ)/%.o: %.c
 $(BUILD)/san/tests/%: $(SANOBJ)/tests/unit/%.o $(SAN_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+# The difftest's reference format, tested on every host (only 32-bit-capable ones record it).
+$(BUILD)/san/tests/test_difftest_ref: $(addprefix $(SANOBJ)/tests/difftest/,reference.o forms.o forms32.o)
 
 # Unit tests need no KVM; integration tests go through the harness, which runs them directly
 # when /dev/kvm opens and inside a nested L1 under QEMU otherwise.
