@@ -39,6 +39,8 @@ $(SANOBJ)/%.o: %.c
 $(BUILD)/san/tests/%: $(SANOBJ)/tests/unit/%.o $(SAN_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+# The difftest's reference format, tested on every host (only 32-bit-capable ones record it).
+$(BUILD)/san/tests/test_difftest_ref: $(addprefix $(SANOBJ)/tests/difftest/,reference.o forms.o forms32.o)
 
 # Unit tests need no KVM; integration tests go through the harness, which runs them directly
 # when /dev/kvm opens and inside a nested L1 under QEMU otherwise.
@@ -86,12 +88,20 @@ $(BUILD)/difftest: $(DIFFTEST_OBJS) $(LIB_OBJS)
 	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
 
 # Bounded differential pass (make test) and the long one on demand.
-.PHONY: difftest difftest-long cpu-run-test bench-cpu clean-soft
+# Compatibility-mode tests are judged against the host CPU where it runs 32-bit code (and
+# re-checked against the recorded reference), else against the reference (docs/soft-cpu.md).
+COMPAT_REF := tests/difftest/compat.ref
+.PHONY: difftest difftest-long difftest-reference cpu-run-test bench-cpu clean-soft
 difftest: $(BUILD)/difftest
-	$(BUILD)/difftest --level 0 --random 20000
+	$(BUILD)/difftest --level 0 --random 20000 --reference $(COMPAT_REF)
 
 difftest-long: $(BUILD)/difftest
-	$(BUILD)/difftest --level 1 --random 2000000 --seed $$(date +%s)
+	$(BUILD)/difftest --level 1 --random 2000000 --seed $$(date +%s) --reference $(COMPAT_REF)
+
+# Re-records $(COMPAT_REF): directly where the host runs 32-bit code, else in the nested L1
+# (needs make guest).
+difftest-reference: $(BUILD)/difftest
+	tests/difftest/record-reference.sh
 
 cpu-run-test: $(BUILD)/hardy-cpu-run
 	tests/cpu-run/busybox.sh $(BUILD)/hardy-cpu-run

@@ -92,6 +92,12 @@ static const uint32_t edges[] = { 0, 1, 0x7f, 0x80, 0x7fffffff, 0x80000000, 0xff
 /* GPRs tests may overwrite: EAX, ECX, EDX (EBX, ESP, EBP, ESI, EDI address memory). */
 static const uint8_t pool[] = { 0, 1, 2 };
 
+void dt_compat_mask(struct dt_state *s)
+{
+	for (unsigned i = 0; i < 16; i++)
+		s->gpr[i] = i < 8 ? (uint32_t)s->gpr[i] : 0;
+}
+
 unsigned dt_compat_form_count(void)
 {
 	return NFORMS;

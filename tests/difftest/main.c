@@ -1,19 +1,25 @@
 /* Differential tester driver: generates tests (systematic over every form in forms.c, then
  * random sequences), runs each batch natively (native.c) and on soft_cpu, compares every GPR,
  * the defined RFLAGS bits, all XMM and MMX registers, MXCSR, the data area and the fault class, and reports
- * coverage and every mismatch. Usage: difftest [--level 0|1] [--random N] [--seed S] [-v]. */
+ * coverage and every mismatch.
+ *
+ * Compatibility-mode tests need a kernel that runs 32-bit code. Where it does, they run on the
+ * host CPU as the others, and each one the reference (--reference FILE, reference.c) holds is
+ * also re-checked against it; --record FILE writes their results as a new reference. Where it
+ * does not, their native results come from the reference; those it lacks are a failure (stale
+ * reference) when the run has the reference's own generation parameters, and are reported as
+ * not run otherwise.
+ * Usage: difftest [--level 0|1] [--random N] [--seed S] [--reference FILE] [--record FILE
+ *        [--record-note TEXT]] [-v]. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-#include <Zydis/Zydis.h>
-
 #include "accel/soft/soft_cpu.h"
 #include "difftest.h"
 
 #define BATCH 512
-#define ARITH_MASK 0xcd5u /* CF PF AF ZF SF OF DF */
 
 static int translate(void *ctx, uint64_t va, unsigned access, uint8_t **host)
 {
@@ -75,104 +81,17 @@ static void run_soft(struct soft_cpu *c, const struct dt_test *t, struct dt_resu
 	memcpy(r->data, (void *)(uintptr_t)DT_DATA_ADDR, DT_DATA_SIZE);
 }
 
-static void print_code(const struct dt_test *t)
-{
-	ZyanUSize off = 0;
-	ZydisDisassembledInstruction d;
-	while (off < t->len && ZYAN_SUCCESS(ZydisDisassembleIntel(t->compat
-			? ZYDIS_MACHINE_MODE_LONG_COMPAT_32 : ZYDIS_MACHINE_MODE_LONG_64,
-			DT_CODE_ADDR + DT_TEST_OFF + off, t->code + off, t->len - off, &d))) {
-		printf("      %s\n", d.text);
-		off += d.info.length;
-	}
-}
-
-static const char *const gpr_names[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi",
-	"rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
-
-/* Compatibility mode: only the low halves of EAX..EDI are architecturally visible. */
-static void compat_mask(struct dt_state *s)
-{
-	for (unsigned i = 0; i < 16; i++)
-		s->gpr[i] = i < 8 ? (uint32_t)s->gpr[i] : 0;
-}
-
-/* Returns true when native and soft results agree. */
-static bool compare(const struct dt_test *t, const struct dt_result *n, const struct dt_result *s,
-		    const char *path, bool verbose, unsigned *printed)
-{
-	char diff[2048];
-	int k = 0;
-	diff[0] = 0;
-	if (n->fault != s->fault) {
-		k += snprintf(diff + k, sizeof(diff) - (size_t)k, "    fault: native %d soft %d\n",
-			      n->fault, s->fault);
-	} else if (n->fault == DT_OK || n->fault == DT_FAULT_XM) {
-		/* On #XM the native side has the XMM registers and MXCSR from the signal context. */
-		bool full = n->fault == DT_OK;
-		for (unsigned i = 0; i < 16 && k < 1500 && full; i++)
-			if (n->out.gpr[i] != s->out.gpr[i])
-				k += snprintf(diff + k, sizeof(diff) - (size_t)k,
-					      "    %s: in %#llx native %#llx soft %#llx\n", gpr_names[i],
-					      (unsigned long long)t->in.gpr[i],
-					      (unsigned long long)n->out.gpr[i],
-					      (unsigned long long)s->out.gpr[i]);
-		uint64_t m = ARITH_MASK & ~(uint64_t)t->undef_flags;
-		if (full && (n->out.flags & m) != (s->out.flags & m))
-			k += snprintf(diff + k, sizeof(diff) - (size_t)k,
-				      "    rflags: in %#llx native %#llx soft %#llx (compared %#llx)\n",
-				      (unsigned long long)t->in.flags, (unsigned long long)n->out.flags,
-				      (unsigned long long)s->out.flags, (unsigned long long)m);
-		for (unsigned i = 0; i < 16 && k < 1500; i++)
-			if (memcmp(n->out.xmm[i], s->out.xmm[i], 16)) {
-				uint64_t a[2], b[2], in[2];
-				memcpy(a, n->out.xmm[i], 16);
-				memcpy(b, s->out.xmm[i], 16);
-				memcpy(in, t->in.xmm[i], 16);
-				k += snprintf(diff + k, sizeof(diff) - (size_t)k,
-					      "    xmm%u: in %016llx%016llx native %016llx%016llx soft %016llx%016llx\n",
-					      i, (unsigned long long)in[1], (unsigned long long)in[0],
-					      (unsigned long long)a[1], (unsigned long long)a[0],
-					      (unsigned long long)b[1], (unsigned long long)b[0]);
-			}
-		for (unsigned i = 0; i < 8 && k < 1500 && full; i++)
-			if (n->out.mm[i] != s->out.mm[i])
-				k += snprintf(diff + k, sizeof(diff) - (size_t)k,
-					      "    mm%u: in %#llx native %#llx soft %#llx\n", i,
-					      (unsigned long long)t->in.mm[i],
-					      (unsigned long long)n->out.mm[i],
-					      (unsigned long long)s->out.mm[i]);
-		if (n->out.mxcsr != s->out.mxcsr)
-			k += snprintf(diff + k, sizeof(diff) - (size_t)k,
-				      "    mxcsr: in %#x native %#x soft %#x\n", t->in.mxcsr,
-				      n->out.mxcsr, s->out.mxcsr);
-		for (unsigned o = 0; o < DT_DATA_SIZE && k < 1500 && full; o += 8)
-			if (memcmp(n->data + o, s->data + o, 8)) {
-				uint64_t a, b;
-				memcpy(&a, n->data + o, 8);
-				memcpy(&b, s->data + o, 8);
-				k += snprintf(diff + k, sizeof(diff) - (size_t)k,
-					      "    mem[data+%#x]: native %#llx soft %#llx\n", o,
-					      (unsigned long long)a, (unsigned long long)b);
-			}
-	}
-	if (!k)
-		return true;
-	if (verbose || *printed < 40) {
-		char name[64];
-		printf("MISMATCH (%s, %s):\n", dt_form_name(t->form, name, sizeof(name)), path);
-		print_code(t);
-		fputs(diff, stdout);
-		(*printed)++;
-	}
-	return false;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned level = 0, nrandom = 20000;
 	uint64_t seed = 1;
 	bool verbose = false;
+	struct dt_compat *cx = calloc(1, sizeof(*cx));
+	const char *rec_note = NULL;
+	if (!cx) {
+		fprintf(stderr, "difftest: out of memory\n");
+		return 1;
+	}
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--level") && i + 1 < argc)
 			level = (unsigned)atoi(argv[++i]);
@@ -180,10 +99,17 @@ int main(int argc, char **argv)
 			nrandom = (unsigned)strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
 			seed = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--reference") && i + 1 < argc)
+			cx->ref_path = argv[++i];
+		else if (!strcmp(argv[i], "--record") && i + 1 < argc)
+			cx->rec_path = argv[++i];
+		else if (!strcmp(argv[i], "--record-note") && i + 1 < argc)
+			rec_note = argv[++i];
 		else if (!strcmp(argv[i], "-v"))
 			verbose = true;
 		else {
-			fprintf(stderr, "usage: difftest [--level 0|1] [--random N] [--seed S] [-v]\n");
+			fprintf(stderr, "usage: difftest [--level 0|1] [--random N] [--seed S] "
+				"[--reference FILE] [--record FILE [--record-note TEXT]] [-v]\n");
 			return 2;
 		}
 	}
@@ -192,6 +118,27 @@ int main(int argc, char **argv)
 	    mmap((void *)(uintptr_t)DT_DATA_ADDR, DT_DATA_SIZE, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) != (void *)(uintptr_t)DT_DATA_ADDR) {
 		fprintf(stderr, "difftest: cannot map the test pages\n");
+		return 1;
+	}
+	cx->live = dt_native_compat_supported();
+	if (cx->rec_path && !cx->live) {
+		fprintf(stderr, "difftest: cannot --record: this host cannot run 32-bit code "
+			"(make difftest-reference records it in a nested L1)\n");
+		return 2;
+	}
+	struct dt_ref_params params = { level, nrandom, seed };
+	if (cx->ref_path) {
+		char err[512];
+		cx->ref = dt_ref_load(cx->ref_path, err, sizeof(err));
+		if (!cx->ref) {
+			fprintf(stderr, "difftest: %s\n", err);
+			return 2;
+		}
+		struct dt_ref_params rp = dt_ref_params(cx->ref);
+		cx->ref_generation = rp.level == level && rp.nrandom == nrandom && rp.seed == seed;
+	}
+	if (cx->rec_path && !(cx->rec = dt_rec_create(cx->rec_path, params, rec_note))) {
+		fprintf(stderr, "difftest: cannot record to %s\n", cx->rec_path);
 		return 1;
 	}
 	struct dt_test *tests = calloc(BATCH, sizeof(*tests));
@@ -209,7 +156,9 @@ int main(int argc, char **argv)
 	unsigned nforms = dt_form_count();
 	unsigned *per_form = calloc(nforms, sizeof(unsigned));
 	unsigned *bad_form = calloc(nforms, sizeof(unsigned));
-	if (!tests || nat == MAP_FAILED || !soft || !g || !cpu || !jit || !per_form || !bad_form) {
+	unsigned *unrun_form = calloc(nforms, sizeof(unsigned));
+	if (!tests || nat == MAP_FAILED || !soft || !g || !cpu || !jit || !per_form || !bad_form ||
+	    !unrun_form) {
 		fprintf(stderr, "difftest: out of memory\n");
 		return 1;
 	}
@@ -243,13 +192,25 @@ int main(int argc, char **argv)
 		if (n == 0)
 			break;
 		memset(nat, 0, n * sizeof(*nat));
-		if (dt_native_run(tests, nat, n) != 0) {
+		if (dt_native_run(tests, nat, n, cx->live) != 0) {
 			fprintf(stderr, "difftest: native child failed\n");
 			return 1;
 		}
 		for (unsigned i = 0; i < n; i++) {
+			const struct dt_result *expect = &nat[i];
+			const struct dt_sides *who = &dt_native_vs_soft;
+			if (tests[i].compat) {
+				expect = dt_compat_expected(cx, &tests[i], &nat[i], verbose, &printed);
+				if (!expect) {
+					if (tests[i].form >= 0)
+						unrun_form[tests[i].form]++;
+					continue;
+				}
+				if (!cx->live)
+					who = &dt_ref_vs_soft;
+			}
 			total++;
-			if (nat[i].fault)
+			if (expect->fault)
 				faults++;
 			if (tests[i].form >= 0)
 				per_form[tests[i].form]++;
@@ -257,11 +218,9 @@ int main(int argc, char **argv)
 			bool bad = false;
 			for (unsigned p = 0; p < (have_jit ? 3u : 1u); p++) {
 				run_soft(p ? jit : cpu, &tests[i], soft, p == 2);
-				if (tests[i].compat) {
-					compat_mask(&nat[i].out);
-					compat_mask(&soft->out);
-				}
-				if (!compare(&tests[i], &nat[i], soft, paths[p], verbose, &printed))
+				if (tests[i].compat)
+					dt_compat_mask(&soft->out);
+				if (!dt_compare(&tests[i], expect, soft, paths[p], who, verbose, &printed))
 					bad = true;
 			}
 			if (bad) {
@@ -276,7 +235,8 @@ int main(int argc, char **argv)
 		covered += per_form[i] > 0;
 		if (!per_form[i]) {
 			char name[64];
-			printf("  form %-28s not encodable\n", dt_form_name((int)i, name, sizeof(name)));
+			printf("  form %-28s %s\n", dt_form_name((int)i, name, sizeof(name)),
+			       unrun_form[i] ? "not run (see the compat-mode summary)" : "not encodable");
 		}
 		if (bad_form[i]) {
 			char name[64];
@@ -289,7 +249,9 @@ int main(int argc, char **argv)
 	       "(%u random sequences, %llu faulting) on the interpreter%s, %llu mismatches in %u "
 	       "forms\n", covered, nforms, total, nrand_done, faults,
 	       have_jit ? " and the JIT (cold and warm)" : "", mismatches, badforms);
+	bool compat_ok = dt_compat_report(cx);
 	soft_cpu_destroy(cpu);
 	soft_cpu_destroy(jit);
-	return mismatches ? 1 : 0;
+	dt_ref_free(cx->ref);
+	return mismatches || !compat_ok ? 1 : 0;
 }

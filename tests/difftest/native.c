@@ -181,7 +181,8 @@ static int fault_class(int sig)
 	}
 }
 
-static void child_run(const struct dt_test *tests, struct dt_result *res, unsigned n)
+static void child_run(const struct dt_test *tests, struct dt_result *res, unsigned n,
+		      bool with_compat)
 {
 	struct child_ctx ctx;
 	child_ctx_ptr = &ctx;
@@ -200,7 +201,7 @@ static void child_run(const struct dt_test *tests, struct dt_result *res, unsign
 	uint8_t *page = (uint8_t *)(uintptr_t)DT_CODE_ADDR;
 	for (unsigned i = 0; i < n; i++) {
 		const struct dt_test *t = &tests[i];
-		if (!t->len)
+		if (!t->len || (t->compat && !with_compat))
 			continue;
 		memset(page, 0xcc, 0xc00);
 		dt_native_layout(page, t);
@@ -226,17 +227,45 @@ static void child_run(const struct dt_test *tests, struct dt_result *res, unsign
 	}
 }
 
-int dt_native_run(const struct dt_test *tests, struct dt_result *res, unsigned n)
+int dt_native_run(const struct dt_test *tests, struct dt_result *res, unsigned n, bool with_compat)
 {
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		child_run(tests, res, n);
+		child_run(tests, res, n, with_compat);
 		_exit(0);
 	}
 	int st;
 	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		return -1;
 	return 0;
+}
+
+bool dt_native_compat_supported(void)
+{
+	static int known = -1;
+	if (known >= 0)
+		return known;
+	/* mov eax, 0x1234abcd in the 32-bit code segment: a kernel that refuses compatibility
+	 * mode faults on the far jump (#GP) or before. */
+	struct dt_test t;
+	memset(&t, 0, sizeof(t));
+	t.compat = true;
+	t.form = -1;
+	t.in.flags = 2;
+	t.in.mxcsr = 0x1f80;
+	t.in.gpr[4] = DT_DATA_ADDR + DT_DATA_SIZE / 2;
+	const uint8_t code[] = { 0xb8, 0xcd, 0xab, 0x34, 0x12 };
+	memcpy(t.code, code, sizeof(code));
+	t.len = sizeof(code);
+	struct dt_result *r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (r == MAP_FAILED)
+		return false;
+	r->fault = DT_FAULT_OTHER;
+	known = dt_native_run(&t, r, 1, true) == 0 && r->fault == DT_OK &&
+		(uint32_t)r->out.gpr[0] == 0x1234abcd;
+	munmap(r, sizeof(*r));
+	return known;
 }

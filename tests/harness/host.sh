@@ -56,7 +56,9 @@ stage_qemu() {
 }
 
 # build_l1 OUT JOBFILE [--with-qemu] : writes the L1 initramfs (uncompressed newc cpio: under
-# emulation, decompressing costs more than loading) to OUT.
+# emulation, decompressing costs more than loading) to OUT. HARDY_L1_BINARIES: more files
+# (paths relative to the repository, e.g. build/difftest) staged under /hardy, ELF binaries
+# with their libraries.
 build_l1() {
 	local out=$1 job=$2 with_qemu=${3:-}
 	local guest=$HARDY_ROOT/build/guest stage applet bin
@@ -80,8 +82,9 @@ build_l1() {
 	[ -d "$HARDY_ROOT/build/guest-generic" ] && cp -r "$HARDY_ROOT/build/guest-generic" "$stage/hardy/build/"
 	# hardy finds its default guest next to itself: $(dirname hardy)/guest.
 	ln -s ../guest "$stage/hardy/build/san/guest"
-	for bin in build/hardy build/san/hardy; do
-		if [ -x "$HARDY_ROOT/$bin" ]; then
+	for bin in build/hardy build/san/hardy ${HARDY_L1_BINARIES:-}; do
+		if [ -f "$HARDY_ROOT/$bin" ]; then
+			mkdir -p "$(dirname "$stage/hardy/$bin")"
 			cp "$HARDY_ROOT/$bin" "$stage/hardy/$bin"
 			stage_libraries "$stage" "$HARDY_ROOT/$bin"
 		fi
