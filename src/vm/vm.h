@@ -14,6 +14,7 @@
 
 #include "accel/accel.h"
 #include "vm/bus.h"
+#include "vm/clock.h"
 #include "vm/config.h"
 #include "vm/guest_mem.h"
 
@@ -52,6 +53,7 @@ struct vm {
 	struct bus mmio_bus;
 	struct vcpu *vcpus;
 	unsigned nr_vcpus;
+	struct vm_clock clock;     /* what devices read the time from; zero: the host's clocks */
 
 	_Atomic int stop_reason;   /* enum vm_stop_reason */
 	char stop_msg[320];        /* written once, by whoever won the stop race */

@@ -3,6 +3,7 @@
  * reset register reboots), the RTC (host time in BCD) and the i8042 reset command. */
 #include <fcntl.h>
 #include <linux/serial_reg.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "arch/x86/layout.h"
@@ -147,6 +148,50 @@ static void test_rtc_i8042(void)
 	fake_out(&f, X86_RTC_PORT, 1, 0x09);
 	fake_out(&f, X86_RTC_PORT + 1, 1, 0x99);
 	CHECK(fake_in(&f, X86_RTC_PORT + 1, 1) == 0x99, "year write not kept");
+
+	SECTION("hostile writes: 0xFF to the binary year, century and every field stay in range");
+	fake_out(&f, X86_RTC_PORT, 1, 0x0B);
+	fake_out(&f, X86_RTC_PORT + 1, 1, 0x06); /* binary, 24-hour */
+	for (int n = 0; n < 1000; n++) {
+		for (uint8_t reg = 0; reg <= 0x09; reg++) {
+			fake_out(&f, X86_RTC_PORT, 1, reg);
+			fake_out(&f, X86_RTC_PORT + 1, 1, 0xFF);
+		}
+		fake_out(&f, X86_RTC_PORT, 1, 0x32);
+		fake_out(&f, X86_RTC_PORT + 1, 1, 0xFF);
+	}
+	fake_out(&f, X86_RTC_PORT, 1, 0x09);
+	unsigned y = (unsigned)fake_in(&f, X86_RTC_PORT + 1, 1);
+	fake_out(&f, X86_RTC_PORT, 1, 0x32);
+	unsigned c = (unsigned)fake_in(&f, X86_RTC_PORT + 1, 1);
+	CHECK(y <= 99 && c >= 19 && c <= 99, "binary year %u century %u", y, c);
+	fake_out(&f, X86_RTC_PORT, 1, 0x32);
+	fake_out(&f, X86_RTC_PORT + 1, 1, 99); /* year 99xx: the top of the range */
+	fake_out(&f, X86_RTC_PORT, 1, 0x09);
+	fake_out(&f, X86_RTC_PORT + 1, 1, 99);
+	CHECK(fake_in(&f, X86_RTC_PORT + 1, 1) == 99, "year 9999 not kept");
+	fake_out(&f, X86_RTC_PORT, 1, 0x32);
+	CHECK(fake_in(&f, X86_RTC_PORT + 1, 1) == 99, "century 99 not kept");
+
+	SECTION("clock extremes: clamped into 1900..9999, writes at the edges hold");
+	struct fake_vm g;
+	fake_vm_init(&g);
+	struct rtc *r2 = rtc_create(&g.vm, &err);
+	CHECK(r2, "rtc_create: %s", err.msg);
+	fake_vm_fake_clock(&g, INT64_MIN); /* 1677: before the RTC's range */
+	fake_out(&g, X86_RTC_PORT, 1, 0x32);
+	CHECK(fake_in(&g, X86_RTC_PORT + 1, 1) == 0x19, "century at INT64_MIN ns");
+	fake_out(&g, X86_RTC_PORT, 1, 0x09);
+	CHECK(fake_in(&g, X86_RTC_PORT + 1, 1) == 0x00, "year at INT64_MIN ns");
+	fake_out(&g, X86_RTC_PORT, 1, 0x32);
+	fake_out(&g, X86_RTC_PORT + 1, 1, 0x99); /* 9900: an offset of 8000 years */
+	CHECK(fake_in(&g, X86_RTC_PORT + 1, 1) == 0x99, "century write not kept");
+	fake_vm_fake_clock(&g, INT64_MAX); /* 2262, plus the offset: past 9999 */
+	CHECK(fake_in(&g, X86_RTC_PORT + 1, 1) == 0x99, "century past 9999");
+	fake_out(&g, X86_RTC_PORT, 1, 0x09);
+	CHECK(fake_in(&g, X86_RTC_PORT + 1, 1) == 0x99, "year past 9999 not clamped");
+	rtc_destroy(r2);
+	close(g.vm.stop_efd);
 
 	SECTION("i8042 command 0xFE resets");
 	struct i8042 *k = i8042_create(&f.vm, &err);
