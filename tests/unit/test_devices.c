@@ -20,8 +20,9 @@ static void test_serial(void)
 	fake_vm_init(&f);
 	int pipefd[2];
 	CHECK(pipe2(pipefd, O_NONBLOCK) == 0, "pipe");
-	struct console con = { .vm = &f.vm, .out_fd = pipefd[1], .in_fd = -1 };
+	struct console con = { .vm = &f.vm, .in_fd = -1 };
 	struct error err = { 0 };
+	CHECK(console_attach_output(&con, pipefd[1], 0, &err) == 0, "console: %s", err.msg);
 	struct serial *s = serial_create(&f.vm, COM1, X86_COM1_IRQ, &con, &err);
 	CHECK(s, "serial_create: %s", err.msg);
 
@@ -37,6 +38,7 @@ static void test_serial(void)
 	SECTION("transmit reaches the console");
 	fake_out(&f, COM1 + UART_TX, 1, 'h');
 	fake_out(&f, COM1 + UART_TX, 1, 'i');
+	CHECK(console_flush(&con) == 0, "console flush would block");
 	char buf[8] = { 0 };
 	CHECK(read(pipefd[0], buf, sizeof(buf)) == 2 && !strcmp(buf, "hi"), "console got '%s'", buf);
 	CHECK(fake_in(&f, COM1 + UART_LSR, 1) & UART_LSR_THRE, "THR not empty");
@@ -67,6 +69,7 @@ static void test_serial(void)
 	CHECK(fake_in(&f, COM1 + UART_DLL, 1) == 1, "DLL not kept");
 	fake_out(&f, COM1 + UART_LCR, 1, 3);
 	serial_destroy(s);
+	console_close(&con);
 	close(pipefd[0]);
 	close(pipefd[1]);
 }
