@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,11 +36,18 @@ int console_open(struct console *con, struct vm *vm, const struct vm_config *cfg
 	case CONSOLE_NONE:
 		break;
 	}
-	return console_attach_output(con, out_fd, limit, err);
+	return console_attach_output(con, out_fd, limit, CONSOLE_RING_SIZE, err);
 }
 
 void console_close(struct console *con)
 {
+	console_flush(con);
+	uint64_t lost = console_dropped(con);
+	if (lost)
+		fprintf(stderr, "hardy: console: %" PRIu64 " bytes of guest output dropped (%s)\n", lost,
+			con->limit && con->written >= con->limit
+				? "console limit reached"
+				: "the console's reader did not keep up or went away");
 	console_out_close(con);
 	if (con->in_tty)
 		term_restore();

@@ -37,7 +37,7 @@ struct console {
 	/* Output: the ring and its counters, guarded by out_lock (never held across I/O). */
 	pthread_mutex_t out_lock;
 	uint8_t *ring;
-	size_t ring_head, ring_len;
+	size_t ring_size, ring_head, ring_len;
 	uint64_t dropped;    /* bytes lost to a full ring, a dead consumer or the size limit */
 	uint64_t written;    /* bytes written to out_fd, notice excluded */
 	uint64_t limit;      /* largest output in bytes; 0: none */
@@ -49,14 +49,19 @@ struct console {
 
 int console_open(struct console *con, struct vm *vm, const struct vm_config *cfg,
 		 struct error *err);
-/* The output half on an fd opened elsewhere (tests, the fuzzer): limit 0 for none. */
-int console_attach_output(struct console *con, int out_fd, uint64_t limit, struct error *err);
+/* The output half on an fd opened elsewhere (tests, the fuzzer): limit 0 for none; ring_size
+ * bytes of buffer (CONSOLE_RING_SIZE in hardy, smaller where a full ring is the point). */
+int console_attach_output(struct console *con, int out_fd, uint64_t limit, size_t ring_size,
+			  struct error *err);
 /* Flushes what it can without blocking, restores the descriptors, reports dropped output on
  * stderr. */
 void console_close(struct console *con);
 
-/* The output half of console_close (console_out.c). */
+/* The output half of console_close (console_out.c): a last flush, the fd's flags restored, the
+ * ring freed; prints nothing. */
 void console_out_close(struct console *con);
+/* Bytes of guest output lost so far (dropped, or still in the ring). */
+uint64_t console_dropped(struct console *con);
 
 /* Guest output; any thread. Never blocks and does no I/O but a non-blocking eventfd write. */
 void console_write(struct console *con, const uint8_t *buf, size_t len);

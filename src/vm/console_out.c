@@ -26,13 +26,15 @@ static bool fd_is_pollable(int fd)
 	return ok;
 }
 
-int console_attach_output(struct console *con, int out_fd, uint64_t limit, struct error *err)
+int console_attach_output(struct console *con, int out_fd, uint64_t limit, size_t ring_size,
+			  struct error *err)
 {
 	con->out_fd = out_fd;
 	con->limit = limit;
 	con->out_flags_saved = -1;
 	con->wake_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	con->ring = malloc(CONSOLE_RING_SIZE);
+	con->ring_size = ring_size ? ring_size : 1;
+	con->ring = malloc(con->ring_size);
 	if (con->wake_efd < 0 || !con->ring)
 		return error_errno(err, "console output buffer");
 	pthread_mutex_init(&con->out_lock, NULL);
@@ -54,10 +56,10 @@ void console_write(struct console *con, const uint8_t *buf, size_t len)
 		return;
 	pthread_mutex_lock(&con->out_lock);
 	bool was_empty = con->ring_len == 0;
-	size_t room = CONSOLE_RING_SIZE - con->ring_len;
+	size_t room = con->ring_size - con->ring_len;
 	size_t n = (con->out_dead || con->out_fd < 0) ? 0 : (len < room ? len : room);
-	size_t tail = (con->ring_head + con->ring_len) % CONSOLE_RING_SIZE;
-	size_t first = n < CONSOLE_RING_SIZE - tail ? n : CONSOLE_RING_SIZE - tail;
+	size_t tail = (con->ring_head + con->ring_len) % con->ring_size;
+	size_t first = n < con->ring_size - tail ? n : con->ring_size - tail;
 	memcpy(con->ring + tail, buf, first);
 	memcpy(con->ring, buf + first, n - first);
 	con->ring_len += n;
@@ -106,7 +108,7 @@ int console_flush(struct console *con)
 		if (len == 0 || dead)
 			return 0;
 		/* Writers only append past head+len, so these bytes stay put without the lock. */
-		size_t n = len < CONSOLE_RING_SIZE - head ? len : CONSOLE_RING_SIZE - head;
+		size_t n = len < con->ring_size - head ? len : con->ring_size - head;
 		if (con->limit) {
 			if (con->written >= con->limit) {
 				console_out_limit_hit(con);
@@ -126,13 +128,23 @@ int console_flush(struct console *con)
 		}
 		con->written += (uint64_t)w;
 		pthread_mutex_lock(&con->out_lock);
-		con->ring_head = (con->ring_head + (size_t)w) % CONSOLE_RING_SIZE;
+		con->ring_head = (con->ring_head + (size_t)w) % con->ring_size;
 		con->ring_len -= (size_t)w;
 		pthread_mutex_unlock(&con->out_lock);
 	}
 }
 
-/* One last pass without blocking, then the descriptor as it was, then the count on stderr. */
+uint64_t console_dropped(struct console *con)
+{
+	if (!con->ring)
+		return 0;
+	pthread_mutex_lock(&con->out_lock);
+	uint64_t lost = con->dropped + con->ring_len;
+	pthread_mutex_unlock(&con->out_lock);
+	return lost;
+}
+
+/* One last pass without blocking, then the descriptor's flags as they were. */
 void console_out_close(struct console *con)
 {
 	if (!con->ring)
@@ -140,14 +152,6 @@ void console_out_close(struct console *con)
 	console_flush(con);
 	if (con->out_flags_saved >= 0)
 		fcntl(con->out_fd, F_SETFL, con->out_flags_saved);
-	pthread_mutex_lock(&con->out_lock);
-	uint64_t lost = con->dropped + con->ring_len;
-	pthread_mutex_unlock(&con->out_lock);
-	if (lost)
-		fprintf(stderr, "hardy: console: %" PRIu64 " bytes of guest output dropped (%s)\n", lost,
-			con->limit && con->written >= con->limit
-				? "console limit reached"
-				: "the console's reader did not keep up or went away");
 	if (con->wake_efd >= 0)
 		close(con->wake_efd);
 	pthread_mutex_destroy(&con->out_lock);

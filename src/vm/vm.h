@@ -76,6 +76,11 @@ static inline bool vm_stopping(struct vm *vm)
 	return atomic_load_explicit(&vm->stop_reason, memory_order_acquire) != VM_RUNNING;
 }
 
+/* The machine's devices (machine.c): registered on the buses, reachable from struct vm.
+ * Needs vm->console; destroy also undoes a partial create. */
+int vm_devices_create(struct vm *vm, struct error *err);
+void vm_devices_destroy(struct vm *vm);
+
 /* Interrupt lines, for devices: forwarded to the backend. */
 void vm_irq_line(struct vm *vm, unsigned gsi, int level);
 

@@ -23,7 +23,8 @@ static void test_full_pipe(void)
 	CHECK(pipe(p) == 0, "pipe");
 	struct console con = { .in_fd = -1 };
 	struct error err = { 0 };
-	CHECK(console_attach_output(&con, p[1], 0, &err) == 0, "attach: %s", err.msg);
+	CHECK(console_attach_output(&con, p[1], 0, CONSOLE_RING_SIZE, &err) == 0,
+	      "attach: %s", err.msg);
 	CHECK(fcntl(p[1], F_GETFL) & O_NONBLOCK, "out_fd not made non-blocking");
 	uint8_t chunk[4096];
 	memset(chunk, 'x', sizeof(chunk));
@@ -61,7 +62,8 @@ static void test_reader_gone(void)
 	close(p[0]);
 	struct console con = { .in_fd = -1 };
 	struct error err = { 0 };
-	CHECK(console_attach_output(&con, p[1], 0, &err) == 0, "attach: %s", err.msg);
+	CHECK(console_attach_output(&con, p[1], 0, CONSOLE_RING_SIZE, &err) == 0,
+	      "attach: %s", err.msg);
 	console_write(&con, (const uint8_t *)"hello", 5);
 	CHECK(console_flush(&con) == 0, "flush waits on a dead pipe");
 	console_write(&con, (const uint8_t *)"again", 5);
@@ -79,7 +81,8 @@ static void test_file_limit(void)
 	CHECK(fd >= 0, "open %s", path);
 	struct console con = { .in_fd = -1 };
 	struct error err = { 0 };
-	CHECK(console_attach_output(&con, fd, 1000, &err) == 0, "attach: %s", err.msg);
+	CHECK(console_attach_output(&con, fd, 1000, CONSOLE_RING_SIZE, &err) == 0,
+	      "attach: %s", err.msg);
 	uint8_t chunk[300];
 	memset(chunk, 'y', sizeof(chunk));
 	for (int i = 0; i < 10; i++) {

@@ -22,7 +22,8 @@ static void test_serial(void)
 	CHECK(pipe2(pipefd, O_NONBLOCK) == 0, "pipe");
 	struct console con = { .vm = &f.vm, .in_fd = -1 };
 	struct error err = { 0 };
-	CHECK(console_attach_output(&con, pipefd[1], 0, &err) == 0, "console: %s", err.msg);
+	CHECK(console_attach_output(&con, pipefd[1], 0, CONSOLE_RING_SIZE, &err) == 0,
+	      "console: %s", err.msg);
 	struct serial *s = serial_create(&f.vm, COM1, X86_COM1_IRQ, &con, &err);
 	CHECK(s, "serial_create: %s", err.msg);
 
