@@ -1,5 +1,7 @@
 /* What the VM offers its devices at run time: a stop request and interrupt lines. Any thread. */
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "vm/vm.h"
@@ -17,7 +19,12 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, const char *msg)
 	}
 }
 
+/* A line the backend refuses is a host failure: the guest would wait for it forever. */
 void vm_irq_line(struct vm *vm, unsigned gsi, int level)
 {
-	vm->accel->irq_line(vm, gsi, level);
+	if (vm->accel->irq_line(vm, gsi, level) < 0) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "cannot set interrupt line %u: %s", gsi, strerror(errno));
+		vm_request_stop(vm, VM_STOP_ERROR, msg);
+	}
 }
