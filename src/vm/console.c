@@ -36,6 +36,7 @@ int console_open(struct console *con, struct vm *vm, const struct vm_config *cfg
 	case CONSOLE_NONE:
 		break;
 	}
+	con->restore_at_exit = cfg->console == CONSOLE_STDIO;
 	return console_attach_output(con, out_fd, limit, CONSOLE_RING_SIZE, err);
 }
 

@@ -45,6 +45,7 @@ struct console {
 	int wake_efd;        /* eventfd: the ring went from empty to non-empty */
 	bool out_pollable;   /* out_fd works with epoll (pipe, terminal, socket) */
 	int out_flags_saved; /* out_fd's file status flags before O_NONBLOCK, -1: untouched */
+	bool restore_at_exit; /* put them back at process exit, not at console_close */
 };
 
 int console_open(struct console *con, struct vm *vm, const struct vm_config *cfg,

@@ -144,14 +144,30 @@ uint64_t console_dropped(struct console *con)
 	return lost;
 }
 
+/* hardy's stdout may share its file description with stderr (2>&1 into a stuck pipe, or a
+ * stopped terminal): its blocking mode comes back only at process exit, after the last
+ * message, so that no message can block the exit. One slot: a process has one stdout. */
+static int exit_restore_fd = -1, exit_restore_flags;
+
+static void console_restore_at_exit(void)
+{
+	if (exit_restore_fd >= 0)
+		fcntl(exit_restore_fd, F_SETFL, exit_restore_flags);
+}
+
 /* One last pass without blocking, then the descriptor's flags as they were. */
 void console_out_close(struct console *con)
 {
 	if (!con->ring)
 		return;
 	console_flush(con);
-	if (con->out_flags_saved >= 0)
+	if (con->out_flags_saved >= 0 && con->restore_at_exit && exit_restore_fd < 0) {
+		exit_restore_fd = con->out_fd;
+		exit_restore_flags = con->out_flags_saved;
+		atexit(console_restore_at_exit);
+	} else if (con->out_flags_saved >= 0) {
 		fcntl(con->out_fd, F_SETFL, con->out_flags_saved);
+	}
 	if (con->wake_efd >= 0)
 		close(con->wake_efd);
 	pthread_mutex_destroy(&con->out_lock);
