@@ -115,7 +115,10 @@ FUZZ_SRCS  := tests/fuzz/fuzz_devices.c $(sort $(wildcard src/devices/*.c)) src/
 FUZZ_CORPUS  := tests/fuzz/corpus/devices
 FUZZ_CRASHES := tests/fuzz/crashes/devices
 FUZZER       := $(BUILD)/fuzz/fuzz_devices
-.PHONY: fuzz fuzz-regress fuzz-long fuzz-corpus
+.PHONY: fuzz fuzz-regress fuzz-long fuzz-corpus clean-fuzz
+clean: clean-fuzz
+clean-fuzz:
+	rm -f $(FUZZER)
 
 $(FUZZER): $(FUZZ_SRCS) $(shell find src -name '*.h')
 	@mkdir -p $(BUILD)/fuzz/corpus
