@@ -1,7 +1,8 @@
 /* A guest that does MMIO of every size and kind (plain 1/2/4/8 bytes, SSE, locked, string,
  * page-straddling) to the hole below 4 GiB, the IOAPIC and LAPIC pages, an absent HPET and the
  * space beyond RAM; then INIT and SIPI storms at absent APIC IDs; then an INIT to itself, which
- * resets the machine: exit status 0, as a reboot. Run with --mem 64M --cpus 1.
+ * resets the machine: exit status 0, as a reboot. Run with --mem 64M --cpus 1. With
+ * --cmdline unemulated it does one SSE MMIO load KVM cannot emulate instead: status 1.
  * Prints "hostile_mmio: ..." lines that kvm_hostile_devices checks. */
 	.code64
 	.globl _start
@@ -23,13 +24,24 @@ _start:
 	or $(1 << 1), %rax
 	mov %rax, %cr0
 
-	lea targets(%rip), %r12
-1:	mov (%r12), %rbx
+	/* --cmdline unemulated: an SSE load KVM's emulator does not know (movq m64, xmm), which
+	 * hardy must report with the guest RIP rather than crash or hang on. */
+	cmpb $'u', (0x20000)
+	jne 1f
+	lea msg_unemulated(%rip), %rsi
+	call puts
+	mov $0xd0000000, %rbx
+	movq 8(%rbx), %xmm2
+6:	hlt
+	jmp 6b
+
+1:	lea targets(%rip), %r12
+7:	mov (%r12), %rbx
 	test %rbx, %rbx
 	jz 2f
 	call mmio_abuse
 	add $8, %r12
-	jmp 1b
+	jmp 7b
 2:	lea msg_kinds(%rip), %rsi
 	call puts
 
@@ -101,8 +113,6 @@ mmio_abuse:
 	movdqu %xmm0, 16(%rbx)
 	movaps 32(%rbx), %xmm1
 	movaps %xmm1, 32(%rbx)
-	movq 8(%rbx), %xmm2
-	movd %xmm2, 4(%rbx)
 	mov $1, %eax                    /* locked read-modify-writes */
 	lock xadd %eax, 8(%rbx)
 	lock incq 8(%rbx)
@@ -149,3 +159,4 @@ msg_sse:    .asciz "\nhostile_mmio: sse="
 msg_string: .asciz "\nhostile_mmio: string="
 msg_ipi:    .asciz "\nhostile_mmio: IPI storm done\n"
 msg_init:   .asciz "hostile_mmio: INIT to self\n"
+msg_unemulated: .asciz "hostile_mmio: unemulated MMIO\n"

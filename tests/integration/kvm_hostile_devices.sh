@@ -8,7 +8,8 @@
 #   powers off: status 0, and the values it read are those of a sane PC.
 # - tests/guests/hostile_mmio.S: MMIO of every size and kind (SSE, locked, string, straddling)
 #   to the hole, the APIC pages and beyond RAM; INIT/SIPI storms at absent APIC IDs; then an
-#   INIT to itself, which is a reset: status 0 and nothing on stderr.
+#   INIT to itself, which is a reset: status 0 and nothing on stderr. With --cmdline unemulated
+#   it does an MMIO load KVM cannot emulate: status 1, and stderr names the suberror and RIP.
 . "$HARDY_ROOT/tests/harness/lib.sh"
 require_hardy
 dir=$HARDY_ROOT/build/guests
@@ -39,4 +40,13 @@ console_expect "$log" "hostile_mmio: string=ffffffffffffffff" "all ones from rep
 console_expect "$log" "hostile_mmio: IPI storm done" "INIT/SIPI to absent APIC IDs survived"
 console_expect "$log" "hostile_mmio: INIT to self" "the guest's last line before its INIT"
 [ -s "$log.err" ] && { show_file "$log.err"; fail "hardy printed on stderr for a reset"; }
+
+log=$HARDY_TMP/unemulated.log
+hardy_run_expect 1 "$log" "$(scaled 30)" --kernel "$dir/hostile_mmio.elf" --mem 64M \
+	--cmdline unemulated
+console_expect "$log" "hostile_mmio: unemulated MMIO" "the guest's line before the load"
+console_expect "$log.err" \
+	"vCPU 0: KVM internal error 1 (an instruction KVM cannot emulate) at guest RIP 0x2[0-9a-f]*$" \
+	"the suberror and guest RIP on stderr"
+[ "$(line_count "$log.err")" = 1 ] || { show_file "$log.err"; fail "expected one line on stderr"; }
 exit 0
