@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vm/console.h"
@@ -29,6 +28,7 @@ static bool fd_is_pollable(int fd)
 int console_attach_output(struct console *con, int out_fd, uint64_t limit, size_t ring_size,
 			  struct error *err)
 {
+	pthread_mutex_init(&con->out_lock, NULL);
 	con->out_fd = out_fd;
 	con->limit = limit;
 	con->out_flags_saved = -1;
@@ -37,12 +37,12 @@ int console_attach_output(struct console *con, int out_fd, uint64_t limit, size_
 	con->ring = malloc(con->ring_size);
 	if (con->wake_efd < 0 || !con->ring)
 		return error_errno(err, "console output buffer");
-	pthread_mutex_init(&con->out_lock, NULL);
 	if (out_fd < 0)
 		return 0;
 	con->out_pollable = fd_is_pollable(out_fd);
 	if (con->out_pollable) {
-		/* Shared with whoever gave us the descriptor: console_close puts the flags back. */
+		/* Shared with whoever gave us the descriptor: the flags go back at close (hardy's
+		 * stdout: at exit, see console_restore_at_exit). */
 		int fl = fcntl(out_fd, F_GETFL);
 		if (fl >= 0 && !(fl & O_NONBLOCK) && fcntl(out_fd, F_SETFL, fl | O_NONBLOCK) == 0)
 			con->out_flags_saved = fl;
