@@ -1,11 +1,15 @@
 /* Unit test: the console's output path never blocks: a full pipe makes console_flush ask for
- * EPOLLOUT while guest writes keep returning (the excess dropped and counted), a reader that went
- * away drops output, and a file console stops at its limit with one notice line. */
+ * EPOLLOUT while guest writes keep returning (the excess dropped and counted), a terminal stopped
+ * with Ctrl-S does not block output (nor, after it, the terminal's restore), a reader that went away drops
+ * output, and a file console stops at its limit with one notice line. An alarm fails the test
+ * where anything would block. */
 #include <fcntl.h>
 #include <signal.h>
+#include <termios.h>
 #include <sys/stat.h>
 
 #include "check.h"
+#include "util/term.h"
 #include "vm/console.h"
 
 static uint64_t dropped(struct console *c)
@@ -52,6 +56,34 @@ static void test_full_pipe(void)
 	CHECK(!(fcntl(p[1], F_GETFL) & O_NONBLOCK), "O_NONBLOCK not taken back");
 	close(p[0]);
 	close(p[1]);
+}
+
+static void test_stopped_terminal(void)
+{
+	SECTION("a terminal stopped with Ctrl-S: flush asks to wait instead of blocking");
+	int master = posix_openpt(O_RDWR | O_NOCTTY);
+	CHECK(master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0, "pty");
+	int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+	CHECK(slave >= 0, "open pty slave");
+	CHECK(term_raw_enter(slave), "raw mode on the pty");
+	CHECK(tcflow(slave, TCOOFF) == 0, "stop output (what Ctrl-S does)");
+	struct console con = { .in_fd = -1 };
+	struct error err = { 0 };
+	CHECK(console_attach_output(&con, slave, 0, CONSOLE_RING_SIZE, &err) == 0,
+	      "attach: %s", err.msg);
+	uint8_t chunk[4096];
+	memset(chunk, 'z', sizeof(chunk));
+	int waits = 0;
+	for (int i = 0; i < 256; i++) {
+		console_write(&con, chunk, sizeof(chunk));
+		waits += console_flush(&con) == 1;
+	}
+	CHECK(waits > 0, "flush never waited on a stopped terminal");
+	CHECK(dropped(&con) > 0, "nothing dropped on a stopped terminal");
+	console_close(&con);
+	term_restore(); /* with output pending on a stopped terminal */
+	close(slave);
+	close(master);
 }
 
 static void test_reader_gone(void)
@@ -107,7 +139,9 @@ static void test_file_limit(void)
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN); /* as hardy does: a reader that went away is EPIPE, not death */
+	alarm(60);                /* SIGALRM ends the test if anything blocks */
 	test_full_pipe();
+	test_stopped_terminal();
 	test_reader_gone();
 	test_file_limit();
 	puts("test_console: all passed");
