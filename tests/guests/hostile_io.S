@@ -1,9 +1,10 @@
 /* A guest that abuses every device through port I/O, to show that hardy survives it:
  * string I/O with large counts to every device port, forwards and with DF=1, and across the end
- * of RAM (KVM passes rep ins to hardy up to 1 KiB per exit, rep outs one element per exit, so
- * the outs counts are smaller: nested, each exit costs a fraction of a millisecond); every PCI config dword of the host bridge, absent functions and buses, unaligned
- * data-port accesses; every SLP_TYP; every CMOS index and 0xFF into the binary year; UART divisor
- * 0, loopback and an interrupt storm; every i8042 command but reset. Then S5: exit status 0.
+ * of RAM (KVM hands rep ins to hardy up to 1 KiB per exit but rep outs one element per exit, so
+ * the outs counts are smaller: nested, each exit costs a fraction of a millisecond); every PCI
+ * config dword of the host bridge, absent functions and buses, unaligned data-port accesses;
+ * every SLP_TYP; every CMOS index and 0xFF into the binary year; UART divisor 0, loopback and
+ * an interrupt storm; every i8042 command but reset. Then S5: exit status 0.
  * Run with --mem 64M. Prints "hostile_io: ..." lines that kvm_hostile_devices checks. */
 	.code64
 	.globl _start

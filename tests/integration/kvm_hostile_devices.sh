@@ -23,7 +23,8 @@ console_expect "$log" "hostile_io: string I/O done" "string I/O survived"
 console_expect "$log" "hostile_io: last RAM qword=ffffffffffffffff" \
 	"all ones from rep insb across the end of RAM"
 console_expect "$log" "hostile_io: pci absent=00000000ffffffff" "all ones from absent PCI functions"
-console_expect "$log" "hostile_io: pci 00:00.0=0000000000081b36" "the host bridge intact after writes"
+console_expect "$log" "hostile_io: pci 00:00.0=0000000000081b36" \
+	"the host bridge intact after writes"
 console_expect "$log" "hostile_io: acpi done" "no sleep state but S5 stopped the guest"
 console_expect "$log" "hostile_io: rtc year=00000000000000[0-9][0-9]" "a BCD year after the abuse"
 console_expect "$log" "hostile_io: uart loopback=000000000000005a" "the loopback byte came back"

@@ -1,8 +1,8 @@
 /* Unit test: the console's output path never blocks: a full pipe makes console_flush ask for
  * EPOLLOUT while guest writes keep returning (the excess dropped and counted), a terminal stopped
- * with Ctrl-S does not block output (nor, after it, the terminal's restore), a reader that went away drops
- * output, and a file console stops at its limit with one notice line. An alarm fails the test
- * where anything would block. */
+ * with Ctrl-S does not block output (nor, after it, the terminal's restore), a reader that went
+ * away drops output, and a file console stops at its limit with one notice line. An alarm fails
+ * the test where anything would block. */
 #include <fcntl.h>
 #include <signal.h>
 #include <termios.h>
