@@ -29,10 +29,11 @@ static const char run_usage[] =
 	"                    past it one notice line is written and further output dropped\n"
 	"  -h, --help        this help\n"
 	"\n"
-	"Console: Ctrl-A x quits, Ctrl-A a sends Ctrl-A, Ctrl-A h shows help.\n"
+	"Console: Ctrl-A x quits, Ctrl-A a sends Ctrl-A, Ctrl-A h shows help. Output that a slow\n"
+	"reader cannot take is dropped (never slowing the guest); stderr gives the count at exit.\n"
 	"SIGTERM presses the ACPI power button; a second SIGTERM, or the guest not powering off\n"
-	"within 30 s, stops the VM. Exit status: 0 guest powered off or rebooted, 1 run-time\n"
-	"failure, 2 bad usage or input.\n";
+	"within 30 s, stops the VM; so do SIGHUP and SIGQUIT. Exit status: 0 guest powered off or\n"
+	"rebooted, 1 run-time failure, 2 bad usage or input.\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
