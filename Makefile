@@ -61,7 +61,7 @@ guest-generic:
 integration: $(BUILD)/hardy $(BUILD)/san/hardy guest guest-generic $(TEST_GUESTS)
 	tests/harness/run-integration
 
-test: unit difftest cpu-run-test integration
+test: unit difftest cpu-run-test fuzz integration
 
 guest:
 	guest/build.sh $(BUILD)/guest
@@ -113,3 +113,41 @@ bench-cpu: $(BUILD)/hardy-cpu-run
 clean: clean-soft
 clean-soft:
 	rm -f $(BUILD)/hardy-cpu-run $(BUILD)/difftest
+
+# ---- device fuzzer (tests/fuzz/): libFuzzer under ASan/UBSan, natively, no KVM ----
+# The machine's devices plus what they link against; a new device directory joins here.
+FUZZ_CC    ?= clang-14
+FUZZ_TIME  ?= 40
+FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SRCS  := tests/fuzz/fuzz_devices.c $(sort $(wildcard src/devices/*.c)) src/vm/bus.c \
+              src/vm/clock.c src/vm/console.c src/vm/console_out.c src/vm/machine.c \
+              src/vm/vm_services.c src/util/error.c src/util/term.c
+FUZZ_CORPUS  := tests/fuzz/corpus/devices
+FUZZ_CRASHES := tests/fuzz/crashes/devices
+FUZZER       := $(BUILD)/fuzz/fuzz_devices
+.PHONY: fuzz fuzz-regress fuzz-long fuzz-corpus clean-fuzz
+clean: clean-fuzz
+clean-fuzz:
+	rm -f $(FUZZER)
+
+$(FUZZER): $(FUZZ_SRCS) $(shell find src -name '*.h')
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(FUZZ_CC) -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -D_GNU_SOURCE -Isrc \
+		-O1 -g $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS) -lpthread
+
+# Every kept input once (the corpus and every crash ever found), then FUZZ_TIME seconds of new
+# inputs; new corpus entries go to build/fuzz/corpus (make fuzz-corpus keeps them), a crash to
+# build/fuzz/crash-* (fix it, then add it to $(FUZZ_CRASHES)).
+fuzz-regress: $(FUZZER)
+	$(FUZZER) -runs=0 $(FUZZ_CORPUS) $(FUZZ_CRASHES)
+
+fuzz: fuzz-regress
+	$(FUZZER) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
+		$(BUILD)/fuzz/corpus $(FUZZ_CORPUS)
+
+fuzz-long: FUZZ_TIME = 3600
+fuzz-long: fuzz
+
+# Minimizes build/fuzz/corpus into the kept corpus (commit what it adds).
+fuzz-corpus: $(FUZZER)
+	$(FUZZER) -merge=1 $(FUZZ_CORPUS) $(BUILD)/fuzz/corpus

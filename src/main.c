@@ -1,6 +1,8 @@
 /* hardy: a virtual machine monitor. Subcommand dispatch only; each verb lives in src/cli/. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "util/proc_title.h"
@@ -41,8 +43,24 @@ static int dispatch(int argc, char **argv)
 	return 2;
 }
 
+/* A closed stdin, stdout or stderr becomes /dev/null, so that no file hardy opens later (a
+ * kernel, a KVM descriptor) takes its number and receives console output or messages. */
+static void std_fds_open(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (n >= 0 && n != fd) {
+			dup2(n, fd);
+			close(n);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
+	std_fds_open();
 	char **args = proc_title_init(argc, argv);
 	int status = dispatch(argc, args);
 	proc_title_free_argv(args, argv);

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -147,6 +149,49 @@ static int kvm_vcpu_boot_setup(struct vcpu *vcpu, const struct x86_boot_regs *re
 	return kvm_x86_boot_regs(vcpu->accel_data, regs, err);
 }
 
+static int kvm_exit_error(struct kvm_vcpu *kv, struct vcpu_exit *exit, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int kvm_exit_error(struct kvm_vcpu *kv, struct vcpu_exit *exit, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(kv->error, sizeof(kv->error), fmt, ap);
+	va_end(ap);
+	exit->kind = VCPU_EXIT_ERROR;
+	exit->error = kv->error;
+	return 0;
+}
+
+static const char *kvm_internal_error_name(uint32_t suberror)
+{
+	switch (suberror) {
+	case KVM_INTERNAL_ERROR_EMULATION: return "an instruction KVM cannot emulate";
+	case KVM_INTERNAL_ERROR_SIMUL_EX: return "an exception while delivering an exception";
+	case KVM_INTERNAL_ERROR_DELIVERY_EV: return "an exit while delivering an event";
+	case KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON: return "a hardware exit KVM does not handle";
+	default: return "unknown";
+	}
+}
+
+/* INIT resets a vCPU to the reset vector, where a PC's firmware would start; hardy has none,
+ * so KVM fails to fetch there. For the guest that is a reset of the machine, not a failure. */
+static int kvm_exit_internal(struct kvm_vcpu *kv, struct vcpu_exit *exit)
+{
+	uint32_t sub = kv->run->internal.suberror;
+	uint64_t rip = 0, linear = 0;
+	bool have_pc = kvm_x86_guest_pc(kv, &rip, &linear) == 0;
+	if (have_pc && linear == KVM_X86_RESET_VECTOR) {
+		exit->kind = VCPU_EXIT_RESET;
+		return 0;
+	}
+	if (!have_pc)
+		return kvm_exit_error(kv, exit, "KVM internal error %u (%s), guest RIP unknown", sub,
+				      kvm_internal_error_name(sub));
+	return kvm_exit_error(kv, exit, "KVM internal error %u (%s) at guest RIP 0x%llx", sub,
+			      kvm_internal_error_name(sub), (unsigned long long)rip);
+}
+
 static int kvm_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 {
 	struct kvm_vcpu *kv = vcpu->accel_data;
@@ -158,9 +203,7 @@ static int kvm_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 			exit->kind = VCPU_EXIT_INTR;
 			return 0;
 		}
-		exit->kind = VCPU_EXIT_ERROR;
-		exit->error = "KVM_RUN failed";
-		return 0;
+		return kvm_exit_error(kv, exit, "KVM_RUN failed: %s", strerror(errno));
 	}
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
@@ -193,17 +236,12 @@ static int kvm_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 		exit->kind = VCPU_EXIT_INTR;
 		return 0;
 	case KVM_EXIT_FAIL_ENTRY:
-		exit->kind = VCPU_EXIT_ERROR;
-		exit->error = "KVM could not enter the guest (KVM_EXIT_FAIL_ENTRY)";
-		return 0;
+		return kvm_exit_error(kv, exit, "KVM could not enter the guest (hardware reason 0x%llx)",
+				      (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 	case KVM_EXIT_INTERNAL_ERROR:
-		exit->kind = VCPU_EXIT_ERROR;
-		exit->error = "KVM internal error (the guest ran an instruction KVM cannot emulate)";
-		return 0;
+		return kvm_exit_internal(kv, exit);
 	default:
-		exit->kind = VCPU_EXIT_ERROR;
-		exit->error = "unexpected KVM exit";
-		return 0;
+		return kvm_exit_error(kv, exit, "unexpected KVM exit %u", run->exit_reason);
 	}
 }
 
@@ -222,7 +260,7 @@ static int kvm_irq_line(struct vm *vm, unsigned gsi, int level)
 {
 	struct kvm_vm *kvm = vm->accel_data;
 	struct kvm_irq_level irq = { .irq = gsi, .level = (uint32_t)level };
-	return ioctl(kvm->vm_fd, KVM_IRQ_LINE, &irq);
+	return ioctl(kvm->vm_fd, KVM_IRQ_LINE, &irq); /* -1 with errno set on failure */
 }
 
 const struct accel_ops accel_kvm_ops = {

@@ -17,6 +17,7 @@ struct kvm_vm {
 struct kvm_vcpu {
 	int fd;
 	struct kvm_run *run;
+	char error[200]; /* what vcpu_exit.error points to: the last failure, in words */
 };
 
 /* Does the host CPU advertise VT-x or AMD-V? Without it a /dev/kvm can only be a software KVM
@@ -28,5 +29,12 @@ int kvm_x86_vm_setup(struct kvm_vm *kvm, struct error *err);
 int kvm_x86_vcpu_setup(struct kvm_vm *kvm, struct kvm_vcpu *kv, unsigned index, unsigned ncpus,
 		       struct error *err);
 int kvm_x86_boot_regs(struct kvm_vcpu *kv, const struct x86_boot_regs *regs, struct error *err);
+
+/* The guest's RIP and the linear address it fetches from (CS base + RIP); -1 when KVM cannot
+ * say. For error messages, and to tell a CPU reset by INIT from other failures. */
+int kvm_x86_guest_pc(struct kvm_vcpu *kv, uint64_t *rip, uint64_t *linear);
+/* Linear address of the x86 reset vector (CS base 0xFFFF0000 + IP 0xFFF0), where INIT leaves
+ * the boot vCPU; hardy has no firmware there. */
+#define KVM_X86_RESET_VECTOR 0xFFFFFFF0ULL
 
 #endif

@@ -286,3 +286,14 @@ int kvm_x86_boot_regs(struct kvm_vcpu *kv, const struct x86_boot_regs *r, struct
 		return error_errno(err, "KVM_SET_REGS");
 	return 0;
 }
+
+int kvm_x86_guest_pc(struct kvm_vcpu *kv, uint64_t *rip, uint64_t *linear)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	if (ioctl(kv->fd, KVM_GET_REGS, &regs) < 0 || ioctl(kv->fd, KVM_GET_SREGS, &sregs) < 0)
+		return -1;
+	*rip = regs.rip;
+	*linear = sregs.cs.base + regs.rip;
+	return 0;
+}

@@ -25,12 +25,15 @@ static const char run_usage[] =
 	"  --name NAME       VM name, shown in ps as 'hardy: NAME' (default \"vm\")\n"
 	"  --accel KIND      auto|kvm|soft (default auto: kvm when /dev/kvm opens)\n"
 	"  --console KIND    stdio|file:PATH|none (default stdio)\n"
+	"  --console-limit SIZE  largest console file, K/M/G suffix (default 64M, 0: no limit);\n"
+	"                    past it one notice line is written and further output dropped\n"
 	"  -h, --help        this help\n"
 	"\n"
-	"Console: Ctrl-A x quits, Ctrl-A a sends Ctrl-A, Ctrl-A h shows help.\n"
+	"Console: Ctrl-A x quits, Ctrl-A a sends Ctrl-A, Ctrl-A h shows help. Output that a slow\n"
+	"reader cannot take is dropped (never slowing the guest); stderr gives the count at exit.\n"
 	"SIGTERM presses the ACPI power button; a second SIGTERM, or the guest not powering off\n"
-	"within 30 s, stops the VM. Exit status: 0 guest powered off or rebooted, 1 run-time\n"
-	"failure, 2 bad usage or input.\n";
+	"within 30 s, stops the VM; so do SIGHUP and SIGQUIT. Exit status: 0 guest powered off or\n"
+	"rebooted, 1 run-time failure, 2 bad usage or input.\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -82,7 +85,7 @@ static int parse_accel(const char *s, struct vm_config *c)
 int cli_run(int argc, char **argv)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_NAME,
-	       OPT_ACCEL, OPT_CONSOLE };
+	       OPT_ACCEL, OPT_CONSOLE, OPT_CONSOLE_LIMIT };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -92,6 +95,7 @@ int cli_run(int argc, char **argv)
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "accel", required_argument, NULL, OPT_ACCEL },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "console-limit", required_argument, NULL, OPT_CONSOLE_LIMIT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -124,6 +128,11 @@ int cli_run(int argc, char **argv)
 		case OPT_CONSOLE:
 			if (parse_console(optarg, &cfg))
 				return usage_error("--console '%s': expected stdio, file:PATH or none", optarg);
+			break;
+		case OPT_CONSOLE_LIMIT:
+			if (parse_size(optarg, &cfg.console_limit))
+				return usage_error("--console-limit '%s': not a size (examples: 64M, 1G, 0)",
+						   optarg);
 			break;
 		case 'h':
 			fputs(run_usage, stdout);

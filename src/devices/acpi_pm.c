@@ -34,12 +34,12 @@ static void acpi_pm_update_sci(struct acpi_pm *pm)
 	}
 }
 
-static uint32_t acpi_pm_timer(void)
+/* The timer counts from whatever the clock says; the 24/32-bit counter wraps anyway, so the
+ * nanoseconds are taken as unsigned (no overflow for any clock value). */
+static uint32_t acpi_pm_timer(const struct acpi_pm *pm)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	unsigned __int128 ns = (unsigned __int128)ts.tv_sec * 1000000000u + (unsigned)ts.tv_nsec;
-	return (uint32_t)(ns * PM_TIMER_HZ / 1000000000u);
+	uint64_t ns = (uint64_t)vm_clock_ns(&pm->vm->clock, CLOCK_MONOTONIC);
+	return (uint32_t)((unsigned __int128)ns * PM_TIMER_HZ / 1000000000u);
 }
 
 /* The block as bytes, so that 1-, 2- and 4-byte accesses at any offset read consistently. */
@@ -61,7 +61,7 @@ static uint8_t acpi_pm_byte(struct acpi_pm *pm, unsigned off, uint32_t timer)
 static uint64_t acpi_pm_read(void *dev, uint64_t off, unsigned len)
 {
 	struct acpi_pm *pm = dev;
-	uint32_t timer = acpi_pm_timer();
+	uint32_t timer = acpi_pm_timer(pm);
 	uint64_t v = 0;
 	pthread_mutex_lock(&pm->lock);
 	for (unsigned i = 0; i < len; i++)

@@ -1,5 +1,7 @@
 /* 8250/16550A UART, enough for Linux's 8250 driver: FIFO detection, loopback self-test,
- * receive and transmit-empty interrupts. Transmission is immediate (no baud-rate timing). */
+ * receive and transmit-empty interrupts. Transmission is immediate (no baud-rate timing): the
+ * byte goes to the console's ring after the device lock is released, and the console never
+ * blocks (a slow consumer loses output, counted, rather than stalling the guest). */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -114,6 +116,7 @@ static void serial_write(void *dev, uint64_t off, unsigned len, uint64_t value)
 {
 	struct serial *s = dev;
 	uint8_t v = (uint8_t)value;
+	bool transmit = false;
 	pthread_mutex_lock(&s->lock);
 	bool dlab = s->lcr & UART_LCR_DLAB;
 	switch (off) {
@@ -124,7 +127,7 @@ static void serial_write(void *dev, uint64_t off, unsigned len, uint64_t value)
 			serial_rx_push(s, v);
 			s->thr_interrupt = true;
 		} else {
-			console_write(s->con, &v, 1);
+			transmit = true;
 			s->thr_interrupt = true;
 		}
 		break;
@@ -149,6 +152,8 @@ static void serial_write(void *dev, uint64_t off, unsigned len, uint64_t value)
 	}
 	serial_update_irq(s);
 	pthread_mutex_unlock(&s->lock);
+	if (transmit)
+		console_write(s->con, &v, 1);
 }
 
 static const struct bus_ops serial_ops = { .read = serial_read, .write = serial_write };

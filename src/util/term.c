@@ -14,7 +14,10 @@ static int saved_fd = -1;
 void term_restore(void)
 {
 	if (saved_fd >= 0) {
-		tcsetattr(saved_fd, TCSAFLUSH, &saved_termios);
+		/* Not TCSAFLUSH: it waits for pending output, forever on a terminal stopped with
+		 * Ctrl-S. Pending input is discarded by hand instead. */
+		tcflush(saved_fd, TCIFLUSH);
+		tcsetattr(saved_fd, TCSANOW, &saved_termios);
 		saved_fd = -1;
 	}
 }
@@ -45,6 +48,7 @@ bool term_raw_enter(int fd)
 	cfmakeraw(&t); /* the guest's own tty does the line discipline, CR/LF included */
 	t.c_cc[VMIN] = 1;
 	t.c_cc[VTIME] = 0;
-	tcsetattr(fd, TCSAFLUSH, &t);
+	tcflush(fd, TCIFLUSH);
+	tcsetattr(fd, TCSANOW, &t); /* TCSANOW: see term_restore */
 	return true;
 }

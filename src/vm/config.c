@@ -14,6 +14,7 @@ void vm_config_defaults(struct vm_config *c)
 		.name = HARDY_DEFAULT_NAME,
 		.accel = ACCEL_AUTO,
 		.console = CONSOLE_STDIO,
+		.console_limit = HARDY_CONSOLE_LIMIT_DEFAULT,
 	};
 }
 

@@ -12,6 +12,7 @@
 #define HARDY_DEFAULT_MEM (512ULL << 20)
 #define HARDY_DEFAULT_CMDLINE "console=ttyS0 quiet panic=-1"
 #define HARDY_DEFAULT_NAME "vm"
+#define HARDY_CONSOLE_LIMIT_DEFAULT (64ULL << 20) /* --console file:PATH stops growing here */
 #define HARDY_SHUTDOWN_TIMEOUT_S 30 /* after SIGTERM, a guest that has not powered off is stopped */
 
 enum accel_choice { ACCEL_AUTO, ACCEL_KVM, ACCEL_SOFT };
@@ -27,6 +28,7 @@ struct vm_config {
 	enum accel_choice accel;
 	enum console_kind console;
 	const char *console_path; /* CONSOLE_FILE */
+	uint64_t console_limit;   /* CONSOLE_FILE: largest file in bytes, 0 for no limit */
 };
 
 void vm_config_defaults(struct vm_config *c);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,46 +14,47 @@
 int console_open(struct console *con, struct vm *vm, const struct vm_config *cfg,
 		 struct error *err)
 {
-	*con = (struct console){ .vm = vm, .kind = cfg->console, .out_fd = -1, .in_fd = -1 };
+	*con = (struct console){ .vm = vm, .kind = cfg->console, .out_fd = -1, .in_fd = -1,
+				 .wake_efd = -1 };
+	int out_fd = -1;
+	uint64_t limit = 0;
 	switch (cfg->console) {
 	case CONSOLE_STDIO:
-		con->out_fd = STDOUT_FILENO;
-		con->in_fd = STDIN_FILENO;
-		con->in_tty = term_raw_enter(STDIN_FILENO);
+		/* A closed stdout reads as EBADF and the output is dropped (counted). */
+		out_fd = fcntl(STDOUT_FILENO, F_GETFL) >= 0 ? STDOUT_FILENO : -1;
+		con->in_fd = fcntl(STDIN_FILENO, F_GETFL) >= 0 ? STDIN_FILENO : -1;
+		con->in_tty = con->in_fd >= 0 && term_raw_enter(STDIN_FILENO);
 		break;
 	case CONSOLE_FILE:
-		con->out_fd = open(cfg->console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (con->out_fd < 0)
+		out_fd = open(cfg->console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (out_fd < 0)
 			return error_set(err, ERR_INPUT, "--console file:%s: %s", cfg->console_path,
 					 strerror(errno));
 		con->out_owned = true;
+		limit = cfg->console_limit;
 		break;
 	case CONSOLE_NONE:
 		break;
 	}
-	return 0;
+	con->restore_at_exit = cfg->console == CONSOLE_STDIO;
+	return console_attach_output(con, out_fd, limit, CONSOLE_RING_SIZE, err);
 }
 
 void console_close(struct console *con)
 {
+	console_flush(con);
+	uint64_t lost = console_dropped(con);
+	if (lost)
+		fprintf(stderr, "hardy: console: %" PRIu64 " bytes of guest output dropped (%s)\n", lost,
+			con->limit && con->written >= con->limit
+				? "console limit reached"
+				: "the console's reader did not keep up or went away");
+	console_out_close(con);
 	if (con->in_tty)
 		term_restore();
 	if (con->out_owned && con->out_fd >= 0)
 		close(con->out_fd);
 	con->out_fd = con->in_fd = -1;
-}
-
-void console_write(struct console *con, const uint8_t *buf, size_t len)
-{
-	while (con->out_fd >= 0 && len > 0) {
-		ssize_t n = write(con->out_fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return; /* a closed terminal must not stop the guest */
-		buf += n;
-		len -= (size_t)n;
-	}
 }
 
 static void console_say(struct console *con, const char *msg)

@@ -1,6 +1,8 @@
 /* Main-thread event loop over epoll. SIGTERM and SIGINT press the ACPI power button once and arm
  * a timer; the timer or a second such signal stops the VM hard. SIGHUP and SIGQUIT stop it hard
- * at once. Console input goes to the serial port. */
+ * at once. Console input goes to the serial port; guest output is drained from the console's
+ * ring to its descriptor without blocking (EPOLLOUT while the consumer is slow), so that nothing
+ * the console's reader does can delay a signal. */
 #include "vm/event_loop.h"
 
 #include <errno.h>
@@ -17,7 +19,7 @@
 #include "vm/vcpu.h"
 #include "vm/vm.h"
 
-enum { EV_STOP, EV_SIGNAL, EV_CONSOLE, EV_TIMER };
+enum { EV_STOP, EV_SIGNAL, EV_CONSOLE, EV_TIMER, EV_OUT_READY, EV_OUT_WRITABLE };
 
 static void loop_signal_set(sigset_t *set)
 {
@@ -41,12 +43,31 @@ struct loop {
 	struct vm *vm;
 	int epfd, sigfd, timerfd;
 	bool button_pressed;
+	bool out_waiting; /* watching the console's out_fd for EPOLLOUT */
 };
 
 static void loop_add(struct loop *l, int fd, int tag)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)tag };
 	epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* Drains the console's ring; while its consumer is slow, wait for EPOLLOUT instead. */
+static void loop_on_output(struct loop *l, int tag)
+{
+	struct console *con = l->vm->console;
+	if (tag == EV_OUT_READY) {
+		uint64_t n;
+		if (read(con->wake_efd, &n, sizeof(n)) < 0) {
+			/* EAGAIN: already consumed; the flush below looks at the ring anyway. */
+		}
+	}
+	bool wait = console_flush(con) == 1;
+	if (wait != l->out_waiting) {
+		struct epoll_event ev = { .events = EPOLLOUT, .data.u32 = EV_OUT_WRITABLE };
+		epoll_ctl(l->epfd, wait ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, con->out_fd, &ev);
+		l->out_waiting = wait;
+	}
 }
 
 static void loop_on_signal(struct loop *l)
@@ -93,6 +114,8 @@ void event_loop_run(struct vm *vm)
 	int console_fd = vm->console->in_fd;
 	if (console_fd >= 0)
 		loop_add(&l, console_fd, EV_CONSOLE);
+	if (vm->console->wake_efd >= 0)
+		loop_add(&l, vm->console->wake_efd, EV_OUT_READY);
 
 	while (!vm_stopping(vm)) {
 		struct epoll_event evs[8];
@@ -106,6 +129,8 @@ void event_loop_run(struct vm *vm)
 			case EV_STOP: break;
 			case EV_SIGNAL: loop_on_signal(&l); break;
 			case EV_TIMER: loop_on_timer(&l); break;
+			case EV_OUT_READY:
+			case EV_OUT_WRITABLE: loop_on_output(&l, (int)evs[i].data.u32); break;
 			case EV_CONSOLE:
 				console_read_input(vm->console);
 				if (vm->console->in_fd < 0) /* EOF: stop watching it */

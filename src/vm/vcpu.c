@@ -36,7 +36,7 @@ static void vcpu_exit_poweroff(struct vcpu *vcpu, struct vcpu_exit *e)
 
 static void vcpu_exit_error(struct vcpu *vcpu, struct vcpu_exit *e)
 {
-	char msg[200];
+	char msg[256];
 	snprintf(msg, sizeof(msg), "vCPU %u: %s", vcpu->index, e->error);
 	vm_request_stop(vcpu->vm, VM_STOP_ERROR, msg);
 }

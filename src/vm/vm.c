@@ -9,28 +9,9 @@
 #include <unistd.h>
 
 #include "arch/x86/layout.h"
-#include "devices/devices.h"
 #include "vm/console.h"
 #include "vm/event_loop.h"
 #include "vm/vcpu.h"
-
-void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, const char *msg)
-{
-	int expected = VM_RUNNING;
-	if (!atomic_compare_exchange_strong(&vm->stop_reason, &expected, (int)reason))
-		return; /* the first reason wins */
-	if (msg)
-		snprintf(vm->stop_msg, sizeof(vm->stop_msg), "%s", msg);
-	uint64_t one = 1;
-	if (write(vm->stop_efd, &one, sizeof(one)) < 0) {
-		/* The counter cannot overflow from one write; nothing else can fail here. */
-	}
-}
-
-void vm_irq_line(struct vm *vm, unsigned gsi, int level)
-{
-	vm->accel->irq_line(vm, gsi, level);
-}
 
 /* Picks the backend and checks the vCPU count against it (status 2 when too many). */
 static int vm_choose_accel(const struct vm_config *cfg, const struct accel_ops **out,
@@ -47,24 +28,6 @@ static int vm_choose_accel(const struct vm_config *cfg, const struct accel_ops *
 				 cfg->ncpus, limits.max_vcpus);
 	*out = a;
 	return 0;
-}
-
-static int vm_create_devices(struct vm *vm, struct error *err)
-{
-	vm->serial = serial_create(vm, X86_COM1_PORT, X86_COM1_IRQ, vm->console, err);
-	if (!vm->serial)
-		return -1;
-	vm->i8042 = i8042_create(vm, err);
-	if (!vm->i8042)
-		return -1;
-	vm->rtc = rtc_create(vm, err);
-	if (!vm->rtc)
-		return -1;
-	vm->acpi_pm = acpi_pm_create(vm, err);
-	if (!vm->acpi_pm)
-		return -1;
-	vm->pci_host = pci_host_create(vm, err);
-	return vm->pci_host ? 0 : -1;
 }
 
 static int vm_create_vcpus(struct vm *vm, const struct x86_boot_regs *regs, struct error *err)
@@ -92,11 +55,7 @@ static void vm_destroy(struct vm *vm)
 				vm->accel->vcpu_destroy(&vm->vcpus[i]);
 		free(vm->vcpus);
 	}
-	pci_host_destroy(vm->pci_host);
-	acpi_pm_destroy(vm->acpi_pm);
-	rtc_destroy(vm->rtc);
-	i8042_destroy(vm->i8042);
-	serial_destroy(vm->serial);
+	vm_devices_destroy(vm);
 	if (vm->console) {
 		console_close(vm->console);
 		free(vm->console);
@@ -119,7 +78,7 @@ static int vm_build(struct vm *vm, const struct x86_boot_config *bc, struct erro
 		return -1;
 	if (vm->accel->vm_create(vm, err) < 0)
 		return -1;
-	if (vm_create_devices(vm, err) < 0)
+	if (vm_devices_create(vm, err) < 0)
 		return -1;
 	struct x86_boot_regs regs;
 	if (x86_boot_setup(&vm->mem, bc, &regs, err) < 0)

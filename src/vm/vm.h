@@ -14,6 +14,7 @@
 
 #include "accel/accel.h"
 #include "vm/bus.h"
+#include "vm/clock.h"
 #include "vm/config.h"
 #include "vm/guest_mem.h"
 
@@ -52,6 +53,7 @@ struct vm {
 	struct bus mmio_bus;
 	struct vcpu *vcpus;
 	unsigned nr_vcpus;
+	struct vm_clock clock;     /* what devices read the time from; zero: the host's clocks */
 
 	_Atomic int stop_reason;   /* enum vm_stop_reason */
 	char stop_msg[320];        /* written once, by whoever won the stop race */
@@ -73,6 +75,11 @@ static inline bool vm_stopping(struct vm *vm)
 {
 	return atomic_load_explicit(&vm->stop_reason, memory_order_acquire) != VM_RUNNING;
 }
+
+/* The machine's devices (machine.c): registered on the buses, reachable from struct vm.
+ * Needs vm->console; destroy also undoes a partial create. */
+int vm_devices_create(struct vm *vm, struct error *err);
+void vm_devices_destroy(struct vm *vm);
 
 /* Interrupt lines, for devices: forwarded to the backend. */
 void vm_irq_line(struct vm *vm, unsigned gsi, int level);

@@ -20,3 +20,5 @@ expect_usage_error "endless kernel file" run --kernel /dev/zero
 expect_usage_error "endless initrd file" run --initrd /dev/zero
 mkfifo "$HARDY_TMP/fifo"
 expect_usage_error "kernel FIFO without a writer" run --kernel "$HARDY_TMP/fifo"
+expect_usage_error "console limit not a size" run --console-limit lots
+expect_usage_error "console limit negative" run --console-limit -1M

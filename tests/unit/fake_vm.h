@@ -11,7 +11,20 @@ struct fake_vm {
 	struct vm vm;
 	int irq_level[32];
 	int irq_changes[32];
+	int64_t clock_ns; /* the time devices see once fake_vm_fake_clock() was called */
 };
+
+static int64_t fake_clock_now(void *ctx, clockid_t id)
+{
+	return ((struct fake_vm *)ctx)->clock_ns;
+}
+
+/* Devices read f->clock_ns as both the wall clock and the monotonic clock from now on. */
+static inline void fake_vm_fake_clock(struct fake_vm *f, int64_t ns)
+{
+	f->clock_ns = ns;
+	f->vm.clock = (struct vm_clock){ .now_ns = fake_clock_now, .ctx = f };
+}
 
 static int fake_irq_line(struct vm *vm, unsigned gsi, int level)
 {

@@ -3,6 +3,7 @@
  * reset register reboots), the RTC (host time in BCD) and the i8042 reset command. */
 #include <fcntl.h>
 #include <linux/serial_reg.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "arch/x86/layout.h"
@@ -19,8 +20,10 @@ static void test_serial(void)
 	fake_vm_init(&f);
 	int pipefd[2];
 	CHECK(pipe2(pipefd, O_NONBLOCK) == 0, "pipe");
-	struct console con = { .vm = &f.vm, .out_fd = pipefd[1], .in_fd = -1 };
+	struct console con = { .vm = &f.vm, .in_fd = -1 };
 	struct error err = { 0 };
+	CHECK(console_attach_output(&con, pipefd[1], 0, CONSOLE_RING_SIZE, &err) == 0,
+	      "console: %s", err.msg);
 	struct serial *s = serial_create(&f.vm, COM1, X86_COM1_IRQ, &con, &err);
 	CHECK(s, "serial_create: %s", err.msg);
 
@@ -36,6 +39,7 @@ static void test_serial(void)
 	SECTION("transmit reaches the console");
 	fake_out(&f, COM1 + UART_TX, 1, 'h');
 	fake_out(&f, COM1 + UART_TX, 1, 'i');
+	CHECK(console_flush(&con) == 0, "console flush would block");
 	char buf[8] = { 0 };
 	CHECK(read(pipefd[0], buf, sizeof(buf)) == 2 && !strcmp(buf, "hi"), "console got '%s'", buf);
 	CHECK(fake_in(&f, COM1 + UART_LSR, 1) & UART_LSR_THRE, "THR not empty");
@@ -66,6 +70,7 @@ static void test_serial(void)
 	CHECK(fake_in(&f, COM1 + UART_DLL, 1) == 1, "DLL not kept");
 	fake_out(&f, COM1 + UART_LCR, 1, 3);
 	serial_destroy(s);
+	console_close(&con);
 	close(pipefd[0]);
 	close(pipefd[1]);
 }
@@ -147,6 +152,50 @@ static void test_rtc_i8042(void)
 	fake_out(&f, X86_RTC_PORT, 1, 0x09);
 	fake_out(&f, X86_RTC_PORT + 1, 1, 0x99);
 	CHECK(fake_in(&f, X86_RTC_PORT + 1, 1) == 0x99, "year write not kept");
+
+	SECTION("hostile writes: 0xFF to the binary year, century and every field stay in range");
+	fake_out(&f, X86_RTC_PORT, 1, 0x0B);
+	fake_out(&f, X86_RTC_PORT + 1, 1, 0x06); /* binary, 24-hour */
+	for (int n = 0; n < 1000; n++) {
+		for (uint8_t reg = 0; reg <= 0x09; reg++) {
+			fake_out(&f, X86_RTC_PORT, 1, reg);
+			fake_out(&f, X86_RTC_PORT + 1, 1, 0xFF);
+		}
+		fake_out(&f, X86_RTC_PORT, 1, 0x32);
+		fake_out(&f, X86_RTC_PORT + 1, 1, 0xFF);
+	}
+	fake_out(&f, X86_RTC_PORT, 1, 0x09);
+	unsigned y = (unsigned)fake_in(&f, X86_RTC_PORT + 1, 1);
+	fake_out(&f, X86_RTC_PORT, 1, 0x32);
+	unsigned c = (unsigned)fake_in(&f, X86_RTC_PORT + 1, 1);
+	CHECK(y <= 99 && c >= 19 && c <= 99, "binary year %u century %u", y, c);
+	fake_out(&f, X86_RTC_PORT, 1, 0x32);
+	fake_out(&f, X86_RTC_PORT + 1, 1, 99); /* year 99xx: the top of the range */
+	fake_out(&f, X86_RTC_PORT, 1, 0x09);
+	fake_out(&f, X86_RTC_PORT + 1, 1, 99);
+	CHECK(fake_in(&f, X86_RTC_PORT + 1, 1) == 99, "year 9999 not kept");
+	fake_out(&f, X86_RTC_PORT, 1, 0x32);
+	CHECK(fake_in(&f, X86_RTC_PORT + 1, 1) == 99, "century 99 not kept");
+
+	SECTION("clock extremes: clamped into 1900..9999, writes at the edges hold");
+	struct fake_vm g;
+	fake_vm_init(&g);
+	struct rtc *r2 = rtc_create(&g.vm, &err);
+	CHECK(r2, "rtc_create: %s", err.msg);
+	fake_vm_fake_clock(&g, INT64_MIN); /* 1677: before the RTC's range */
+	fake_out(&g, X86_RTC_PORT, 1, 0x32);
+	CHECK(fake_in(&g, X86_RTC_PORT + 1, 1) == 0x19, "century at INT64_MIN ns");
+	fake_out(&g, X86_RTC_PORT, 1, 0x09);
+	CHECK(fake_in(&g, X86_RTC_PORT + 1, 1) == 0x00, "year at INT64_MIN ns");
+	fake_out(&g, X86_RTC_PORT, 1, 0x32);
+	fake_out(&g, X86_RTC_PORT + 1, 1, 0x99); /* 9900: an offset of 8000 years */
+	CHECK(fake_in(&g, X86_RTC_PORT + 1, 1) == 0x99, "century write not kept");
+	fake_vm_fake_clock(&g, INT64_MAX); /* 2262, plus the offset: past 9999 */
+	CHECK(fake_in(&g, X86_RTC_PORT + 1, 1) == 0x99, "century past 9999");
+	fake_out(&g, X86_RTC_PORT, 1, 0x09);
+	CHECK(fake_in(&g, X86_RTC_PORT + 1, 1) == 0x99, "year past 9999 not clamped");
+	rtc_destroy(r2);
+	close(g.vm.stop_efd);
 
 	SECTION("i8042 command 0xFE resets");
 	struct i8042 *k = i8042_create(&f.vm, &err);

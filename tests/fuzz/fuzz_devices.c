@@ -1,0 +1,182 @@
+/* libFuzzer target: every device of hardy's machine, driven natively (no KVM) through the same
+ * buses a vCPU exit uses, by random sequences of accesses interleaved with time steps, console
+ * input and power-button presses. The machine is built by vm_devices_create(), so a device
+ * wired there (virtio later) is fuzzed with no change here.
+ *
+ * Input: a sequence of operations, each one opcode byte and its operands; missing operand bytes
+ * read as zero, the input ends the sequence.
+ *   opcode bits 0-1  kind: 0 port I/O, 1 MMIO, 2 time step, 3 console/events
+ *   access (0, 1):  bits 2-3 size 1/2/4/8; bit 4 write; bit 5 raw address (PIO 2 bytes, MMIO
+ *                   8 bytes), else one byte picks a registered range and one byte an offset
+ *                   from it (up to 8 past its end, to hit the edges); writes: 8 value bytes
+ *   time (2):       bit 4 clear: advance by a 4-byte count of microseconds;
+ *                   bit 4 set: jump to an 8-byte raw nanosecond value (any, hostile ones too)
+ *   console (3):    bit 4: one length byte (up to 32) then that many bytes of host input;
+ *                   bit 5: press the ACPI power button; else drain the console's output
+ * Checked besides the sanitizers: unclaimed reads return all ones, interrupt levels are 0 or 1. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "devices/devices.h"
+#include "vm/console.h"
+#include "vm/vm.h"
+
+struct fuzz_input {
+	const uint8_t *p;
+	size_t left;
+};
+
+static uint64_t take(struct fuzz_input *in, unsigned bytes)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < bytes; i++) {
+		uint8_t b = 0;
+		if (in->left) {
+			b = *in->p++;
+			in->left--;
+		}
+		v |= (uint64_t)b << (8 * i);
+	}
+	return v;
+}
+
+/* A small ring, so that inputs reach the full-ring path too. */
+#define FUZZ_RING_SIZE 512
+
+struct fuzz_machine {
+	struct vm vm;
+	struct console con;
+	int64_t clock_ns;
+};
+
+/* Descriptors outlive one input (creating them each time would halve the speed); both are
+ * emptied before every input, so no state carries over. */
+static int fuzz_out_pipe[2] = { -1, -1 }; /* the console's output; drained by the console op */
+static int fuzz_stop_efd = -1;
+
+static int64_t fuzz_clock(void *ctx, clockid_t id)
+{
+	return ((struct fuzz_machine *)ctx)->clock_ns;
+}
+
+static int fuzz_irq_line(struct vm *vm, unsigned gsi, int level)
+{
+	if (level != 0 && level != 1)
+		abort(); /* a device computed a nonsense level */
+	return 0;
+}
+
+static const struct accel_ops fuzz_accel = { .name = "fuzz", .irq_line = fuzz_irq_line };
+
+static void fuzz_access(struct fuzz_machine *m, struct bus *bus, uint8_t op,
+			struct fuzz_input *in)
+{
+	static const unsigned sizes[] = { 1, 2, 4, 8 };
+	unsigned len = sizes[(op >> 2) & 3];
+	bool is_write = op & 0x10;
+	uint64_t addr;
+	if ((op & 0x20) || bus->nr == 0) {
+		addr = take(in, bus == &m->vm.pio_bus ? 2 : 8);
+	} else {
+		const struct bus_range *r = &bus->range[take(in, 1) % bus->nr];
+		addr = r->base + take(in, 1) % (r->len + 8);
+	}
+	uint8_t data[8];
+	uint64_t v = is_write ? take(in, 8) : 0;
+	memcpy(data, &v, sizeof(data));
+	bool claimed = bus_dispatch(bus, addr, is_write, data, len);
+	if (!is_write && !claimed) {
+		for (unsigned i = 0; i < len; i++)
+			if (data[i] != 0xFF)
+				abort(); /* an unclaimed read must be all ones */
+	}
+}
+
+static void fuzz_time(struct fuzz_machine *m, uint8_t op, struct fuzz_input *in)
+{
+	if (op & 0x10)
+		m->clock_ns = (int64_t)take(in, 8);
+	else
+		m->clock_ns = (int64_t)((uint64_t)m->clock_ns + take(in, 4) * 1000u); /* wraps */
+}
+
+static void fuzz_drain(struct fuzz_machine *m)
+{
+	console_flush(&m->con);
+	char buf[4096];
+	while (read(fuzz_out_pipe[0], buf, sizeof(buf)) > 0) {
+	}
+}
+
+static void fuzz_console(struct fuzz_machine *m, uint8_t op, struct fuzz_input *in)
+{
+	if (op & 0x10) {
+		uint8_t buf[32];
+		size_t n = take(in, 1) % (sizeof(buf) + 1);
+		for (size_t i = 0; i < n; i++)
+			buf[i] = (uint8_t)take(in, 1);
+		if (m->con.deliver)
+			m->con.deliver(m->con.sink, buf, n);
+	} else if (op & 0x20) {
+		acpi_pm_press_power_button(m->vm.acpi_pm);
+	} else {
+		fuzz_drain(m);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct fuzz_machine m;
+	struct error err = { 0 };
+	memset(&m, 0, sizeof(m));
+	m.clock_ns = 1700000000LL * 1000000000LL; /* some ordinary date */
+	m.vm.accel = &fuzz_accel;
+	m.vm.pio_bus.name = "pio";
+	m.vm.mmio_bus.name = "mmio";
+	m.vm.clock = (struct vm_clock){ .now_ns = fuzz_clock, .ctx = &m };
+	m.vm.stop_efd = fuzz_stop_efd;
+	uint64_t n;
+	if (read(fuzz_stop_efd, &n, sizeof(n)) < 0) {
+		/* EAGAIN: nothing was pending */
+	}
+	m.vm.console = &m.con;
+	m.con = (struct console){ .vm = &m.vm, .in_fd = -1, .out_fd = -1, .wake_efd = -1 };
+	if (console_attach_output(&m.con, fuzz_out_pipe[1], 0, FUZZ_RING_SIZE, &err) < 0 ||
+	    vm_devices_create(&m.vm, &err) < 0) {
+		fprintf(stderr, "fuzz_devices: cannot build the machine: %s\n", err.msg);
+		abort();
+	}
+
+	struct fuzz_input in = { data, size };
+	while (in.left) {
+		uint8_t op = (uint8_t)take(&in, 1);
+		switch (op & 3) {
+		case 0: fuzz_access(&m, &m.vm.pio_bus, op, &in); break;
+		case 1: fuzz_access(&m, &m.vm.mmio_bus, op, &in); break;
+		case 2: fuzz_time(&m, op, &in); break;
+		case 3: fuzz_console(&m, op, &in); break;
+		}
+		/* A stop request (reset, power-off) ends nothing here: keep driving the devices. */
+		atomic_store(&m.vm.stop_reason, VM_RUNNING);
+	}
+	fuzz_drain(&m);
+	vm_devices_destroy(&m.vm);
+	console_out_close(&m.con);
+	return 0;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	fuzz_stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fuzz_stop_efd < 0 || pipe2(fuzz_out_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		perror("fuzz_devices: eventfd/pipe");
+		abort();
+	}
+	return 0;
+}
