@@ -5,13 +5,15 @@
 #   no-nic   default guest, no NIC: banner, no DHCP line, no DHCP delay; powers off
 #   nic      default guest + virtio-net (QEMU user net): "hardy-guest: eth0 10.0.2.15/24 via
 #            10.0.2.2" before the banner; powers off
+#   no-root  default guest, root=/dev/vda but no disk: one line saying so after ~5 s, then the
+#            initramfs goes on as without root= (hardy.action=poweroff: powers off)
 #   rootfs   default guest + virtio-blk rootfs.img (-snapshot: the image stays clean) +
 #            virtio-net, root=/dev/vda: banner, switch_root, systemd's multi-user target, the
 #            NIC's DHCP address, a login prompt; logs in as root and powers off
 # Each prints one PASS/FAIL line with the seconds it took; the status is non-zero if any failed.
 # Console logs: build/qemu-check/NAME.log. Timeouts: HARDY_QEMU_CHECK_TIMEOUT (s, default 600 for
 # rootfs, a fifth of it for the others).
-# Usage: tests/guest/qemu-check-rootfs.sh [no-nic|nic|rootfs]...   (all three by default)
+# Usage: tests/guest/qemu-check-rootfs.sh [no-nic|nic|no-root|rootfs]...   (all by default)
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -104,6 +106,17 @@ check_nic() {
 	pass "'$line', then the banner, powered off"
 }
 
+check_no_root() {
+	NAME=no-root
+	boot no-root "$SHORT_TIMEOUT" -append "console=ttyS0 root=/dev/vda hardy.action=poweroff"
+	saw '^hardy-guest: root device /dev/vda did not appear' "$SHORT_TIMEOUT" ||
+		{ fail "no line about the missing root device"; return; }
+	qemu_wait
+	[ "$QEMU_RC" = 0 ] || { fail "QEMU ended with status $QEMU_RC, not a power-off"; return; }
+	grep -qa '^hardy-guest: powering off' "$LOG" || { fail "the initramfs did not go on"; return; }
+	pass "'$(grep -a 'did not appear' "$LOG" | tr -d '\r')', then powered off"
+}
+
 check_rootfs() {
 	NAME=rootfs
 	[ -f "$GUEST/rootfs.img" ] || { log "FAIL rootfs: no $GUEST/rootfs.img (make rootfs)"; FAILED="$FAILED rootfs"; return; }
@@ -133,13 +146,14 @@ check_rootfs() {
 command -v qemu-system-x86_64 >/dev/null || { log "no qemu-system-x86_64 (tools/install-packages.sh)"; exit 1; }
 [ -f "$GUEST/vmlinuz" ] && [ -f "$GUEST/initrd" ] || { log "no default guest in $GUEST (make guest)"; exit 1; }
 mkdir -p "$LOGDIR"
-checks=${*:-no-nic nic rootfs}
+checks=${*:-no-nic nic no-root rootfs}
 for c in $checks; do
 	case $c in
 	no-nic) check_no_nic ;;
 	nic) check_nic ;;
+	no-root) check_no_root ;;
 	rootfs) check_rootfs ;;
-	*) log "unknown check '$c' (no-nic, nic, rootfs)"; exit 2 ;;
+	*) log "unknown check '$c' (no-nic, nic, no-root, rootfs)"; exit 2 ;;
 	esac
 done
 [ -z "$FAILED" ] || { log "failed:$FAILED"; exit 1; }
