@@ -5,6 +5,8 @@
 #   no-nic   default guest, no NIC: banner, no DHCP line, no DHCP delay; powers off
 #   nic      default guest + virtio-net (QEMU user net): "hardy-guest: eth0 10.0.2.15/24 via
 #            10.0.2.2" before the banner; powers off
+#   no-dhcp  default guest + a virtio-net NIC with no network behind it: one line saying DHCP
+#            got no answer, at most ~3 s later than no-nic; powers off
 #   no-root  default guest, root=/dev/vda but no disk: one line saying so after ~5 s, then the
 #            initramfs goes on as without root= (hardy.action=poweroff: powers off)
 #   rootfs   default guest + virtio-blk rootfs.img (-snapshot: the image stays clean) +
@@ -13,7 +15,7 @@
 # Each prints one PASS/FAIL line with the seconds it took; the status is non-zero if any failed.
 # Console logs: build/qemu-check/NAME.log. Timeouts: HARDY_QEMU_CHECK_TIMEOUT (s, default 600 for
 # rootfs, a fifth of it for the others).
-# Usage: tests/guest/qemu-check-rootfs.sh [no-nic|nic|no-root|rootfs]...   (all by default)
+# Usage: tests/guest/qemu-check-rootfs.sh [no-nic|nic|no-dhcp|no-root|rootfs]...   (all by default)
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -106,6 +108,21 @@ check_nic() {
 	pass "'$line', then the banner, powered off"
 }
 
+check_no_dhcp() {
+	NAME=no-dhcp
+	# A NIC without a -netdev: the guest sees a link, nobody answers.
+	boot no-dhcp "$SHORT_TIMEOUT" -append "console=ttyS0 hardy.action=poweroff" \
+		-device virtio-net-pci
+	saw '^hardy-guest: ready' "$SHORT_TIMEOUT" || { fail "no banner"; return; }
+	qemu_wait
+	[ "$QEMU_RC" = 0 ] || { fail "QEMU ended with status $QEMU_RC, not a power-off"; return; }
+	local line
+	line=$(grep -aE '^hardy-guest: eth0' "$LOG" | tr -d '\r' || true)
+	[ "$line" = "hardy-guest: eth0: no DHCP answer after 3 s" ] ||
+		{ fail "DHCP line is '${line:-none}'"; return; }
+	pass "'$line', then the banner, powered off"
+}
+
 check_no_root() {
 	NAME=no-root
 	boot no-root "$SHORT_TIMEOUT" -append "console=ttyS0 root=/dev/vda hardy.action=poweroff"
@@ -146,14 +163,15 @@ check_rootfs() {
 command -v qemu-system-x86_64 >/dev/null || { log "no qemu-system-x86_64 (tools/install-packages.sh)"; exit 1; }
 [ -f "$GUEST/vmlinuz" ] && [ -f "$GUEST/initrd" ] || { log "no default guest in $GUEST (make guest)"; exit 1; }
 mkdir -p "$LOGDIR"
-checks=${*:-no-nic nic no-root rootfs}
+checks=${*:-no-nic nic no-dhcp no-root rootfs}
 for c in $checks; do
 	case $c in
 	no-nic) check_no_nic ;;
 	nic) check_nic ;;
+	no-dhcp) check_no_dhcp ;;
 	no-root) check_no_root ;;
 	rootfs) check_rootfs ;;
-	*) log "unknown check '$c' (no-nic, nic, no-root, rootfs)"; exit 2 ;;
+	*) log "unknown check '$c' (no-nic, nic, no-dhcp, no-root, rootfs)"; exit 2 ;;
 	esac
 done
 [ -z "$FAILED" ] || { log "failed:$FAILED"; exit 1; }
