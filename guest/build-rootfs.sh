@@ -74,15 +74,17 @@ main() {
 	rm -rf "$work"
 	mkdir -p "$work" "$DEB_CACHE"
 	log "building Debian $SUITE in $work/root (debs cached in $DEB_CACHE)"
-	# --skip=download/empty keeps the .debs in the root until sync-out has copied them to the
-	# cache; the last hook then drops them from the image.
+	# --skip=download/empty and essential/unlink keep the .debs (the Essential set's too) in the
+	# root until sync-out has copied them to the cache; the last hook drops them from the image,
+	# with the dpkg option that skips fsync while building (a crash here just means a rebuild).
 	mmdebstrap --quiet --variant=minbase --include="$(echo $PACKAGES | tr ' ' ,)" \
-		--skip=download/empty \
+		--skip=download/empty --skip=essential/unlink \
+		--dpkgopt=force-unsafe-io \
 		--setup-hook='mkdir -p "$1"/var/cache/apt/archives' \
 		--setup-hook="sync-in '$DEB_CACHE' /var/cache/apt/archives/" \
 		--customize-hook="'$CONFIGURE' \"\$1\" $HOSTNAME_" \
 		--customize-hook="sync-out /var/cache/apt/archives '$DEB_CACHE'" \
-		--customize-hook='rm -f "$1"/var/cache/apt/archives/*.deb' \
+		--customize-hook='rm -f "$1"/var/cache/apt/archives/*.deb "$1"/etc/dpkg/dpkg.cfg.d/99mmdebstrap' \
 		"$SUITE" "$work/root" \
 		"deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main" \
 		"deb $SECURITY $SUITE-security main" || die "mmdebstrap failed"
