@@ -11,7 +11,8 @@
 # package in build/cache/unpacked/ provides the modules.
 # Downloaded .debs are kept in /var/cache/hardy/rootfs/ (HARDY_ROOTFS_CACHE) across runs. Nothing
 # is rebuilt unless an input changed: OUTDIR/.rootfs-stamp hashes the candidate versions of the
-# packages asked for, the kernel package and this script.
+# packages asked for, the kernel package, the image size, guest/rootfs-configure.sh and this
+# script.
 # Usage: guest/build-rootfs.sh OUTDIR
 set -eu
 
@@ -36,6 +37,18 @@ die() { log "$*"; exit 1; }
 # apt-cache call: it costs about half a second each).
 package_versions() {
 	apt-cache policy $PACKAGES 2>/dev/null | awk '/^[^ ]/ { p = $1 } /Candidate:/ { print p $2 }'
+}
+
+# Removes the work directory of a previous build; refuses while anything is still mounted below
+# it (mmdebstrap mounts /proc, /sys and device nodes there while it runs), so that rm never
+# walks into the host's /dev.
+remove_work() {
+	local work=$1
+	[ -d "$work" ] || return 0
+	if grep -q " $(realpath "$work")/" /proc/self/mounts; then
+		die "$work still has mounts (an interrupted mmdebstrap?): unmount them, then rerun"
+	fi
+	rm -rf "$work"
 }
 
 # Copies the guest kernel's modules into the root and builds their modules.dep.
@@ -71,7 +84,7 @@ main() {
 
 	local work=$out/.rootfs-work start
 	start=$(date +%s)
-	rm -rf "$work"
+	remove_work "$work"
 	mkdir -p "$work" "$DEB_CACHE"
 	log "building Debian $SUITE in $work/root (debs cached in $DEB_CACHE)"
 	# --skip=download/empty and essential/unlink keep the .debs (the Essential set's too) in the
@@ -94,7 +107,7 @@ main() {
 	truncate -s "$SIZE" "$work/rootfs.img"
 	mkfs.ext4 -q -F -L hardy-root -d "$work/root" "$work/rootfs.img" || die "mkfs.ext4 failed"
 	mv "$work/rootfs.img" "$out/rootfs.img"
-	rm -rf "$work"
+	remove_work "$work"
 	echo "$stamp" >"$out/.rootfs-stamp"
 	log "built $out/rootfs.img ($SIZE sparse, $(du -h "$out/rootfs.img" | cut -f1) used," \
 		"kernel modules $release) in $(($(date +%s) - start)) s"
