@@ -11,7 +11,8 @@
 #            initramfs goes on as without root= (hardy.action=poweroff: powers off)
 #   rootfs   default guest + virtio-blk rootfs.img (-snapshot: the image stays clean) +
 #            virtio-net, root=/dev/vda: banner, switch_root, systemd's multi-user target, the
-#            NIC's DHCP address, a login prompt; logs in as root and powers off
+#            NIC's DHCP address, a login prompt; logs in as root, loads a module from the
+#            image's /lib/modules and powers off
 # Each prints one PASS/FAIL line with the seconds it took; the status is non-zero if any failed.
 # Console logs: build/qemu-check/NAME.log. Timeouts: HARDY_QEMU_CHECK_TIMEOUT (s, default 600 for
 # rootfs, a fifth of it for the others).
@@ -153,11 +154,16 @@ check_rootfs() {
 	sleep 2
 	printf 'root\r' >&7
 	saw 'root@hardy-debian:~#' 60 || { fail "root login failed"; return; }
+	# The image's /lib/modules must serve this kernel: modprobe a module nothing loaded yet (the
+	# echo computes 42, so the command line echoed back cannot match).
+	printf 'modprobe dummy && echo "modprobe-$((6 * 7))"\r' >&7
+	saw 'modprobe-42' 60 || { fail "modprobe from the image's /lib/modules failed"; return; }
 	printf 'systemctl poweroff\r' >&7
 	saw 'reboot: Power down' 120 || { fail "no clean power-off"; return; }
 	stop_qemu
 	pass "multi-user.target after $multi_s s, login prompt after $login_s s," \
-		"$(grep -aoE 'hardy-rootfs: [a-z0-9]+ [0-9./]+ via [0-9.]+' "$LOG" | head -n1), root login, power-off"
+		"$(grep -aoE 'hardy-rootfs: [a-z0-9]+ [0-9./]+ via [0-9.]+' "$LOG" | head -n1)," \
+		"root login, modprobe, power-off"
 }
 
 command -v qemu-system-x86_64 >/dev/null || { log "no qemu-system-x86_64 (tools/install-packages.sh)"; exit 1; }
