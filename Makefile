@@ -1,5 +1,6 @@
 # hardy build. `make` builds build/hardy; `make test` runs every test; `make guest` builds the
-# default guest into build/guest/. SAN=1 builds the sanitized variant under build/san/.
+# default guest into build/guest/ (`make rootfs`: a Debian disk image beside it). SAN=1 builds
+# the sanitized variant under build/san/.
 CC      ?= gcc
 BUILD   ?= build
 OPT     ?= -O2 -g
@@ -19,7 +20,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(OBJ)/%.o)
 SAN_LIB_OBJS := $(LIB_SRCS:%.c=$(SANOBJ)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/san/tests/%)
 
-.PHONY: all test unit integration guest guest-generic clean bench
+.PHONY: all test unit integration guest guest-generic rootfs clean bench
 all: $(BUILD)/hardy
 
 $(BUILD)/hardy: $(OBJ)/src/main.o $(LIB_OBJS)
@@ -65,6 +66,10 @@ test: unit difftest cpu-run-test fuzz integration
 
 guest:
 	guest/build.sh $(BUILD)/guest
+
+# A Debian 12 ext4 image for root=/dev/vda (needs root; minutes the first time, cached after).
+rootfs: guest
+	guest/build-rootfs.sh $(BUILD)/guest
 
 bench: $(BUILD)/hardy guest
 	bench/boot.sh

@@ -2,6 +2,7 @@
 # Builds hardy's default guest from Debian packages, without root:
 #   OUTDIR/vmlinuz   the kernel of linux-image-cloud-amd64's current dependency
 #   OUTDIR/initrd    gzip'd newc cpio: busybox-static, the virtio/ACPI-button modules, guest/init
+#                    and its udhcpc hook
 #   OUTDIR/l1-kit/   what the nested test harness needs from the same packages
 #                    (static busybox, irqbypass/kvm/kvm-amd modules)
 # Packages are fetched with `apt-get download` into build/cache/ and unpacked with `dpkg -x`.
@@ -152,6 +153,31 @@ stage_initramfs() {
 	poweroff -f
 	EOF
 	chmod 755 "$stage/etc/acpi/PWRF/00000080"
+
+	cat >"$stage/etc/udhcpc.script" <<-'EOF'
+	#!/bin/sh
+	# udhcpc's hook (guest/init runs udhcpc with it): applies a lease to $interface (address,
+	# default route, /etc/resolv.conf) and prints one line about it on stdout.
+	case $1 in
+	deconfig)
+		ip -4 addr flush dev "$interface"
+		ip link set "$interface" up
+		;;
+	bound | renew)
+		ip -4 addr flush dev "$interface"
+		ip addr add "$ip/${mask:-24}" ${broadcast:+broadcast "$broadcast"} dev "$interface"
+		gw=none
+		for r in $router; do
+			ip route replace default via "$r" dev "$interface" && gw=$r
+			break
+		done
+		: >/etc/resolv.conf
+		for d in $dns; do echo "nameserver $d" >>/etc/resolv.conf; done
+		echo "hardy-guest: $interface $ip/${mask:-24} via $gw"
+		;;
+	esac
+	EOF
+	chmod 755 "$stage/etc/udhcpc.script"
 	echo 'root:x:0:0:root:/root:/bin/sh' >"$stage/etc/passwd"
 	echo 'root:x:0:' >"$stage/etc/group"
 	echo 'hardy-guest' >"$stage/etc/hostname"
