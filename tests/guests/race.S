@@ -168,7 +168,6 @@ ap_start:
 	jmp 11b
 ap_exception:
 	mov $0x3f8, %dx
-	mov $'!', %al
 	mov $(ap_msg_end - ap_msg), %cx
 	mov $(ap_msg - ap_start), %si
 13:	mov %cs:(%si), %al
