@@ -120,8 +120,9 @@ FUZZ_CC    ?= clang-14
 FUZZ_TIME  ?= 40
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SRCS  := tests/fuzz/fuzz_devices.c $(sort $(wildcard src/devices/*.c)) src/vm/bus.c \
-              src/vm/clock.c src/vm/console.c src/vm/console_out.c src/vm/machine.c \
-              src/vm/vm_services.c src/util/error.c src/util/term.c
+              src/vm/clock.c src/vm/config.c src/vm/console.c src/vm/console_out.c src/vm/event_loop.c \
+              src/vm/machine.c src/vm/resources.c \
+              src/util/error.c src/util/term.c
 FUZZ_CORPUS  := tests/fuzz/corpus/devices
 FUZZ_CRASHES := tests/fuzz/crashes/devices
 FUZZER       := $(BUILD)/fuzz/fuzz_devices

@@ -8,7 +8,6 @@
 
 #include "arch/x86/layout.h"
 #include "devices/devices.h"
-#include "vm/vm.h"
 
 #define PCI_CONF1_ENABLE  0x80000000u
 #define PCI_RESET_CPU     0x04 /* 0xCF9 bit 2: reset, with bit 1 choosing hard or soft */
@@ -17,8 +16,8 @@
 #define PCI_CLASS_HOST    0x060000u
 
 struct pci_host {
-	pthread_mutex_t lock;
-	struct vm *vm;
+	struct device dev;
+	struct vm_stopper stop;
 	uint32_t address; /* last value written to 0xCF8 */
 };
 
@@ -38,9 +37,9 @@ static uint32_t pci_config_read(unsigned bus, unsigned devfn, unsigned reg)
 static uint64_t pci_addr_read(void *dev, uint64_t off, unsigned len)
 {
 	struct pci_host *h = dev;
-	pthread_mutex_lock(&h->lock);
+	pthread_mutex_lock(&h->dev.lock);
 	uint32_t v = h->address;
-	pthread_mutex_unlock(&h->lock);
+	pthread_mutex_unlock(&h->dev.lock);
 	return off == 0 && len == 4 ? v : (off == 1 ? 0 : 0xFFFFFFFFu);
 }
 
@@ -48,11 +47,11 @@ static void pci_addr_write(void *dev, uint64_t off, unsigned len, uint64_t value
 {
 	struct pci_host *h = dev;
 	if (off == 0 && len == 4) {
-		pthread_mutex_lock(&h->lock);
+		pthread_mutex_lock(&h->dev.lock);
 		h->address = (uint32_t)value;
-		pthread_mutex_unlock(&h->lock);
+		pthread_mutex_unlock(&h->dev.lock);
 	} else if (off == 1 && len == 1 && (value & PCI_RESET_CPU)) {
-		vm_request_stop(h->vm, VM_STOP_REBOOT, NULL);
+		vm_stopper_request(&h->stop, VM_STOP_REBOOT, NULL);
 	}
 	/* Byte writes to 0xCF8/0xCFB (old chipset probes) are ignored. */
 }
@@ -60,9 +59,9 @@ static void pci_addr_write(void *dev, uint64_t off, unsigned len, uint64_t value
 static uint64_t pci_data_read(void *dev, uint64_t off, unsigned len)
 {
 	struct pci_host *h = dev;
-	pthread_mutex_lock(&h->lock);
+	pthread_mutex_lock(&h->dev.lock);
 	uint32_t a = h->address;
-	pthread_mutex_unlock(&h->lock);
+	pthread_mutex_unlock(&h->dev.lock);
 	if (!(a & PCI_CONF1_ENABLE))
 		return 0xFFFFFFFFu;
 	uint32_t dword = pci_config_read((a >> 16) & 0xFF, (a >> 8) & 0xFF, a & 0xFC);
@@ -77,27 +76,24 @@ static void pci_data_write(void *dev, uint64_t off, unsigned len, uint64_t value
 static const struct bus_ops pci_addr_ops = { .read = pci_addr_read, .write = pci_addr_write };
 static const struct bus_ops pci_data_ops = { .read = pci_data_read, .write = pci_data_write };
 
-struct pci_host *pci_host_create(struct vm *vm, struct error *err)
+static void pci_host_reset(struct device *d)
 {
-	struct pci_host *h = calloc(1, sizeof(*h));
-	if (!h) {
-		error_errno(err, "out of memory");
-		return NULL;
-	}
-	pthread_mutex_init(&h->lock, NULL);
-	h->vm = vm;
-	if (bus_register(&vm->pio_bus, X86_PCI_CONF_ADDR, 4, &pci_addr_ops, h, "pci-addr", err) < 0 ||
-	    bus_register(&vm->pio_bus, X86_PCI_CONF_DATA, 4, &pci_data_ops, h, "pci-data", err) < 0) {
-		pci_host_destroy(h);
-		return NULL;
-	}
-	return h;
+	struct pci_host *h = (struct pci_host *)d;
+	pthread_mutex_lock(&h->dev.lock);
+	h->address = 0;
+	pthread_mutex_unlock(&h->dev.lock);
 }
 
-void pci_host_destroy(struct pci_host *h)
+static const struct device_ops pci_host_device_ops = { .name = "pci-host", .reset = pci_host_reset };
+
+struct pci_host *pci_host_create(const struct dev_services *svc, struct error *err)
 {
+	struct pci_host *h = device_new(svc, sizeof(*h), &pci_host_device_ops, err);
 	if (!h)
-		return;
-	pthread_mutex_destroy(&h->lock);
-	free(h);
+		return NULL;
+	h->stop = svc->stop;
+	if (bus_register(svc->pio, X86_PCI_CONF_ADDR, 4, &pci_addr_ops, h, "pci-addr", err) < 0 ||
+	    bus_register(svc->pio, X86_PCI_CONF_DATA, 4, &pci_data_ops, h, "pci-data", err) < 0)
+		return NULL;
+	return h;
 }

@@ -6,15 +6,16 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "util/term.h"
-#include "vm/vm.h"
+#include "vm/event_loop.h"
 
-int console_open(struct console *con, struct vm *vm, const struct vm_config *cfg,
+int console_open(struct console *con, struct vm_stopper stop, const struct vm_config *cfg,
 		 struct error *err)
 {
-	*con = (struct console){ .vm = vm, .kind = cfg->console, .out_fd = -1, .in_fd = -1,
+	*con = (struct console){ .stop = stop, .kind = cfg->console, .out_fd = -1, .in_fd = -1,
 				 .wake_efd = -1 };
 	int out_fd = -1;
 	uint64_t limit = 0;
@@ -70,7 +71,7 @@ static bool console_escape(struct console *con, uint8_t c)
 	case 'x':
 	case 'X':
 		console_say(con, "\r\nhardy: terminated by Ctrl-A x\r\n");
-		vm_request_stop(con->vm, VM_STOP_ESCAPE, NULL);
+		vm_stopper_request(&con->stop, VM_STOP_ESCAPE, NULL);
 		return false;
 	case 'h':
 	case 'H':
@@ -108,4 +109,44 @@ void console_read_input(struct console *con)
 	}
 	if (len && con->deliver)
 		con->deliver(con->sink, out, len);
+}
+
+/* Input: what the reader types. At EOF the descriptor is dropped from the loop. */
+static void console_on_input(void *ctx, uint32_t events)
+{
+	struct console *con = ctx;
+	int fd = con->in_fd;
+	console_read_input(con);
+	if (con->in_fd < 0)
+		event_loop_remove(con->loop, fd);
+}
+
+/* Output: drains the ring; while its consumer is slow, waits for EPOLLOUT instead. */
+static void console_on_output(void *ctx, uint32_t events)
+{
+	struct console *con = ctx;
+	uint64_t n;
+	if (read(con->wake_efd, &n, sizeof(n)) < 0) {
+		/* EAGAIN: already consumed; the flush below looks at the ring anyway. */
+	}
+	bool wait = console_flush(con) == 1;
+	if (wait != con->out_waiting) {
+		if (wait)
+			event_loop_add(con->loop, con->out_fd, EPOLLOUT, console_on_output, con, NULL);
+		else
+			event_loop_remove(con->loop, con->out_fd);
+		con->out_waiting = wait;
+	}
+}
+
+int console_watch(struct console *con, struct event_loop *loop, struct error *err)
+{
+	con->loop = loop;
+	if (con->in_fd >= 0 &&
+	    event_loop_add(loop, con->in_fd, EPOLLIN, console_on_input, con, err) < 0)
+		return -1;
+	if (con->wake_efd >= 0 &&
+	    event_loop_add(loop, con->wake_efd, EPOLLIN, console_on_output, con, err) < 0)
+		return -1;
+	return 0;
 }

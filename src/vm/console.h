@@ -16,14 +16,15 @@
 
 #include "util/error.h"
 #include "vm/config.h"
+#include "vm/stop.h"
 
 #define CONSOLE_ESCAPE 0x01             /* Ctrl-A */
 #define CONSOLE_RING_SIZE (256u << 10)  /* guest output waiting for a slow consumer */
 
-struct vm;
+struct event_loop;
 
 struct console {
-	struct vm *vm;
+	struct vm_stopper stop; /* Ctrl-A x asks the VM to stop through it */
 	enum console_kind kind;
 	int out_fd;     /* -1 for none */
 	int in_fd;      /* -1 when no input (file, none, or stdin closed) */
@@ -46,10 +47,14 @@ struct console {
 	bool out_pollable;   /* out_fd works with epoll (pipe, terminal, socket) */
 	int out_flags_saved; /* out_fd's file status flags before O_NONBLOCK, -1: untouched */
 	bool restore_at_exit; /* put them back at process exit, not at console_close */
+	struct event_loop *loop; /* where console_watch() registered, NULL before */
+	bool out_waiting;        /* watching out_fd for EPOLLOUT */
 };
 
-int console_open(struct console *con, struct vm *vm, const struct vm_config *cfg,
+int console_open(struct console *con, struct vm_stopper stop, const struct vm_config *cfg,
 		 struct error *err);
+/* Registers input and output with the event loop (main thread, once). */
+int console_watch(struct console *con, struct event_loop *loop, struct error *err);
 /* The output half on an fd opened elsewhere (tests, the fuzzer): limit 0 for none; ring_size
  * bytes of buffer (CONSOLE_RING_SIZE in hardy, smaller where a full ring is the point). */
 int console_attach_output(struct console *con, int out_fd, uint64_t limit, size_t ring_size,

@@ -11,6 +11,7 @@
 #include "arch/x86/layout.h"
 #include "vm/console.h"
 #include "vm/event_loop.h"
+#include "vm/machine.h"
 #include "vm/vcpu.h"
 
 /* Picks the backend and checks the vCPU count against it (status 2 when too many). */
@@ -55,7 +56,8 @@ static void vm_destroy(struct vm *vm)
 				vm->accel->vcpu_destroy(&vm->vcpus[i]);
 		free(vm->vcpus);
 	}
-	vm_devices_destroy(vm);
+	device_list_destroy(&vm->devices);
+	vm_signals_close(&vm->signals);
 	if (vm->console) {
 		console_close(vm->console);
 		free(vm->console);
@@ -65,23 +67,56 @@ static void vm_destroy(struct vm *vm)
 	gmem_destroy(&vm->mem);
 	if (vm->stop_efd >= 0)
 		close(vm->stop_efd);
+	event_loop_destroy(vm->loop);
+	free(vm->cmdline);
 	free(vm);
 }
 
+static void vm_dsdt_devices(void *ctx, struct aml_buf *aml)
+{
+	device_list_acpi_dsdt(ctx, aml);
+}
+
 /* Everything that turns a checked config and loaded inputs into a VM ready to start. */
-static int vm_build(struct vm *vm, const struct x86_boot_config *bc, struct error *err)
+static int vm_build(struct vm *vm, const struct x86_boot_config *inputs, struct error *err)
 {
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_efd < 0)
 		return error_errno(err, "eventfd");
+	vm->loop = event_loop_create(err);
+	if (!vm->loop || vm_watch_stop(vm, err) < 0)
+		return -1;
 	if (gmem_init(&vm->mem, vm->cfg->mem_size, err) < 0)
 		return -1;
 	if (vm->accel->vm_create(vm, err) < 0)
 		return -1;
-	if (vm_devices_create(vm, err) < 0)
+	machine_resources_init(&vm->res);
+	struct dev_services svc = vm_dev_services(vm);
+	struct machine m = { 0 };
+	if (machine_build(&svc, vm->cfg, vm->console, &m, err) < 0)
+		return -1;
+	vm->signals.stop = vm_stopper(vm);
+	vm->signals.power_button = m.power_button;
+	vm->signals.power_button_ctx = m.power_button_ctx;
+	if (console_watch(vm->console, vm->loop, err) < 0 ||
+	    vm_signals_watch(&vm->signals, vm->loop, err) < 0)
+		return -1;
+
+	/* The devices may add to the command line and the DSDT. */
+	vm->cmdline = malloc(X86_CMDLINE_MAX);
+	if (!vm->cmdline)
+		return error_errno(err, "out of memory");
+	if (device_list_cmdline(&vm->devices, inputs->cmdline, vm->cmdline, X86_CMDLINE_MAX,
+				err) < 0)
+		return -1;
+	struct x86_boot_config bc = *inputs;
+	bc.cmdline = vm->cmdline;
+	bc.dsdt_devices = vm_dsdt_devices;
+	bc.dsdt_ctx = &vm->devices;
+	if (x86_boot_check_fit(&bc, vm->cfg->mem_size, err) < 0)
 		return -1;
 	struct x86_boot_regs regs;
-	if (x86_boot_setup(&vm->mem, bc, &regs, err) < 0)
+	if (x86_boot_setup(&vm->mem, &bc, &regs, err) < 0)
 		return -1;
 	return vm_create_vcpus(vm, &regs, err);
 }
@@ -135,17 +170,19 @@ int vm_run(const struct vm_config *cfg, struct error *err)
 	vm->cfg = cfg;
 	vm->nr_vcpus = cfg->ncpus;
 	vm->stop_efd = -1;
+	vm->signals.sigfd = vm->signals.timerfd = -1;
+	device_list_init(&vm->devices);
 	/* The console is input too (--console file:PATH): open it before any VM exists. */
 	vm->console = calloc(1, sizeof(*vm->console));
 	if (!vm->console) {
 		error_errno(err, "out of memory");
 		goto out;
 	}
-	if (console_open(vm->console, vm, cfg, err) < 0)
+	if (console_open(vm->console, vm_stopper(vm), cfg, err) < 0)
 		goto out;
 	if (vm_choose_accel(cfg, &vm->accel, err) < 0)
 		goto out;
-	event_loop_block_signals();
+	vm_signals_block();
 	vcpu_signals_init();
 	if (vm_build(vm, &bc, err) < 0)
 		goto out;
@@ -160,8 +197,11 @@ int vm_run(const struct vm_config *cfg, struct error *err)
 			break;
 		}
 	}
-	if (err->status == ERR_OK)
-		event_loop_run(vm);
+	if (err->status == ERR_OK) {
+		struct error loop_err = { 0 };
+		if (event_loop_run(vm->loop, &loop_err) < 0)
+			vm_request_stop(vm, VM_STOP_ERROR, loop_err.msg);
+	}
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_stop(&vm->vcpus[i]);
 	status = err->status == ERR_OK ? vm_exit_status(vm, err) : err->status;

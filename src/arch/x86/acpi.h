@@ -11,8 +11,13 @@
 /* xAPIC IDs 0..254 (255 is broadcast); one MADT Local APIC entry each. */
 #define ACPI_MAX_CPUS 255u
 
+struct aml_buf;
+
 struct acpi_config {
 	unsigned ncpus;
+	/* Devices' DSDT objects, appended inside \_SB after hardy's own; NULL: none. */
+	void (*dsdt_devices)(void *ctx, struct aml_buf *aml);
+	void *dsdt_ctx;
 };
 
 /* Builds all tables into buf (which will be placed at guest physical address base, of size
