@@ -121,7 +121,7 @@ FUZZ_TIME  ?= 40
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SRCS  := tests/fuzz/fuzz_devices.c $(sort $(wildcard src/devices/*.c src/devices/virtio/*.c)) src/vm/bus.c \
               src/vm/clock.c src/vm/config.c src/vm/console.c src/vm/console_out.c src/vm/event_loop.c \
-              src/vm/machine.c src/vm/resources.c \
+              src/vm/guest_mem.c src/vm/machine.c src/vm/resources.c src/backends/entropy.c \
               src/util/error.c src/util/term.c
 FUZZ_CORPUS  := tests/fuzz/corpus/devices
 FUZZ_CRASHES := tests/fuzz/crashes/devices

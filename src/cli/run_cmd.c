@@ -27,6 +27,7 @@ static const char run_usage[] =
 	"  --console KIND    stdio|file:PATH|none (default stdio)\n"
 	"  --console-limit SIZE  largest console file, K/M/G suffix (default 64M, 0: no limit);\n"
 	"                    past it one notice line is written and further output dropped\n"
+	"  --no-rng          no virtio-rng device (default: one, fed from the host's getrandom)\n"
 	"  -h, --help        this help\n"
 	"\n"
 	"Console: Ctrl-A x quits, Ctrl-A a sends Ctrl-A, Ctrl-A h shows help. Output that a slow\n"
@@ -85,7 +86,7 @@ static int parse_accel(const char *s, struct vm_config *c)
 int cli_run(int argc, char **argv)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_NAME,
-	       OPT_ACCEL, OPT_CONSOLE, OPT_CONSOLE_LIMIT };
+	       OPT_ACCEL, OPT_CONSOLE, OPT_CONSOLE_LIMIT, OPT_NO_RNG };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -96,6 +97,7 @@ int cli_run(int argc, char **argv)
 		{ "accel", required_argument, NULL, OPT_ACCEL },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "console-limit", required_argument, NULL, OPT_CONSOLE_LIMIT },
+		{ "no-rng", no_argument, NULL, OPT_NO_RNG },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -134,6 +136,7 @@ int cli_run(int argc, char **argv)
 				return usage_error("--console-limit '%s': not a size (examples: 64M, 1G, 0)",
 						   optarg);
 			break;
+		case OPT_NO_RNG: cfg.rng = false; break;
 		case 'h':
 			fputs(run_usage, stdout);
 			return 0;

@@ -73,6 +73,11 @@ struct dev_services {
 	struct vm_stopper stop;
 	/* Drives a GSI; failures are the VM's business (it stops with a message). */
 	void (*irq_set)(void *ctx, unsigned gsi, int level);
+	/* Sends one MSI; failures are the VM's business too. */
+	void (*msi_send)(void *ctx, uint64_t addr, uint32_t data);
+	/* Optional: guest writes of len bytes at gpa signal fd without a vCPU exit; -1 when the
+	 * backend cannot (the write then reaches the device's MMIO handler). */
+	int (*ioeventfd)(void *ctx, uint64_t gpa, unsigned len, int fd);
 	void *irq_ctx;
 };
 

@@ -1,13 +1,17 @@
 /* PCI host bridge with configuration mechanism #1 (ports 0xCF8 address, 0xCFC-0xCFF data).
  * Bus 0 holds one device, the host bridge itself at 00:00.0, so that a guest finds a sane PCI
  * configuration space (Linux otherwise logs "PCI: Fatal: No config space access function
- * found"); PCI devices will be added to it later. Port 0xCF9 is the PC reset control register:
+ * found"); other functions attach to the next free slots (devices/pci.h) and are found by the
+ * kernel's conf1 scan. Port 0xCF9 is the PC reset control register:
  * a write with the reset bit set reboots, which is Linux's reboot=pci. */
 #include <pthread.h>
 #include <stdlib.h>
 
 #include "arch/x86/layout.h"
 #include "devices/devices.h"
+#include "devices/pci.h"
+
+#include <string.h>
 
 #define PCI_CONF1_ENABLE  0x80000000u
 #define PCI_RESET_CPU     0x04 /* 0xCF9 bit 2: reset, with bit 1 choosing hard or soft */
@@ -19,11 +23,29 @@ struct pci_host {
 	struct device dev;
 	struct vm_stopper stop;
 	uint32_t address; /* last value written to 0xCF8 */
+	struct pci_function *slot[PCI_MAX_SLOTS]; /* slot 0: the host bridge itself (NULL) */
+	unsigned nr_slots;
 };
 
-/* The configuration dword at reg (4-aligned) of bus/devfn, all ones where nothing lives. */
-static uint32_t pci_config_read(unsigned bus, unsigned devfn, unsigned reg)
+/* An attached function at bus/devfn, or NULL. Slots never change once vCPUs run. */
+static struct pci_function *pci_function_at(struct pci_host *h, unsigned bus, unsigned devfn)
 {
+	if (bus != 0 || (devfn & 7) || devfn == 0 || (devfn >> 3) >= h->nr_slots)
+		return NULL;
+	return h->slot[devfn >> 3];
+}
+
+/* The configuration dword at reg (4-aligned) of bus/devfn, all ones where nothing lives. */
+static uint32_t pci_config_read(struct pci_host *h, unsigned bus, unsigned devfn, unsigned reg)
+{
+	struct pci_function *f = pci_function_at(h, bus, devfn);
+	if (f) {
+		uint32_t v;
+		pthread_mutex_lock(f->lock);
+		memcpy(&v, &f->cfg[reg], 4);
+		pthread_mutex_unlock(f->lock);
+		return v;
+	}
 	if (bus != 0 || devfn != 0)
 		return 0xFFFFFFFFu;
 	switch (reg) {
@@ -64,13 +86,39 @@ static uint64_t pci_data_read(void *dev, uint64_t off, unsigned len)
 	pthread_mutex_unlock(&h->dev.lock);
 	if (!(a & PCI_CONF1_ENABLE))
 		return 0xFFFFFFFFu;
-	uint32_t dword = pci_config_read((a >> 16) & 0xFF, (a >> 8) & 0xFF, a & 0xFC);
+	uint32_t dword = pci_config_read(h, (a >> 16) & 0xFF, (a >> 8) & 0xFF, a & 0xFC);
 	return dword >> (8 * off);
 }
 
+/* Writes land byte by byte through the function's mask; the host bridge is read-only. */
 static void pci_data_write(void *dev, uint64_t off, unsigned len, uint64_t value)
 {
-	/* The host bridge's registers are read-only here. */
+	struct pci_host *h = dev;
+	pthread_mutex_lock(&h->dev.lock);
+	uint32_t a = h->address;
+	pthread_mutex_unlock(&h->dev.lock);
+	struct pci_function *f = pci_function_at(h, (a >> 16) & 0xFF, (a >> 8) & 0xFF);
+	if (!(a & PCI_CONF1_ENABLE) || !f)
+		return;
+	unsigned reg = (a & 0xFC) + (unsigned)off; /* off + len <= 4: the bus checked it */
+	pthread_mutex_lock(f->lock);
+	for (unsigned i = 0; i < len; i++) {
+		uint8_t m = f->wmask[reg + i], b = (uint8_t)(value >> (8 * i));
+		f->cfg[reg + i] = (uint8_t)((f->cfg[reg + i] & ~m) | (b & m));
+	}
+	if (f->cfg_written)
+		f->cfg_written(f, reg, len);
+	pthread_mutex_unlock(f->lock);
+}
+
+int pci_host_attach(struct pci_host *h, struct pci_function *f, struct error *err)
+{
+	if (h->nr_slots == 0)
+		h->nr_slots = 1; /* slot 0 is the host bridge */
+	if (h->nr_slots >= PCI_MAX_SLOTS)
+		return error_set(err, ERR_RUNTIME, "PCI bus 0 is full (%u slots)", PCI_MAX_SLOTS);
+	h->slot[h->nr_slots++] = f;
+	return 0;
 }
 
 static const struct bus_ops pci_addr_ops = { .read = pci_addr_read, .write = pci_addr_write };

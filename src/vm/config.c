@@ -15,6 +15,7 @@ void vm_config_defaults(struct vm_config *c)
 		.accel = ACCEL_AUTO,
 		.console = CONSOLE_STDIO,
 		.console_limit = HARDY_CONSOLE_LIMIT_DEFAULT,
+		.rng = true,
 	};
 }
 

@@ -29,6 +29,7 @@ struct vm_config {
 	enum console_kind console;
 	const char *console_path; /* CONSOLE_FILE */
 	uint64_t console_limit;   /* CONSOLE_FILE: largest file in bytes, 0 for no limit */
+	bool rng;                 /* a virtio-rng device (default on; --no-rng) */
 };
 
 void vm_config_defaults(struct vm_config *c);

@@ -142,9 +142,13 @@ static void console_on_output(void *ctx, uint32_t events)
 int console_watch(struct console *con, struct event_loop *loop, struct error *err)
 {
 	con->loop = loop;
+	/* A regular file or /dev/null cannot be watched (EPERM): it is no input then, as at EOF. */
 	if (con->in_fd >= 0 &&
-	    event_loop_add(loop, con->in_fd, EPOLLIN, console_on_input, con, err) < 0)
-		return -1;
+	    event_loop_add(loop, con->in_fd, EPOLLIN, console_on_input, con, NULL) < 0) {
+		if (errno != EPERM)
+			return error_errno(err, "console input");
+		con->in_fd = -1;
+	}
 	if (con->wake_efd >= 0 &&
 	    event_loop_add(loop, con->wake_efd, EPOLLIN, console_on_output, con, err) < 0)
 		return -1;

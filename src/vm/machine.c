@@ -3,7 +3,9 @@
 #include "vm/machine.h"
 
 #include "arch/x86/layout.h"
+#include "backends/entropy.h"
 #include "devices/devices.h"
+#include "devices/virtio/rng.h"
 
 void machine_resources_init(struct resources *r)
 {
@@ -23,7 +25,11 @@ int machine_build(const struct dev_services *svc, const struct vm_config *cfg,
 		return -1;
 	m->power_button = acpi_pm_press_power_button;
 	m->power_button_ctx = pm;
-	if (!pci_host_create(svc, err))
+	struct pci_host *pci = pci_host_create(svc, err);
+	if (!pci)
+		return -1;
+	/* virtio devices, on the PCI host's bus 0 */
+	if (cfg->rng && !virtio_rng_create(svc, pci, entropy_host(), err))
 		return -1;
 	return 0;
 }

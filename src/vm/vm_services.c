@@ -43,6 +43,23 @@ static void vm_irq_set(void *ctx, unsigned gsi, int level)
 	}
 }
 
+static void vm_msi_send(void *ctx, uint64_t addr, uint32_t data)
+{
+	struct vm *vm = ctx;
+	if (vm->accel->irq_msi(vm, addr, data) < 0) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "cannot send an MSI to 0x%llx: %s",
+			 (unsigned long long)addr, strerror(errno));
+		vm_request_stop(vm, VM_STOP_ERROR, msg);
+	}
+}
+
+static int vm_ioeventfd(void *ctx, uint64_t gpa, unsigned len, int fd)
+{
+	struct vm *vm = ctx;
+	return vm->accel->ioeventfd ? vm->accel->ioeventfd(vm, gpa, len, fd) : -1;
+}
+
 struct dev_services vm_dev_services(struct vm *vm)
 {
 	return (struct dev_services){
@@ -55,6 +72,8 @@ struct dev_services vm_dev_services(struct vm *vm)
 		.res = &vm->res,
 		.stop = vm_stopper(vm),
 		.irq_set = vm_irq_set,
+		.msi_send = vm_msi_send,
+		.ioeventfd = vm_ioeventfd,
 		.irq_ctx = vm,
 	};
 }

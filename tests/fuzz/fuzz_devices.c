@@ -64,6 +64,7 @@ struct fuzz_machine {
  * emptied before every input, so no state carries over. */
 static int fuzz_out_pipe[2] = { -1, -1 }; /* the console's output; drained by the console op */
 static struct event_loop *fuzz_loop;
+static struct guest_mem fuzz_mem; /* what virtqueues point into; zeroed before every input */
 
 static int64_t fuzz_clock(void *ctx, clockid_t id)
 {
@@ -74,6 +75,10 @@ static void fuzz_irq_set(void *ctx, unsigned gsi, int level)
 {
 	if (level != 0 && level != 1)
 		abort(); /* a device computed a nonsense level */
+}
+
+static void fuzz_msi_send(void *ctx, uint64_t addr, uint32_t data)
+{
 }
 
 /* A stop request (reset, power-off) ends nothing here: keep driving the devices. */
@@ -151,8 +156,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m.svc = (struct dev_services){
 		.devices = &m.devices, .pio = &m.pio_bus, .mmio = &m.mmio_bus, .clock = &m.clock,
 		.loop = fuzz_loop, .res = &m.res, .stop = { .request = fuzz_stop },
-		.irq_set = fuzz_irq_set,
+		.irq_set = fuzz_irq_set, .msi_send = fuzz_msi_send, .mem = &fuzz_mem,
 	};
+	memset(fuzz_mem.map, 0, 1u << 20); /* the low MiB: where inputs can point rings */
 	struct vm_config cfg;
 	vm_config_defaults(&cfg);
 	m.con = (struct console){ .in_fd = -1, .out_fd = -1, .wake_efd = -1 };
@@ -183,7 +189,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	signal(SIGPIPE, SIG_IGN);
 	struct error err = { 0 };
 	fuzz_loop = event_loop_create(&err);
-	if (!fuzz_loop || pipe2(fuzz_out_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+	if (!fuzz_loop || gmem_init(&fuzz_mem, GMEM_MIN_SIZE, &err) < 0 || pipe2(fuzz_out_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		perror("fuzz_devices: eventfd/pipe");
 		abort();
 	}
