@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "arch/x86/acpi.h"
 #include "arch/x86/layout.h"
 #include "devices/devices.h"
 #include "devices/pci.h"
@@ -132,7 +133,15 @@ static void pci_host_reset(struct device *d)
 	pthread_mutex_unlock(&h->dev.lock);
 }
 
-static const struct device_ops pci_host_device_ops = { .name = "pci-host", .reset = pci_host_reset };
+/* With ACPI on, Linux scans only the root buses the DSDT declares. */
+static void pci_host_acpi_dsdt(struct device *d, struct aml_buf *aml)
+{
+	acpi_dsdt_pci_root(aml);
+}
+
+static const struct device_ops pci_host_device_ops = {
+	.name = "pci-host", .reset = pci_host_reset, .acpi_dsdt = pci_host_acpi_dsdt,
+};
 
 struct pci_host *pci_host_create(const struct dev_services *svc, struct error *err)
 {

@@ -9,6 +9,8 @@ cat >"$HARDY_TMP/test.sh" <<'SCRIPT'
 echo "hardy-test: rng_current=$(cat /sys/class/misc/hw_random/rng_current 2>/dev/null)"
 echo "hardy-test: bytes=$(dd if=/dev/hwrng bs=64 count=1 2>/dev/null | od -An -tx1 | tr -d ' \n')"
 echo "hardy-test: virtio=$(cat /sys/bus/virtio/devices/*/device 2>/dev/null | tr '\n' ' ')"
+# What the kernel said about PCI and virtio, for a failure's report.
+dmesg | grep -i -e 'pci 0000:00:01' -e virtio -e 'pci_bus' -e msi | tail -n 20
 SCRIPT
 test_initrd "$HARDY_TMP/initrd" "$HARDY_TMP/test.sh"
 

@@ -16,6 +16,9 @@ struct fake_env {
 	int irq_level[32];
 	int irq_changes[32];
 	enum vm_stop_reason stop_reason; /* the first request, as the VM keeps it */
+	unsigned msi_count;               /* MSIs sent, and the last one */
+	uint64_t msi_addr;
+	uint32_t msi_data;
 	int64_t clock_ns; /* the time devices see once fake_env_fake_clock() was called */
 };
 
@@ -40,6 +43,14 @@ static void fake_irq_set(void *ctx, unsigned gsi, int level)
 	}
 }
 
+static void fake_msi_send(void *ctx, uint64_t addr, uint32_t data)
+{
+	struct fake_env *f = ctx;
+	f->msi_count++;
+	f->msi_addr = addr;
+	f->msi_data = data;
+}
+
 static void fake_stop(void *ctx, enum vm_stop_reason reason, const char *msg)
 {
 	struct fake_env *f = ctx;
@@ -57,7 +68,7 @@ static inline void fake_env_init(struct fake_env *f)
 	f->svc = (struct dev_services){
 		.devices = &f->devices, .pio = &f->pio, .mmio = &f->mmio, .clock = &f->clock,
 		.res = &f->res, .stop = { .request = fake_stop, .ctx = f },
-		.irq_set = fake_irq_set, .irq_ctx = f,
+		.irq_set = fake_irq_set, .msi_send = fake_msi_send, .irq_ctx = f,
 	};
 }
 
@@ -80,6 +91,22 @@ static inline void fake_out(struct fake_env *f, uint16_t port, unsigned len, uin
 	uint8_t data[8];
 	memcpy(data, &v, sizeof(data));
 	bus_dispatch(&f->pio, port, true, data, len);
+}
+
+static inline uint64_t fake_mmio_read(struct fake_env *f, uint64_t addr, unsigned len)
+{
+	uint8_t data[8] = { 0 };
+	bus_dispatch(&f->mmio, addr, false, data, len);
+	uint64_t v = 0;
+	memcpy(&v, data, len);
+	return v;
+}
+
+static inline void fake_mmio_write(struct fake_env *f, uint64_t addr, unsigned len, uint64_t v)
+{
+	uint8_t data[8];
+	memcpy(data, &v, sizeof(data));
+	bus_dispatch(&f->mmio, addr, true, data, len);
 }
 
 #endif

@@ -25,6 +25,10 @@ struct acpi_config {
  * offset 0 of buf (16-byte aligned, so legacy scans of 0xE0000-0xFFFFF find it). */
 size_t acpi_build(uint8_t *buf, size_t cap, uint64_t base, const struct acpi_config *cfg);
 
+/* Appends \_SB.PCI0, the PCI root bridge of bus 0, to a DSDT being built inside \_SB
+ * (acpi_pci.c). The PCI host device contributes it. */
+void acpi_dsdt_pci_root(struct aml_buf *aml);
+
 /* Sums all bytes; a valid table sums to 0. */
 uint8_t acpi_checksum(const void *p, size_t len);
 
