@@ -15,6 +15,16 @@
 #define HARDY_CONSOLE_LIMIT_DEFAULT (64ULL << 20) /* --console file:PATH stops growing here */
 #define HARDY_SHUTDOWN_TIMEOUT_S 30 /* after SIGTERM, a guest that has not powered off is stopped */
 
+#define HARDY_MAX_DISKS 8
+#define HARDY_DISK_ID_MAX 20 /* bytes: VIRTIO_BLK_ID_BYTES */
+
+/* --disk PATH[,ro][,id=ID] */
+struct vm_disk_config {
+	const char *path;
+	bool readonly;
+	const char *id; /* NULL: none */
+};
+
 enum accel_choice { ACCEL_AUTO, ACCEL_KVM, ACCEL_SOFT };
 enum console_kind { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_NONE };
 
@@ -30,6 +40,8 @@ struct vm_config {
 	const char *console_path; /* CONSOLE_FILE */
 	uint64_t console_limit;   /* CONSOLE_FILE: largest file in bytes, 0 for no limit */
 	bool rng;                 /* a virtio-rng device (default on; --no-rng) */
+	struct vm_disk_config disks[HARDY_MAX_DISKS];
+	unsigned nr_disks;
 };
 
 void vm_config_defaults(struct vm_config *c);

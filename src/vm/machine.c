@@ -5,6 +5,7 @@
 #include "arch/x86/layout.h"
 #include "backends/entropy.h"
 #include "devices/devices.h"
+#include "devices/virtio/blk.h"
 #include "devices/virtio/rng.h"
 
 void machine_resources_init(struct resources *r)
@@ -14,7 +15,8 @@ void machine_resources_init(struct resources *r)
 }
 
 int machine_build(const struct dev_services *svc, const struct vm_config *cfg,
-		  struct console *con, struct machine *m, struct error *err)
+		  struct console *con, struct disk *const *disks, struct machine *m,
+		  struct error *err)
 {
 	if (!serial_create(svc, X86_COM1_PORT, X86_COM1_IRQ, con, err) ||
 	    !i8042_create(svc, err) ||
@@ -31,5 +33,8 @@ int machine_build(const struct dev_services *svc, const struct vm_config *cfg,
 	/* virtio devices, on the PCI host's bus 0 */
 	if (cfg->rng && !virtio_rng_create(svc, pci, entropy_host(), err))
 		return -1;
+	for (unsigned i = 0; i < cfg->nr_disks; i++)
+		if (!virtio_blk_create(svc, pci, disks[i], cfg->disks[i].id, err))
+			return -1;
 	return 0;
 }

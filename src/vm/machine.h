@@ -9,6 +9,7 @@
 #include "vm/config.h"
 
 struct console;
+struct disk;
 
 /* What the rest of the VM needs from the devices once they exist. */
 struct machine {
@@ -20,8 +21,9 @@ struct machine {
 void machine_resources_init(struct resources *r);
 
 /* Creates every device into svc->devices; on failure the list holds what was made (destroy
- * it). con: the serial port's console. */
+ * it). con: the serial port's console; disks: cfg->nr_disks opened images (the caller's). */
 int machine_build(const struct dev_services *svc, const struct vm_config *cfg,
-		  struct console *con, struct machine *m, struct error *err);
+		  struct console *con, struct disk *const *disks, struct machine *m,
+		  struct error *err);
 
 #endif

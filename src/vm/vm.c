@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "arch/x86/layout.h"
+#include "backends/disk.h"
 #include "vm/console.h"
 #include "vm/event_loop.h"
 #include "vm/machine.h"
@@ -58,6 +59,8 @@ static void vm_destroy(struct vm *vm)
 	}
 	device_list_destroy(&vm->devices);
 	vm_signals_close(&vm->signals);
+	for (unsigned i = 0; i < HARDY_MAX_DISKS; i++)
+		disk_close(vm->disks[i]);
 	if (vm->console) {
 		console_close(vm->console);
 		free(vm->console);
@@ -93,7 +96,7 @@ static int vm_build(struct vm *vm, const struct x86_boot_config *inputs, struct 
 	machine_resources_init(&vm->res);
 	struct dev_services svc = vm_dev_services(vm);
 	struct machine m = { 0 };
-	if (machine_build(&svc, vm->cfg, vm->console, &m, err) < 0)
+	if (machine_build(&svc, vm->cfg, vm->console, vm->disks, &m, err) < 0)
 		return -1;
 	vm->signals.stop = vm_stopper(vm);
 	vm->signals.power_button = m.power_button;
@@ -180,6 +183,12 @@ int vm_run(const struct vm_config *cfg, struct error *err)
 	}
 	if (console_open(vm->console, vm_stopper(vm), cfg, err) < 0)
 		goto out;
+	/* Disk images too, locks included: a busy image is refused whether or not KVM works. */
+	for (unsigned i = 0; i < cfg->nr_disks; i++) {
+		vm->disks[i] = disk_raw_open(cfg->disks[i].path, cfg->disks[i].readonly, err);
+		if (!vm->disks[i])
+			goto out;
+	}
 	if (vm_choose_accel(cfg, &vm->accel, err) < 0)
 		goto out;
 	vm_signals_block();

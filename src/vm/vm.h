@@ -23,6 +23,7 @@
 #include "vm/stop.h"
 
 struct console;
+struct disk;
 struct event_loop;
 
 enum vcpu_state { VCPU_CREATED, VCPU_RUNNING, VCPU_EXITED };
@@ -56,6 +57,7 @@ struct vm {
 	struct resources res;      /* MMIO windows, GSIs, MSI vectors for devices */
 	struct device_list devices;
 	char *cmdline;             /* the user's command line plus the devices' words */
+	struct disk *disks[HARDY_MAX_DISKS]; /* opened (and locked) before any VM exists */
 };
 
 /* Runs a VM to completion; returns the process exit status, with err filled when non-zero. */
