@@ -58,7 +58,11 @@ $(BUILD)/guests/%.elf: tests/guests/%.S tests/guests/serial.inc tests/guests/gue
 guest-generic:
 	guest/fetch-kernel.sh linux-image-amd64 $(BUILD)/guest-generic
 
-integration: $(BUILD)/hardy $(BUILD)/san/hardy guest guest-generic $(TEST_GUESTS)
+# Holds an OFD lock on an image, as a second VMM would (input_disk_values.sh).
+$(BUILD)/hold-lock: tests/harness/hold-lock.c
+	$(CC) $(CFLAGS_COMMON) $(OPT) -o $@ $<
+
+integration: $(BUILD)/hardy $(BUILD)/san/hardy guest guest-generic $(TEST_GUESTS) $(BUILD)/hold-lock
 	tests/harness/run-integration
 
 test: unit difftest cpu-run-test fuzz integration
