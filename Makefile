@@ -126,6 +126,7 @@ FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno
 FUZZ_SRCS  := tests/fuzz/fuzz_devices.c $(sort $(wildcard src/devices/*.c src/devices/virtio/*.c)) src/vm/bus.c \
               src/vm/clock.c src/vm/config.c src/vm/console.c src/vm/console_out.c src/vm/event_loop.c \
               src/vm/guest_mem.c src/vm/machine.c src/vm/resources.c src/backends/entropy.c \
+              src/backends/disk_raw.c src/arch/x86/acpi_pci.c src/arch/x86/aml.c \
               src/util/error.c src/util/term.c
 FUZZ_CORPUS  := tests/fuzz/corpus/devices
 FUZZ_CRASHES := tests/fuzz/crashes/devices

@@ -1,7 +1,8 @@
 /* libFuzzer target: every device of hardy's machine, driven natively (no KVM) through the same
  * buses a vCPU exit uses, by random sequences of accesses interleaved with time steps, console
  * input and power-button presses. The machine is built by machine_build() from a services
- * handle made here (no struct vm), so a device wired there is fuzzed with no change here.
+ * handle made here (no struct vm), so a device wired there is fuzzed with no change here; it
+ * has virtio-rng and one virtio-blk disk (a 1 MiB memfd) on PCI bus 0.
  *
  * Input: a sequence of operations, each one opcode byte and its operands; missing operand bytes
  * read as zero, the input ends the sequence.
@@ -20,8 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include "backends/disk.h"
 #include "devices/device.h"
 #include "vm/console.h"
 #include "vm/event_loop.h"
@@ -65,6 +68,7 @@ struct fuzz_machine {
 static int fuzz_out_pipe[2] = { -1, -1 }; /* the console's output; drained by the console op */
 static struct event_loop *fuzz_loop;
 static struct guest_mem fuzz_mem; /* what virtqueues point into; zeroed before every input */
+static char fuzz_disk_path[64];   /* a 1 MiB memfd: virtio-blk's image */
 
 static int64_t fuzz_clock(void *ctx, clockid_t id)
 {
@@ -161,9 +165,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(fuzz_mem.map, 0, 1u << 20); /* the low MiB: where inputs can point rings */
 	struct vm_config cfg;
 	vm_config_defaults(&cfg);
+	struct disk *disk = disk_raw_open(fuzz_disk_path, false, &err);
+	if (!disk) {
+		fprintf(stderr, "fuzz_devices: %s\n", err.msg);
+		abort();
+	}
+	cfg.disks[0] = (struct vm_disk_config){ .path = fuzz_disk_path, .id = "fuzz" };
+	cfg.nr_disks = 1;
 	m.con = (struct console){ .in_fd = -1, .out_fd = -1, .wake_efd = -1 };
 	if (console_attach_output(&m.con, fuzz_out_pipe[1], 0, FUZZ_RING_SIZE, &err) < 0 ||
-	    machine_build(&m.svc, &cfg, &m.con, NULL, &m.machine, &err) < 0) {
+	    machine_build(&m.svc, &cfg, &m.con, &disk, &m.machine, &err) < 0) {
 		fprintf(stderr, "fuzz_devices: cannot build the machine: %s\n", err.msg);
 		abort();
 	}
@@ -180,6 +191,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	fuzz_drain(&m);
 	device_list_destroy(&m.devices);
+	disk_close(disk);
 	console_out_close(&m.con);
 	return 0;
 }
@@ -189,6 +201,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	signal(SIGPIPE, SIG_IGN);
 	struct error err = { 0 };
 	fuzz_loop = event_loop_create(&err);
+	int disk_fd = memfd_create("fuzz-disk", MFD_CLOEXEC);
+	if (disk_fd < 0 || ftruncate(disk_fd, 1 << 20) < 0) {
+		perror("fuzz_devices: memfd");
+		abort();
+	}
+	snprintf(fuzz_disk_path, sizeof(fuzz_disk_path), "/proc/self/fd/%d", disk_fd);
 	if (!fuzz_loop || gmem_init(&fuzz_mem, GMEM_MIN_SIZE, &err) < 0 || pipe2(fuzz_out_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		perror("fuzz_devices: eventfd/pipe");
 		abort();
