@@ -123,16 +123,16 @@ clean-soft:
 FUZZ_CC    ?= clang-14
 FUZZ_TIME  ?= 40
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_SRCS  := tests/fuzz/fuzz_devices.c $(sort $(wildcard src/devices/*.c src/devices/virtio/*.c)) src/vm/bus.c \
-              src/vm/clock.c src/vm/config.c src/vm/console.c src/vm/console_out.c src/vm/event_loop.c \
-              src/vm/guest_mem.c src/vm/machine.c src/vm/resources.c src/backends/entropy.c \
+FUZZ_SRCS  := tests/fuzz/fuzz_devices.c $(sort $(wildcard src/devices/*.c src/devices/virtio/*.c)) src/core/bus.c \
+              src/core/clock.c src/core/config.c src/core/console.c src/core/console_out.c src/core/event_loop.c \
+              src/core/guest_mem.c src/vm/machine.c src/core/resources.c src/backends/entropy.c \
               src/backends/disk_raw.c src/arch/x86/acpi_pci.c src/arch/x86/aml.c \
               src/util/error.c src/util/term.c
 FUZZ_CORPUS  := tests/fuzz/corpus/devices
 FUZZ_CRASHES := tests/fuzz/crashes/devices
 FUZZER       := $(BUILD)/fuzz/fuzz_devices
 # The virtqueue walker alone, against any ring contents.
-FUZZ_VQ_SRCS    := tests/fuzz/fuzz_virtqueue.c src/devices/virtio/queue.c src/vm/guest_mem.c \
+FUZZ_VQ_SRCS    := tests/fuzz/fuzz_virtqueue.c src/devices/virtio/queue.c src/core/guest_mem.c \
                    src/util/error.c
 FUZZ_VQ_TIME    ?= 20
 FUZZ_VQ_CORPUS  := tests/fuzz/corpus/virtqueue

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vm/config.h"
+#include "core/config.h"
 
 /* "512M", "2G", "65536K", "1073741824": bytes, or -1 on syntax error or overflow. */
 int parse_size(const char *s, uint64_t *out);

@@ -10,7 +10,7 @@
 #include "cli/cli.h"
 #include "cli/parse.h"
 #include "util/proc_title.h"
-#include "vm/config.h"
+#include "core/config.h"
 #include "vm/vm.h"
 
 static const char run_usage[] =

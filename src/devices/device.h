@@ -18,11 +18,11 @@
 #include <stdint.h>
 
 #include "util/error.h"
-#include "vm/bus.h"
-#include "vm/clock.h"
-#include "vm/guest_mem.h"
-#include "vm/resources.h"
-#include "vm/stop.h"
+#include "core/bus.h"
+#include "core/clock.h"
+#include "core/guest_mem.h"
+#include "core/resources.h"
+#include "core/stop.h"
 
 struct aml_buf;
 struct device;

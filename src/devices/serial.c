@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "devices/devices.h"
-#include "vm/console.h"
+#include "core/console.h"
 
 #include <linux/serial_reg.h>
 

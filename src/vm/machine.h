@@ -6,7 +6,7 @@
 
 #include "devices/device.h"
 #include "util/error.h"
-#include "vm/config.h"
+#include "core/config.h"
 
 struct console;
 struct disk;

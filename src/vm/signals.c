@@ -9,8 +9,8 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "vm/config.h"
-#include "vm/event_loop.h"
+#include "core/config.h"
+#include "core/event_loop.h"
 #include "vm/vcpu.h"
 
 static void vm_signals_set(sigset_t *set)

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 
 #include "util/error.h"
-#include "vm/stop.h"
+#include "core/stop.h"
 
 struct event_loop;
 

@@ -14,13 +14,13 @@
 
 #include "accel/accel.h"
 #include "devices/device.h"
-#include "vm/bus.h"
-#include "vm/clock.h"
-#include "vm/config.h"
-#include "vm/guest_mem.h"
-#include "vm/resources.h"
+#include "core/bus.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/guest_mem.h"
+#include "core/resources.h"
 #include "vm/signals.h"
-#include "vm/stop.h"
+#include "core/stop.h"
 
 struct console;
 struct disk;

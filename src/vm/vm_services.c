@@ -6,7 +6,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "vm/event_loop.h"
+#include "core/event_loop.h"
 #include "vm/vm.h"
 
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, const char *msg)

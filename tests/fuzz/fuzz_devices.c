@@ -26,8 +26,8 @@
 
 #include "backends/disk.h"
 #include "devices/device.h"
-#include "vm/console.h"
-#include "vm/event_loop.h"
+#include "core/console.h"
+#include "core/event_loop.h"
 #include "vm/machine.h"
 
 struct fuzz_input {

@@ -3,7 +3,7 @@
 
 #include "check.h"
 #include "cli/parse.h"
-#include "vm/config.h"
+#include "core/config.h"
 
 static void check_size(const char *s, int want_rc, uint64_t want)
 {

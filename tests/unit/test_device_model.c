@@ -8,7 +8,7 @@
 
 #include "check.h"
 #include "fake_services.h"
-#include "vm/event_loop.h"
+#include "core/event_loop.h"
 
 struct probe {
 	struct device dev;

@@ -10,7 +10,7 @@
 #include "check.h"
 #include "devices/devices.h"
 #include "fake_services.h"
-#include "vm/console.h"
+#include "core/console.h"
 
 #define COM1 X86_COM1_PORT
 

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "util/error.h"
-#include "vm/guest_mem.h"
+#include "core/guest_mem.h"
 
 struct aml_buf;
 

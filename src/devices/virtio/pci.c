@@ -17,7 +17,7 @@
 #include <linux/virtio_pci.h>
 
 #include "devices/pci.h"
-#include "vm/event_loop.h"
+#include "core/event_loop.h"
 
 #define VPCI_VENDOR      0x1AF4
 #define VPCI_DEVICE_BASE 0x1040

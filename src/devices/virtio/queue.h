@@ -17,7 +17,7 @@
 
 #include <linux/virtio_ring.h>
 
-#include "vm/guest_mem.h"
+#include "core/guest_mem.h"
 
 #define VQ_MAX_SIZE        256u        /* the queue size hardy offers */
 #define VQ_MAX_SEGS        VQ_MAX_SIZE /* buffers in one chain, indirect ones included */

@@ -6,8 +6,8 @@
  * out_fd without blocking (console_flush, waiting for EPOLLOUT when the consumer is slow). When
  * the ring is full the excess is dropped and counted; console_close reports the count. A file
  * console stops growing at its size limit: one notice line, then everything else is dropped. */
-#ifndef HARDY_VM_CONSOLE_H
-#define HARDY_VM_CONSOLE_H
+#ifndef HARDY_CORE_CONSOLE_H
+#define HARDY_CORE_CONSOLE_H
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -15,8 +15,8 @@
 #include <stdint.h>
 
 #include "util/error.h"
-#include "vm/config.h"
-#include "vm/stop.h"
+#include "core/config.h"
+#include "core/stop.h"
 
 #define CONSOLE_ESCAPE 0x01             /* Ctrl-A */
 #define CONSOLE_RING_SIZE (256u << 10)  /* guest output waiting for a slow consumer */

@@ -1,5 +1,5 @@
 /* The host clock behind struct vm_clock, or the one a test installed. */
-#include "vm/clock.h"
+#include "core/clock.h"
 
 int64_t vm_clock_ns(const struct vm_clock *c, clockid_t id)
 {

@@ -1,5 +1,5 @@
 /* Bump allocators over the ranges the builder gave, with overflow-safe bounds checks. */
-#include "vm/resources.h"
+#include "core/resources.h"
 
 void resources_init(struct resources *r, uint64_t mmio_base, uint64_t mmio_end,
 		    unsigned gsi_first, unsigned gsi_end, unsigned msi_first, unsigned msi_end)

@@ -1,9 +1,9 @@
 /* Defaults and host-independent checks of struct vm_config. */
-#include "vm/config.h"
+#include "core/config.h"
 
 #include <sys/sysinfo.h>
 
-#include "vm/guest_mem.h"
+#include "core/guest_mem.h"
 
 void vm_config_defaults(struct vm_config *c)
 {

@@ -1,7 +1,7 @@
 /* Time as devices see it: the host's clocks, unless a test or the fuzzer installs its own, so
  * that time can be stepped (and made hostile: far future, before 1970) without waiting. */
-#ifndef HARDY_VM_CLOCK_H
-#define HARDY_VM_CLOCK_H
+#ifndef HARDY_CORE_CLOCK_H
+#define HARDY_CORE_CLOCK_H
 
 #include <stdint.h>
 #include <time.h>

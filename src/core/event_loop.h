@@ -6,8 +6,8 @@
  * time, and must tolerate a wake-up with nothing to read (descriptors are non-blocking). The
  * loop knows no descriptor by name. event_loop_quit() ends event_loop_run() after the current
  * batch of callbacks. */
-#ifndef HARDY_VM_EVENT_LOOP_H
-#define HARDY_VM_EVENT_LOOP_H
+#ifndef HARDY_CORE_EVENT_LOOP_H
+#define HARDY_CORE_EVENT_LOOP_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* Console plumbing between the host terminal (or a file) and the guest's serial port. */
-#include "vm/console.h"
+#include "core/console.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "util/term.h"
-#include "vm/event_loop.h"
+#include "core/event_loop.h"
 
 int console_open(struct console *con, struct vm_stopper stop, const struct vm_config *cfg,
 		 struct error *err)

@@ -1,8 +1,8 @@
 /* Why a VM stops, and the handle through which a device, the console or a vCPU asks it to.
  * The VM implements the request (vm_services.c: the first reason wins); everything else holds
  * only this handle, so it needs no struct vm and can be tested with a recording stub. */
-#ifndef HARDY_VM_STOP_H
-#define HARDY_VM_STOP_H
+#ifndef HARDY_CORE_STOP_H
+#define HARDY_CORE_STOP_H
 
 enum vm_stop_reason {
 	VM_RUNNING = 0,

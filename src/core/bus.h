@@ -4,8 +4,8 @@
  * range and a length of 1, 2, 4 or 8 already checked against the range; they run on vCPU threads
  * and lock their own device state. Ranges are registered before vCPUs start and never change
  * while they run, so dispatch takes no lock. Unclaimed reads return all ones, writes vanish. */
-#ifndef HARDY_VM_BUS_H
-#define HARDY_VM_BUS_H
+#ifndef HARDY_CORE_BUS_H
+#define HARDY_CORE_BUS_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* Address-range dispatch for port I/O and MMIO, with a binary search over sorted ranges. */
-#include "vm/bus.h"
+#include "core/bus.h"
 
 #include <string.h>
 

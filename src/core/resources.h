@@ -3,8 +3,8 @@
  * hard-coding addresses or lines; the builder decides the ranges (arch/x86/layout.h on x86).
  * Main thread, while the machine is built. Nothing is ever given back: a failed build tears
  * down the whole VM. */
-#ifndef HARDY_VM_RESOURCES_H
-#define HARDY_VM_RESOURCES_H
+#ifndef HARDY_CORE_RESOURCES_H
+#define HARDY_CORE_RESOURCES_H
 
 #include <stdint.h>
 

@@ -11,7 +11,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "vm/console.h"
+#include "core/console.h"
 
 /* Regular files (and /dev/null) never make write() wait on a consumer and cannot be polled. */
 static bool fd_is_pollable(int fd)

@@ -1,5 +1,5 @@
 /* Guest RAM: one anonymous host mapping split into regions around the 32-bit MMIO hole. */
-#include "vm/guest_mem.h"
+#include "core/guest_mem.h"
 
 #include <string.h>
 #include <sys/mman.h>

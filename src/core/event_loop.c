@@ -1,7 +1,7 @@
 /* Event loop over epoll: a fixed table of registrations, each epoll event pointing at its
  * entry. A removed entry is cleared rather than freed, so an event already fetched in the same
  * batch finds it empty and is skipped. */
-#include "vm/event_loop.h"
+#include "core/event_loop.h"
 
 #include <errno.h>
 #include <stdatomic.h>

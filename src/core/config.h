@@ -1,7 +1,7 @@
 /* struct vm_config: the one description of a VM. The CLI (and later the API) fill it; nothing
  * else parses user input. vm_config_validate() checks it before any VM is created. */
-#ifndef HARDY_VM_CONFIG_H
-#define HARDY_VM_CONFIG_H
+#ifndef HARDY_CORE_CONFIG_H
+#define HARDY_CORE_CONFIG_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
-/* VM lifecycle: check inputs, build the machine (RAM, backend, devices, boot state, vCPUs), run
- * the event loop, tear everything down in reverse order. */
+/* VM lifecycle (vm_run): check inputs, build the machine (RAM, backend, devices, boot state,
+ * vCPUs), run the event loop, tear everything down in reverse order. */
 #include "vm/vm.h"
 
 #include <stdio.h>
@@ -10,8 +10,8 @@
 
 #include "arch/x86/layout.h"
 #include "backends/disk.h"
-#include "vm/console.h"
-#include "vm/event_loop.h"
+#include "core/console.h"
+#include "core/event_loop.h"
 #include "vm/machine.h"
 #include "vm/vcpu.h"
 

@@ -3,8 +3,8 @@
  * Contract: every guest physical address that comes from the guest or from boot code is turned
  * into a host pointer only through gmem_ptr(), which checks that the whole range [gpa, gpa+len)
  * lies inside one RAM region. Nothing else does arithmetic on guest addresses. */
-#ifndef HARDY_VM_GUEST_MEM_H
-#define HARDY_VM_GUEST_MEM_H
+#ifndef HARDY_CORE_GUEST_MEM_H
+#define HARDY_CORE_GUEST_MEM_H
 
 #include <stdbool.h>
 #include <stddef.h>
