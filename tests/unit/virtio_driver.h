@@ -127,6 +127,9 @@ static long vd_submit(struct vdriver *d, unsigned n, const uint64_t *gpa, const 
 	avail->ring[avail->idx % VD_QSIZE] = head;
 	avail->idx++;
 	fake_mmio_write(d->f, d->notify + 0 * d->mul, 2, 0);
+	/* Devices with a worker complete asynchronously: wait up to 300 ms. */
+	for (int i = 0; i < 300 && __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE) == used_before; i++)
+		usleep(1000);
 	if (used->idx == used_before)
 		return -1;
 	return (long)used->ring[(uint16_t)(used->idx - 1) % VD_QSIZE].len;

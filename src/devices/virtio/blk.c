@@ -3,10 +3,14 @@
  * end. Every field the guest gives is checked here before the disk sees it: the header's
  * size, the status byte's presence, sector ranges against the image (without overflow), the
  * direction of the data buffers, and writes, discards and write-zeroes on a read-only disk
- * (refused with IOERR; VIRTIO_BLK_F_RO also tells the driver). Requests run where the queue
- * is notified: the event loop's thread with ioeventfds. */
+ * (refused with IOERR; VIRTIO_BLK_F_RO also tells the driver). Requests run on the device's
+ * own worker thread: a notification (event loop thread or vCPU thread) only wakes it; the
+ * worker pops a chain under the device lock, does the disk I/O without it, and completes the
+ * chain under it again, unless the driver reset the device meanwhile. */
 #include "devices/virtio/blk.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +28,12 @@
 struct virtio_blk {
 	struct disk *disk;
 	char id[VIRTIO_BLK_ID_BYTES];
+	struct virtio_dev *v;
+	/* The worker; kick, quit and resets are guarded by the device lock. */
+	pthread_t worker;
+	bool started, kick, quit;
+	pthread_cond_t wake;
+	unsigned resets; /* a chain popped before a reset is not completed after it */
 };
 
 /* The byte range [sector*512, +len) lies inside the image (no overflow). */
@@ -134,41 +144,99 @@ static uint32_t blk_request(struct virtio_blk *b, const struct vq_chain *c)
 	return written + 1;
 }
 
+static void *blk_worker(void *arg);
+
+/* Called under the device lock: only wakes the worker, started at the first request (most
+ * devices the fuzzer builds never get one). */
 static void blk_queue_notify(struct virtio_dev *v, unsigned q)
 {
 	struct virtio_blk *b = v->priv;
-	struct vq_chain c;
-	int r;
-	while ((r = vq_pop(&v->vq[q], v->mem, &c)) > 0) {
-		if (c.in_len == 0) {
-			r = -1; /* nowhere to put the status: the driver broke the protocol */
-			break;
+	if (!b->started) {
+		if (pthread_create(&b->worker, NULL, blk_worker, b) != 0) {
+			virtio_needs_reset(v); /* no worker, no I/O: the driver sees a broken device */
+			return;
 		}
-		virtio_complete(v, q, c.head, blk_request(b, &c));
+		pthread_setname_np(b->worker, "virtio-blk");
+		b->started = true;
 	}
-	if (r < 0)
-		virtio_needs_reset(v);
+	b->kick = true;
+	pthread_cond_signal(&b->wake);
+}
+
+static void blk_reset(struct virtio_dev *v)
+{
+	((struct virtio_blk *)v->priv)->resets++;
+}
+
+static bool blk_queue_live(const struct virtio_dev *v)
+{
+	return (v->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	       !(v->status & VIRTIO_CONFIG_S_NEEDS_RESET) && v->vq[0].active;
+}
+
+static void *blk_worker(void *arg)
+{
+	struct virtio_blk *b = arg;
+	struct virtio_dev *v = b->v;
+	static __thread struct vq_chain c; /* 4 KiB: off the stack */
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are the main thread's business */
+	pthread_mutex_lock(&v->dev.lock);
+	while (!b->quit) {
+		if (!b->kick) {
+			pthread_cond_wait(&b->wake, &v->dev.lock);
+			continue;
+		}
+		b->kick = false;
+		while (!b->quit && blk_queue_live(v)) {
+			int r = vq_pop(&v->vq[0], v->mem, &c);
+			if (r == 0)
+				break;
+			if (r < 0 || c.in_len == 0) {
+				/* A broken chain, or one with nowhere to put the status. */
+				virtio_needs_reset(v);
+				break;
+			}
+			unsigned resets = b->resets;
+			pthread_mutex_unlock(&v->dev.lock);
+			uint32_t written = blk_request(b, &c);
+			pthread_mutex_lock(&v->dev.lock);
+			if (resets == b->resets)
+				virtio_complete(v, 0, c.head, written);
+		}
+	}
+	pthread_mutex_unlock(&v->dev.lock);
+	return NULL;
 }
 
 static void blk_destroy(struct virtio_dev *v)
 {
-	free(v->priv);
+	struct virtio_blk *b = v->priv;
+	if (b->started) {
+		pthread_mutex_lock(&v->dev.lock);
+		b->quit = true;
+		pthread_cond_signal(&b->wake);
+		pthread_mutex_unlock(&v->dev.lock);
+		pthread_join(b->worker, NULL);
+	}
+	pthread_cond_destroy(&b->wake);
+	free(b);
 }
-
 
 static const struct virtio_dev_ops blk_ops_rw = {
 	.name = "virtio-blk", .type = VIRTIO_ID_BLOCK, .nr_queues = 1,
 	.features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
 		    (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_DISCARD) |
 		    (1ULL << VIRTIO_BLK_F_WRITE_ZEROES),
-	.queue_notify = blk_queue_notify, .destroy = blk_destroy,
+	.queue_notify = blk_queue_notify, .reset = blk_reset, .destroy = blk_destroy,
 };
 
 static const struct virtio_dev_ops blk_ops_ro = {
 	.name = "virtio-blk", .type = VIRTIO_ID_BLOCK, .nr_queues = 1,
 	.features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
 		    (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_RO),
-	.queue_notify = blk_queue_notify, .destroy = blk_destroy,
+	.queue_notify = blk_queue_notify, .reset = blk_reset, .destroy = blk_destroy,
 };
 
 struct virtio_dev *virtio_blk_create(const struct dev_services *svc, struct pci_host *host,
@@ -180,6 +248,7 @@ struct virtio_dev *virtio_blk_create(const struct dev_services *svc, struct pci_
 		return NULL;
 	}
 	b->disk = disk;
+	pthread_cond_init(&b->wake, NULL);
 	if (id)
 		memcpy(b->id, id, strnlen(id, sizeof(b->id))); /* no NUL at 20 bytes, as the spec says */
 	struct virtio_blk_config cfg = {
@@ -193,6 +262,10 @@ struct virtio_dev *virtio_blk_create(const struct dev_services *svc, struct pci_
 		.max_write_zeroes_seg = BLK_MAX_DISCARD_SEG,
 		.write_zeroes_may_unmap = 1,
 	};
-	return virtio_pci_create(svc, host, disk->readonly ? &blk_ops_ro : &blk_ops_rw, b, &cfg,
-				 sizeof(cfg), err);
+	struct virtio_dev *v = virtio_pci_create(svc, host, disk->readonly ? &blk_ops_ro : &blk_ops_rw,
+						 b, &cfg, sizeof(cfg), err);
+	if (!v)
+		return NULL;
+	b->v = v;
+	return v;
 }
