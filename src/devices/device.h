@@ -42,7 +42,7 @@ struct device_ops {
 
 struct device {
 	const struct device_ops *ops;
-	pthread_mutex_t lock; /* guards the device's state; never held across host I/O */
+	pthread_mutex_t lock; /* guards the device's state; never held across blocking host I/O */
 	struct device *prev, *next;
 };
 
