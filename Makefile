@@ -59,7 +59,11 @@ $(BUILD)/guests/%.elf: tests/guests/%.S tests/guests/serial.inc tests/guests/gue
 guest-generic:
 	guest/fetch-kernel.sh linux-image-amd64 $(BUILD)/guest-generic
 
-integration: $(BUILD)/hardy $(BUILD)/san/hardy guest guest-generic $(TEST_GUESTS)
+# Holds an OFD lock on an image, as a second VMM would (input_disk_values.sh).
+$(BUILD)/hold-lock: tests/harness/hold-lock.c
+	$(CC) $(CFLAGS_COMMON) $(OPT) -o $@ $<
+
+integration: $(BUILD)/hardy $(BUILD)/san/hardy guest guest-generic $(TEST_GUESTS) $(BUILD)/hold-lock
 	tests/harness/run-integration
 
 test: unit difftest cpu-run-test fuzz integration
@@ -124,33 +128,51 @@ clean-soft:
 FUZZ_CC    ?= clang-14
 FUZZ_TIME  ?= 40
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_SRCS  := tests/fuzz/fuzz_devices.c $(sort $(wildcard src/devices/*.c)) src/vm/bus.c \
-              src/vm/clock.c src/vm/console.c src/vm/console_out.c src/vm/machine.c \
-              src/vm/vm_services.c src/util/error.c src/util/term.c
+FUZZ_SRCS  := tests/fuzz/fuzz_devices.c $(sort $(wildcard src/devices/*.c src/devices/virtio/*.c)) src/core/bus.c \
+              src/core/clock.c src/core/config.c src/core/console.c src/core/console_out.c src/core/event_loop.c \
+              src/core/guest_mem.c src/vm/machine.c src/core/resources.c src/backends/entropy.c \
+              src/backends/disk_raw.c src/arch/x86/acpi_pci.c src/arch/x86/aml.c \
+              src/util/error.c src/util/term.c
 FUZZ_CORPUS  := tests/fuzz/corpus/devices
 FUZZ_CRASHES := tests/fuzz/crashes/devices
 FUZZER       := $(BUILD)/fuzz/fuzz_devices
+# The virtqueue walker alone, against any ring contents.
+FUZZ_VQ_SRCS    := tests/fuzz/fuzz_virtqueue.c src/devices/virtio/queue.c src/core/guest_mem.c \
+                   src/util/error.c
+FUZZ_VQ_TIME    ?= 20
+FUZZ_VQ_CORPUS  := tests/fuzz/corpus/virtqueue
+FUZZ_VQ_CRASHES := tests/fuzz/crashes/virtqueue
+FUZZER_VQ       := $(BUILD)/fuzz/fuzz_virtqueue
 .PHONY: fuzz fuzz-regress fuzz-long fuzz-corpus clean-fuzz
 clean: clean-fuzz
 clean-fuzz:
-	rm -f $(FUZZER)
+	rm -f $(FUZZER) $(FUZZER_VQ)
 
 $(FUZZER): $(FUZZ_SRCS) $(shell find src -name '*.h')
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(FUZZ_CC) -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -D_GNU_SOURCE -Isrc \
 		-O1 -g $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS) -lpthread
 
+$(FUZZER_VQ): $(FUZZ_VQ_SRCS) $(shell find src -name '*.h')
+	@mkdir -p $(BUILD)/fuzz/corpus-virtqueue
+	$(FUZZ_CC) -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -D_GNU_SOURCE -Isrc \
+		-O1 -g $(FUZZ_FLAGS) -o $@ $(FUZZ_VQ_SRCS)
+
 # Every kept input once (the corpus and every crash ever found), then FUZZ_TIME seconds of new
 # inputs; new corpus entries go to build/fuzz/corpus (make fuzz-corpus keeps them), a crash to
 # build/fuzz/crash-* (fix it, then add it to $(FUZZ_CRASHES)).
-fuzz-regress: $(FUZZER)
+fuzz-regress: $(FUZZER) $(FUZZER_VQ)
 	$(FUZZER) -runs=0 $(FUZZ_CORPUS) $(FUZZ_CRASHES)
+	$(FUZZER_VQ) -runs=0 $(FUZZ_VQ_CORPUS) $(FUZZ_VQ_CRASHES)
 
 fuzz: fuzz-regress
 	$(FUZZER) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
 		$(BUILD)/fuzz/corpus $(FUZZ_CORPUS)
+	$(FUZZER_VQ) -max_total_time=$(FUZZ_VQ_TIME) -print_final_stats=1 \
+		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-virtqueue $(FUZZ_VQ_CORPUS)
 
 fuzz-long: FUZZ_TIME = 3600
+fuzz-long: FUZZ_VQ_TIME = 3600
 fuzz-long: fuzz
 
 # Minimizes build/fuzz/corpus into the kept corpus (commit what it adds).

@@ -64,6 +64,13 @@ struct accel_ops {
 	void (*vcpu_destroy)(struct vcpu *vcpu);
 	/* Sets the level of an interrupt line (GSI); edge-triggered lines pulse 1 then 0. */
 	int (*irq_line)(struct vm *vm, unsigned gsi, int level);
+	/* Delivers one message-signalled interrupt (address and data as a device's MSI-X table
+	 * holds them). Any thread. */
+	int (*irq_msi)(struct vm *vm, uint64_t addr, uint32_t data);
+	/* Optional: guest writes of len bytes at gpa signal the eventfd fd instead of exiting to
+	 * a vCPU thread. NULL or -1: unsupported, and such writes arrive as MMIO exits, which the
+	 * device handles the same way (the fallback every backend has). */
+	int (*ioeventfd)(struct vm *vm, uint64_t gpa, unsigned len, int fd);
 };
 
 extern const struct accel_ops accel_kvm_ops;

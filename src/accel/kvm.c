@@ -50,6 +50,7 @@ static int kvm_probe(struct accel_limits *limits, struct error *err)
 		{ KVM_CAP_PIT2, "in-kernel PIT" },
 		{ KVM_CAP_EXT_CPUID, "CPUID" },
 		{ KVM_CAP_IMMEDIATE_EXIT, "immediate exit" },
+		{ KVM_CAP_SIGNAL_MSI, "MSI injection" },
 	};
 	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
 		if (ioctl(fd, KVM_CHECK_EXTENSION, needed[i].cap) <= 0) {
@@ -263,6 +264,23 @@ static int kvm_irq_line(struct vm *vm, unsigned gsi, int level)
 	return ioctl(kvm->vm_fd, KVM_IRQ_LINE, &irq); /* -1 with errno set on failure */
 }
 
+static int kvm_irq_msi(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	struct kvm_vm *kvm = vm->accel_data;
+	struct kvm_msi msi = { .address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32),
+			       .data = data };
+	return ioctl(kvm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -1 : 0;
+}
+
+/* A notification write then completes in the kernel; the device's event loop callback reads
+ * the eventfd. */
+static int kvm_ioeventfd(struct vm *vm, uint64_t gpa, unsigned len, int fd)
+{
+	struct kvm_vm *kvm = vm->accel_data;
+	struct kvm_ioeventfd io = { .addr = gpa, .len = len, .fd = fd };
+	return ioctl(kvm->vm_fd, KVM_IOEVENTFD, &io);
+}
+
 const struct accel_ops accel_kvm_ops = {
 	.name = "kvm",
 	.probe = kvm_probe,
@@ -274,4 +292,6 @@ const struct accel_ops accel_kvm_ops = {
 	.vcpu_kick = kvm_vcpu_kick,
 	.vcpu_destroy = kvm_vcpu_destroy,
 	.irq_line = kvm_irq_line,
+	.irq_msi = kvm_irq_msi,
+	.ioeventfd = kvm_ioeventfd,
 };

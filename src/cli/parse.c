@@ -1,6 +1,9 @@
 /* Size and count parsing for the CLI, strict: anything unexpected is an error. */
 #include "cli/parse.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -43,5 +46,45 @@ int parse_count(const char *s, unsigned *out)
 	if (errno || *end != '\0' || v > UINT32_MAX)
 		return -1;
 	*out = (unsigned)v;
+	return 0;
+}
+
+int parse_disk(char *spec, struct vm_disk_config *d, char *problem, size_t problem_size)
+{
+	*d = (struct vm_disk_config){ .path = spec };
+	char *opt = strchr(spec, ',');
+	if (opt)
+		*opt++ = '\0';
+	if (!spec[0]) {
+		snprintf(problem, problem_size, "no image path");
+		return -1;
+	}
+	while (opt) {
+		char *next = strchr(opt, ',');
+		if (next)
+			*next++ = '\0';
+		if (!strcmp(opt, "ro")) {
+			d->readonly = true;
+		} else if (!strncmp(opt, "id=", 3)) {
+			const char *id = opt + 3;
+			size_t len = strlen(id);
+			if (len == 0 || len > HARDY_DISK_ID_MAX) {
+				snprintf(problem, problem_size, "id must be 1 to %d bytes", HARDY_DISK_ID_MAX);
+				return -1;
+			}
+			for (size_t i = 0; i < len; i++) {
+				if (id[i] < 0x21 || id[i] > 0x7E) {
+					snprintf(problem, problem_size,
+						 "id may hold only printable ASCII without spaces");
+					return -1;
+				}
+			}
+			d->id = id;
+		} else {
+			snprintf(problem, problem_size, "unknown option '%.40s' (expected ro or id=ID)", opt);
+			return -1;
+		}
+		opt = next;
+	}
 	return 0;
 }

@@ -10,7 +10,7 @@
 #include "cli/cli.h"
 #include "cli/parse.h"
 #include "util/proc_title.h"
-#include "vm/config.h"
+#include "core/config.h"
 #include "vm/vm.h"
 
 static const char run_usage[] =
@@ -27,6 +27,9 @@ static const char run_usage[] =
 	"  --console KIND    stdio|file:PATH|none (default stdio)\n"
 	"  --console-limit SIZE  largest console file, K/M/G suffix (default 64M, 0: no limit);\n"
 	"                    past it one notice line is written and further output dropped\n"
+	"  --disk PATH[,ro][,id=ID]  a raw disk image as virtio-blk (/dev/vda, vdb, ...; up to 8);\n"
+	"                    ro: read-only; id: what the guest's GET_ID (serial) returns\n"
+	"  --no-rng          no virtio-rng device (default: one, fed from the host's getrandom)\n"
 	"  -h, --help        this help\n"
 	"\n"
 	"Console: Ctrl-A x quits, Ctrl-A a sends Ctrl-A, Ctrl-A h shows help. Output that a slow\n"
@@ -85,7 +88,7 @@ static int parse_accel(const char *s, struct vm_config *c)
 int cli_run(int argc, char **argv)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_NAME,
-	       OPT_ACCEL, OPT_CONSOLE, OPT_CONSOLE_LIMIT };
+	       OPT_ACCEL, OPT_CONSOLE, OPT_CONSOLE_LIMIT, OPT_NO_RNG, OPT_DISK };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -96,12 +99,15 @@ int cli_run(int argc, char **argv)
 		{ "accel", required_argument, NULL, OPT_ACCEL },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "console-limit", required_argument, NULL, OPT_CONSOLE_LIMIT },
+		{ "no-rng", no_argument, NULL, OPT_NO_RNG },
+		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct vm_config cfg;
 	vm_config_defaults(&cfg);
 	char kernel_buf[PATH_MAX], initrd_buf[PATH_MAX];
+	char disk_specs[HARDY_MAX_DISKS][PATH_MAX + 64];
 	bool initrd_given = false;
 
 	opterr = 0;
@@ -134,6 +140,23 @@ int cli_run(int argc, char **argv)
 				return usage_error("--console-limit '%s': not a size (examples: 64M, 1G, 0)",
 						   optarg);
 			break;
+		case OPT_NO_RNG: cfg.rng = false; break;
+		case OPT_DISK: {
+			char problem[96];
+			if (cfg.nr_disks == HARDY_MAX_DISKS)
+				return usage_error("--disk '%s': at most 8 disks", optarg);
+			if (strlen(optarg) >= sizeof(disk_specs[0]))
+				return usage_error("--disk '%.60s...': too long", optarg);
+			char *spec = disk_specs[cfg.nr_disks];
+			strcpy(spec, optarg);
+			if (parse_disk(spec, &cfg.disks[cfg.nr_disks], problem, sizeof(problem)) < 0) {
+				char msg[PATH_MAX + 200];
+				snprintf(msg, sizeof(msg), "--disk '%s': %s", optarg, problem);
+				return usage_error("%s", msg);
+			}
+			cfg.nr_disks++;
+			break;
+		}
 		case 'h':
 			fputs(run_usage, stdout);
 			return 0;

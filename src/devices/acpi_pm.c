@@ -8,7 +8,6 @@
 
 #include "arch/x86/layout.h"
 #include "devices/devices.h"
-#include "vm/vm.h"
 
 #define PM1_PWRBTN     (1u << 8)
 #define PM1_CNT_SCI_EN (1u << 0)
@@ -19,8 +18,10 @@
 enum { PM_STS = 0, PM_EN = 2, PM_CNT = 4, PM_TMR = 8, PM_RESET = 12 };
 
 struct acpi_pm {
-	pthread_mutex_t lock;
-	struct vm *vm;
+	struct device dev;
+	struct irq_line sci;
+	struct vm_stopper stop;
+	const struct vm_clock *clock;
 	uint16_t sts, en, cnt;
 	int sci_level;
 };
@@ -30,7 +31,7 @@ static void acpi_pm_update_sci(struct acpi_pm *pm)
 	int level = (pm->sts & pm->en) != 0;
 	if (level != pm->sci_level) {
 		pm->sci_level = level;
-		vm_irq_line(pm->vm, X86_ACPI_SCI_IRQ, level);
+		irq_line_set(&pm->sci, level);
 	}
 }
 
@@ -38,7 +39,7 @@ static void acpi_pm_update_sci(struct acpi_pm *pm)
  * nanoseconds are taken as unsigned (no overflow for any clock value). */
 static uint32_t acpi_pm_timer(const struct acpi_pm *pm)
 {
-	uint64_t ns = (uint64_t)vm_clock_ns(&pm->vm->clock, CLOCK_MONOTONIC);
+	uint64_t ns = (uint64_t)vm_clock_ns(pm->clock, CLOCK_MONOTONIC);
 	return (uint32_t)((unsigned __int128)ns * PM_TIMER_HZ / 1000000000u);
 }
 
@@ -63,10 +64,10 @@ static uint64_t acpi_pm_read(void *dev, uint64_t off, unsigned len)
 	struct acpi_pm *pm = dev;
 	uint32_t timer = acpi_pm_timer(pm);
 	uint64_t v = 0;
-	pthread_mutex_lock(&pm->lock);
+	pthread_mutex_lock(&pm->dev.lock);
 	for (unsigned i = 0; i < len; i++)
 		v |= (uint64_t)acpi_pm_byte(pm, (unsigned)off + i, timer) << (8 * i);
-	pthread_mutex_unlock(&pm->lock);
+	pthread_mutex_unlock(&pm->dev.lock);
 	return v;
 }
 
@@ -74,7 +75,7 @@ static void acpi_pm_write_cnt(struct acpi_pm *pm, uint16_t v)
 {
 	pm->cnt = v & ~PM1_CNT_SLP_EN;
 	if ((v & PM1_CNT_SLP_EN) && PM1_SLP_TYP(v) == X86_ACPI_S5_TYP)
-		vm_request_stop(pm->vm, VM_STOP_POWEROFF, NULL);
+		vm_stopper_request(&pm->stop, VM_STOP_POWEROFF, NULL);
 }
 
 static uint16_t set_byte(uint16_t reg, unsigned which, uint8_t b)
@@ -86,7 +87,7 @@ static uint16_t set_byte(uint16_t reg, unsigned which, uint8_t b)
 static void acpi_pm_write(void *dev, uint64_t off, unsigned len, uint64_t value)
 {
 	struct acpi_pm *pm = dev;
-	pthread_mutex_lock(&pm->lock);
+	pthread_mutex_lock(&pm->dev.lock);
 	uint16_t cnt = pm->cnt;
 	bool cnt_written = false;
 	for (unsigned i = 0; i < len; i++) {
@@ -100,45 +101,46 @@ static void acpi_pm_write(void *dev, uint64_t off, unsigned len, uint64_t value)
 			cnt = set_byte(cnt, o - PM_CNT, b);
 			cnt_written = true;
 		} else if (o == PM_RESET && b == X86_ACPI_RESET_VAL)
-			vm_request_stop(pm->vm, VM_STOP_REBOOT, NULL);
+			vm_stopper_request(&pm->stop, VM_STOP_REBOOT, NULL);
 	}
 	if (cnt_written)
 		acpi_pm_write_cnt(pm, cnt);
 	acpi_pm_update_sci(pm);
-	pthread_mutex_unlock(&pm->lock);
+	pthread_mutex_unlock(&pm->dev.lock);
 }
 
 static const struct bus_ops acpi_pm_ops = { .read = acpi_pm_read, .write = acpi_pm_write };
 
-void acpi_pm_press_power_button(struct acpi_pm *pm)
+void acpi_pm_press_power_button(void *dev)
 {
-	pthread_mutex_lock(&pm->lock);
+	struct acpi_pm *pm = dev;
+	pthread_mutex_lock(&pm->dev.lock);
 	pm->sts |= PM1_PWRBTN;
 	acpi_pm_update_sci(pm);
-	pthread_mutex_unlock(&pm->lock);
+	pthread_mutex_unlock(&pm->dev.lock);
 }
 
-struct acpi_pm *acpi_pm_create(struct vm *vm, struct error *err)
+static void acpi_pm_reset(struct device *d)
 {
-	struct acpi_pm *pm = calloc(1, sizeof(*pm));
-	if (!pm) {
-		error_errno(err, "out of memory");
-		return NULL;
-	}
-	pthread_mutex_init(&pm->lock, NULL);
-	pm->vm = vm;
-	if (bus_register(&vm->pio_bus, X86_ACPI_PM1A_EVT, X86_ACPI_PORTS_LEN, &acpi_pm_ops, pm,
-			 "acpi-pm", err) < 0) {
-		acpi_pm_destroy(pm);
-		return NULL;
-	}
-	return pm;
+	struct acpi_pm *pm = (struct acpi_pm *)d;
+	pthread_mutex_lock(&pm->dev.lock);
+	pm->sts = pm->en = pm->cnt = 0;
+	acpi_pm_update_sci(pm);
+	pthread_mutex_unlock(&pm->dev.lock);
 }
 
-void acpi_pm_destroy(struct acpi_pm *pm)
+static const struct device_ops acpi_pm_device_ops = { .name = "acpi-pm", .reset = acpi_pm_reset };
+
+struct acpi_pm *acpi_pm_create(const struct dev_services *svc, struct error *err)
 {
+	struct acpi_pm *pm = device_new(svc, sizeof(*pm), &acpi_pm_device_ops, err);
 	if (!pm)
-		return;
-	pthread_mutex_destroy(&pm->lock);
-	free(pm);
+		return NULL;
+	pm->sci = device_irq_fixed(svc, X86_ACPI_SCI_IRQ);
+	pm->stop = svc->stop;
+	pm->clock = svc->clock;
+	if (bus_register(svc->pio, X86_ACPI_PM1A_EVT, X86_ACPI_PORTS_LEN, &acpi_pm_ops, pm,
+			 "acpi-pm", err) < 0)
+		return NULL;
+	return pm;
 }

@@ -1,5 +1,6 @@
-/* The legacy PC devices of hardy's x86 machine. Each is one file with one struct; each *_create
- * registers its ports on the VM's bus and returns the device, or NULL with err set.
+/* The legacy PC devices of hardy's x86 machine. Each is one file with one struct starting with
+ * struct device (devices/device.h); each *_create builds it from the services handle, registers
+ * its ports and returns it, or NULL with err set (the device list then holds what was made).
  * Handlers run on vCPU threads and lock their own state; input may arrive from the main thread. */
 #ifndef HARDY_DEVICES_DEVICES_H
 #define HARDY_DEVICES_DEVICES_H
@@ -7,33 +8,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices/device.h"
 #include "util/error.h"
 
-struct vm;
 struct console;
 
 /* 8250/16550A UART; output to the console, input from it. */
-struct serial *serial_create(struct vm *vm, uint16_t port, unsigned irq, struct console *con,
-			     struct error *err);
+struct serial *serial_create(const struct dev_services *svc, uint16_t port, unsigned irq,
+			     struct console *con, struct error *err);
 void serial_receive(void *serial, const uint8_t *buf, size_t len);
-void serial_destroy(struct serial *s);
 
 /* i8042 keyboard controller: only what a guest needs to reset the machine (command 0xFE). */
-struct i8042 *i8042_create(struct vm *vm, struct error *err);
-void i8042_destroy(struct i8042 *k);
+struct i8042 *i8042_create(const struct dev_services *svc, struct error *err);
 
 /* MC146818 CMOS RTC: the guest's clock reads the host's time. */
-struct rtc *rtc_create(struct vm *vm, struct error *err);
-void rtc_destroy(struct rtc *r);
+struct rtc *rtc_create(const struct dev_services *svc, struct error *err);
 
 /* ACPI fixed hardware: PM1 event/control blocks, PM timer, reset register, power button. */
-struct acpi_pm *acpi_pm_create(struct vm *vm, struct error *err);
-/* Presses the power button: the guest sees a fixed power-button event on its SCI. */
-void acpi_pm_press_power_button(struct acpi_pm *pm);
-void acpi_pm_destroy(struct acpi_pm *pm);
+struct acpi_pm *acpi_pm_create(const struct dev_services *svc, struct error *err);
+/* Presses the power button: the guest sees a fixed power-button event on its SCI. Any thread;
+ * takes void * so it can be handed on as a callback. */
+void acpi_pm_press_power_button(void *pm);
 
 /* PCI host bridge (configuration mechanism #1) with the host bridge at 00:00.0. */
-struct pci_host *pci_host_create(struct vm *vm, struct error *err);
-void pci_host_destroy(struct pci_host *h);
+struct pci_host *pci_host_create(const struct dev_services *svc, struct error *err);
 
 #endif

@@ -5,12 +5,12 @@
 
 #include "arch/x86/layout.h"
 #include "devices/devices.h"
-#include "vm/vm.h"
 
 #define I8042_CMD_RESET 0xFE
 
 struct i8042 {
-	struct vm *vm;
+	struct device dev;
+	struct vm_stopper stop;
 };
 
 static uint64_t i8042_read(void *dev, uint64_t off, unsigned len)
@@ -22,30 +22,23 @@ static void i8042_cmd_write(void *dev, uint64_t off, unsigned len, uint64_t valu
 {
 	struct i8042 *k = dev;
 	if ((value & 0xFF) == I8042_CMD_RESET)
-		vm_request_stop(k->vm, VM_STOP_REBOOT, NULL);
+		vm_stopper_request(&k->stop, VM_STOP_REBOOT, NULL);
 }
 
 static const struct bus_ops i8042_data_ops = { .read = i8042_read };
 static const struct bus_ops i8042_cmd_ops = { .read = i8042_read, .write = i8042_cmd_write };
 
-struct i8042 *i8042_create(struct vm *vm, struct error *err)
-{
-	struct i8042 *k = calloc(1, sizeof(*k));
-	if (!k) {
-		error_errno(err, "out of memory");
-		return NULL;
-	}
-	k->vm = vm;
-	/* Two one-byte ranges: port 0x61 between them is KVM's PIT speaker port. */
-	if (bus_register(&vm->pio_bus, X86_I8042_DATA, 1, &i8042_data_ops, k, "i8042-data", err) < 0 ||
-	    bus_register(&vm->pio_bus, X86_I8042_CMD, 1, &i8042_cmd_ops, k, "i8042-cmd", err) < 0) {
-		free(k);
-		return NULL;
-	}
-	return k;
-}
+static const struct device_ops i8042_device_ops = { .name = "i8042" };
 
-void i8042_destroy(struct i8042 *k)
+struct i8042 *i8042_create(const struct dev_services *svc, struct error *err)
 {
-	free(k);
+	struct i8042 *k = device_new(svc, sizeof(*k), &i8042_device_ops, err);
+	if (!k)
+		return NULL;
+	k->stop = svc->stop;
+	/* Two one-byte ranges: port 0x61 between them is KVM's PIT speaker port. */
+	if (bus_register(svc->pio, X86_I8042_DATA, 1, &i8042_data_ops, k, "i8042-data", err) < 0 ||
+	    bus_register(svc->pio, X86_I8042_CMD, 1, &i8042_cmd_ops, k, "i8042-cmd", err) < 0)
+		return NULL;
+	return k;
 }

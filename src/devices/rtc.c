@@ -9,7 +9,6 @@
 
 #include "arch/x86/layout.h"
 #include "devices/devices.h"
-#include "vm/vm.h"
 
 enum {
 	RTC_SEC = 0x00, RTC_MIN = 0x02, RTC_HOUR = 0x04, RTC_WDAY = 0x06, RTC_MDAY = 0x07,
@@ -27,8 +26,8 @@ enum {
 #define RTC_TIME_MAX 253402300799LL   /* 9999-12-31T23:59:59Z */
 
 struct rtc {
-	pthread_mutex_t lock;
-	struct vm *vm;
+	struct device dev;
+	const struct vm_clock *clock;
 	uint8_t index;
 	uint8_t cmos[128];
 	int64_t offset; /* seconds added to host time, from guest writes; within the range above */
@@ -64,7 +63,7 @@ static int64_t rtc_clamp(int64_t t)
 /* Host seconds, clamped, so that the offset arithmetic below cannot overflow. */
 static int64_t rtc_host_seconds(const struct rtc *r)
 {
-	int64_t ns = vm_clock_ns(&r->vm->clock, CLOCK_REALTIME);
+	int64_t ns = vm_clock_ns(r->clock, CLOCK_REALTIME);
 	int64_t s = ns / 1000000000;
 	return s - (ns % 1000000000 < 0); /* floor, for times before 1970 */
 }
@@ -145,7 +144,7 @@ static void rtc_set_time_reg(struct rtc *r, uint8_t i, uint8_t v)
 static uint64_t rtc_read(void *dev, uint64_t off, unsigned len)
 {
 	struct rtc *r = dev;
-	pthread_mutex_lock(&r->lock);
+	pthread_mutex_lock(&r->dev.lock);
 	uint8_t i = r->index & 0x7F, v;
 	if (off == 0)
 		v = r->index;
@@ -155,7 +154,7 @@ static uint64_t rtc_read(void *dev, uint64_t off, unsigned len)
 		v = 0; /* no interrupt flags; reading clears them anyway */
 	else
 		v = r->cmos[i];
-	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&r->dev.lock);
 	return v;
 }
 
@@ -163,7 +162,7 @@ static void rtc_write(void *dev, uint64_t off, unsigned len, uint64_t value)
 {
 	struct rtc *r = dev;
 	uint8_t v = (uint8_t)value;
-	pthread_mutex_lock(&r->lock);
+	pthread_mutex_lock(&r->dev.lock);
 	if (off == 0) {
 		r->index = v; /* bit 7 masks NMIs on real hardware; nothing to mask here */
 	} else {
@@ -175,34 +174,24 @@ static void rtc_write(void *dev, uint64_t off, unsigned len, uint64_t value)
 		else if (i != RTC_REG_C && i != RTC_REG_D)
 			r->cmos[i] = v;
 	}
-	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&r->dev.lock);
 }
 
 static const struct bus_ops rtc_ops = { .read = rtc_read, .write = rtc_write };
 
-struct rtc *rtc_create(struct vm *vm, struct error *err)
+/* No reset: CMOS memory and the clock are battery-backed and survive a machine reset. */
+static const struct device_ops rtc_device_ops = { .name = "rtc" };
+
+struct rtc *rtc_create(const struct dev_services *svc, struct error *err)
 {
-	struct rtc *r = calloc(1, sizeof(*r));
-	if (!r) {
-		error_errno(err, "out of memory");
+	struct rtc *r = device_new(svc, sizeof(*r), &rtc_device_ops, err);
+	if (!r)
 		return NULL;
-	}
-	pthread_mutex_init(&r->lock, NULL);
-	r->vm = vm;
+	r->clock = svc->clock;
 	r->cmos[RTC_REG_A] = 0x26;          /* 32.768 kHz time base, 1024 Hz rate */
 	r->cmos[RTC_REG_B] = RTC_B_24H;     /* BCD, 24-hour */
 	r->cmos[RTC_REG_D] = 0x80;          /* valid RAM and time */
-	if (bus_register(&vm->pio_bus, X86_RTC_PORT, 2, &rtc_ops, r, "rtc", err) < 0) {
-		rtc_destroy(r);
+	if (bus_register(svc->pio, X86_RTC_PORT, 2, &rtc_ops, r, "rtc", err) < 0)
 		return NULL;
-	}
 	return r;
-}
-
-void rtc_destroy(struct rtc *r)
-{
-	if (!r)
-		return;
-	pthread_mutex_destroy(&r->lock);
-	free(r);
 }

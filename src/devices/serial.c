@@ -8,18 +8,16 @@
 #include <string.h>
 
 #include "devices/devices.h"
-#include "vm/console.h"
-#include "vm/vm.h"
+#include "core/console.h"
 
 #include <linux/serial_reg.h>
 
 #define SERIAL_RX_SIZE 1024 /* host input waiting for the guest; beyond it input is dropped */
 
 struct serial {
-	pthread_mutex_t lock;
-	struct vm *vm;
+	struct device dev;
 	struct console *con;
-	unsigned irq;
+	struct irq_line irq;
 	uint8_t ier, lcr, mcr, lsr, msr, scr, fcr, dll, dlm;
 	bool thr_interrupt;  /* THR-empty interrupt pending until IIR is read or THR written */
 	int irq_level;
@@ -46,7 +44,7 @@ static void serial_update_irq(struct serial *s)
 		level = 0;
 	if (level != s->irq_level) {
 		s->irq_level = level;
-		vm_irq_line(s->vm, s->irq, level);
+		irq_line_set(&s->irq, level);
 	}
 }
 
@@ -85,7 +83,7 @@ static uint64_t serial_read(void *dev, uint64_t off, unsigned len)
 {
 	struct serial *s = dev;
 	uint8_t v = 0;
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->dev.lock);
 	bool dlab = s->lcr & UART_LCR_DLAB;
 	switch (off) {
 	case UART_RX:
@@ -108,7 +106,7 @@ static uint64_t serial_read(void *dev, uint64_t off, unsigned len)
 	case UART_SCR: v = s->scr; break;
 	}
 	serial_update_irq(s);
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->dev.lock);
 	return v;
 }
 
@@ -117,7 +115,7 @@ static void serial_write(void *dev, uint64_t off, unsigned len, uint64_t value)
 	struct serial *s = dev;
 	uint8_t v = (uint8_t)value;
 	bool transmit = false;
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->dev.lock);
 	bool dlab = s->lcr & UART_LCR_DLAB;
 	switch (off) {
 	case UART_TX:
@@ -151,7 +149,7 @@ static void serial_write(void *dev, uint64_t off, unsigned len, uint64_t value)
 	case UART_SCR: s->scr = v; break;
 	}
 	serial_update_irq(s);
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->dev.lock);
 	if (transmit)
 		console_write(s->con, &v, 1);
 }
@@ -161,39 +159,40 @@ static const struct bus_ops serial_ops = { .read = serial_read, .write = serial_
 void serial_receive(void *dev, const uint8_t *buf, size_t len)
 {
 	struct serial *s = dev;
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->dev.lock);
 	for (size_t i = 0; i < len; i++)
 		serial_rx_push(s, buf[i]);
 	serial_update_irq(s);
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->dev.lock);
 }
 
-struct serial *serial_create(struct vm *vm, uint16_t port, unsigned irq, struct console *con,
-			     struct error *err)
+/* Power-on state: registers cleared, modem inputs asserted, the receive FIFO empty. */
+static void serial_reset(struct device *d)
 {
-	struct serial *s = calloc(1, sizeof(*s));
-	if (!s) {
-		error_errno(err, "out of memory");
-		return NULL;
-	}
-	pthread_mutex_init(&s->lock, NULL);
-	s->vm = vm;
-	s->con = con;
-	s->irq = irq;
+	struct serial *s = (struct serial *)d;
+	pthread_mutex_lock(&s->dev.lock);
+	s->ier = s->lcr = s->mcr = s->scr = s->fcr = s->dll = s->dlm = 0;
 	s->msr = UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS;
-	if (bus_register(&vm->pio_bus, port, 8, &serial_ops, s, "serial", err) < 0) {
-		serial_destroy(s);
+	s->thr_interrupt = false;
+	s->rx_head = s->rx_count = 0;
+	serial_update_irq(s);
+	pthread_mutex_unlock(&s->dev.lock);
+}
+
+static const struct device_ops serial_device_ops = { .name = "serial", .reset = serial_reset };
+
+struct serial *serial_create(const struct dev_services *svc, uint16_t port, unsigned irq,
+			     struct console *con, struct error *err)
+{
+	struct serial *s = device_new(svc, sizeof(*s), &serial_device_ops, err);
+	if (!s)
 		return NULL;
-	}
+	s->con = con;
+	s->irq = device_irq_fixed(svc, irq);
+	s->msr = UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS;
+	if (bus_register(svc->pio, port, 8, &serial_ops, s, "serial", err) < 0)
+		return NULL;
 	con->deliver = serial_receive;
 	con->sink = s;
 	return s;
-}
-
-void serial_destroy(struct serial *s)
-{
-	if (!s)
-		return;
-	pthread_mutex_destroy(&s->lock);
-	free(s);
 }

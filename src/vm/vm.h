@@ -13,26 +13,18 @@
 #include <stdint.h>
 
 #include "accel/accel.h"
-#include "vm/bus.h"
-#include "vm/clock.h"
-#include "vm/config.h"
-#include "vm/guest_mem.h"
+#include "devices/device.h"
+#include "core/bus.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/guest_mem.h"
+#include "core/resources.h"
+#include "vm/signals.h"
+#include "core/stop.h"
 
 struct console;
-struct serial;
-struct acpi_pm;
-struct rtc;
-struct i8042;
-struct pci_host;
-
-enum vm_stop_reason {
-	VM_RUNNING = 0,
-	VM_STOP_POWEROFF,  /* guest powered off: status 0 */
-	VM_STOP_REBOOT,    /* guest rebooted: status 0 (hardy does not restart it) */
-	VM_STOP_ESCAPE,    /* console escape: status 0 */
-	VM_STOP_KILLED,    /* signal or shutdown timeout: status 1 */
-	VM_STOP_ERROR,     /* a vCPU or device failed: status 1, message in vm->stop_msg */
-};
+struct disk;
+struct event_loop;
 
 enum vcpu_state { VCPU_CREATED, VCPU_RUNNING, VCPU_EXITED };
 
@@ -59,12 +51,13 @@ struct vm {
 	char stop_msg[320];        /* written once, by whoever won the stop race */
 	int stop_efd;              /* eventfd: wakes the event loop when a stop is requested */
 
+	struct event_loop *loop;   /* the main thread's; exists before any device */
+	struct vm_signals signals;
 	struct console *console;
-	struct serial *serial;
-	struct acpi_pm *acpi_pm;
-	struct rtc *rtc;
-	struct i8042 *i8042;
-	struct pci_host *pci_host;
+	struct resources res;      /* MMIO windows, GSIs, MSI vectors for devices */
+	struct device_list devices;
+	char *cmdline;             /* the user's command line plus the devices' words */
+	struct disk *disks[HARDY_MAX_DISKS]; /* opened (and locked) before any VM exists */
 };
 
 /* Runs a VM to completion; returns the process exit status, with err filled when non-zero. */
@@ -76,12 +69,10 @@ static inline bool vm_stopping(struct vm *vm)
 	return atomic_load_explicit(&vm->stop_reason, memory_order_acquire) != VM_RUNNING;
 }
 
-/* The machine's devices (machine.c): registered on the buses, reachable from struct vm.
- * Needs vm->console; destroy also undoes a partial create. */
-int vm_devices_create(struct vm *vm, struct error *err);
-void vm_devices_destroy(struct vm *vm);
-
-/* Interrupt lines, for devices: forwarded to the backend. */
-void vm_irq_line(struct vm *vm, unsigned gsi, int level);
+/* What the VM offers its devices (vm_services.c): the services handle, its stop request and
+ * interrupt lines forwarded to the backend, and the stop eventfd on the event loop. */
+struct dev_services vm_dev_services(struct vm *vm);
+struct vm_stopper vm_stopper(struct vm *vm);
+int vm_watch_stop(struct vm *vm, struct error *err);
 
 #endif

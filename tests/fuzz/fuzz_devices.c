@@ -1,7 +1,8 @@
 /* libFuzzer target: every device of hardy's machine, driven natively (no KVM) through the same
  * buses a vCPU exit uses, by random sequences of accesses interleaved with time steps, console
- * input and power-button presses. The machine is built by vm_devices_create(), so a device
- * wired there (virtio later) is fuzzed with no change here.
+ * input and power-button presses. The machine is built by machine_build() from a services
+ * handle made here (no struct vm), so a device wired there is fuzzed with no change here; it
+ * has virtio-rng and one virtio-blk disk (a 1 MiB memfd) on PCI bus 0.
  *
  * Input: a sequence of operations, each one opcode byte and its operands; missing operand bytes
  * read as zero, the input ends the sequence.
@@ -20,11 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
-#include "devices/devices.h"
-#include "vm/console.h"
-#include "vm/vm.h"
+#include "backends/disk.h"
+#include "devices/device.h"
+#include "core/console.h"
+#include "core/event_loop.h"
+#include "vm/machine.h"
 
 struct fuzz_input {
 	const uint8_t *p;
@@ -49,7 +53,12 @@ static uint64_t take(struct fuzz_input *in, unsigned bytes)
 #define FUZZ_RING_SIZE 512
 
 struct fuzz_machine {
-	struct vm vm;
+	struct dev_services svc;
+	struct device_list devices;
+	struct bus pio_bus, mmio_bus;
+	struct resources res;
+	struct vm_clock clock;
+	struct machine machine;
 	struct console con;
 	int64_t clock_ns;
 };
@@ -57,21 +66,29 @@ struct fuzz_machine {
 /* Descriptors outlive one input (creating them each time would halve the speed); both are
  * emptied before every input, so no state carries over. */
 static int fuzz_out_pipe[2] = { -1, -1 }; /* the console's output; drained by the console op */
-static int fuzz_stop_efd = -1;
+static struct event_loop *fuzz_loop;
+static struct guest_mem fuzz_mem; /* what virtqueues point into; zeroed before every input */
+static char fuzz_disk_path[64];   /* a 1 MiB memfd: virtio-blk's image */
 
 static int64_t fuzz_clock(void *ctx, clockid_t id)
 {
 	return ((struct fuzz_machine *)ctx)->clock_ns;
 }
 
-static int fuzz_irq_line(struct vm *vm, unsigned gsi, int level)
+static void fuzz_irq_set(void *ctx, unsigned gsi, int level)
 {
 	if (level != 0 && level != 1)
 		abort(); /* a device computed a nonsense level */
-	return 0;
 }
 
-static const struct accel_ops fuzz_accel = { .name = "fuzz", .irq_line = fuzz_irq_line };
+static void fuzz_msi_send(void *ctx, uint64_t addr, uint32_t data)
+{
+}
+
+/* A stop request (reset, power-off) ends nothing here: keep driving the devices. */
+static void fuzz_stop(void *ctx, enum vm_stop_reason reason, const char *msg)
+{
+}
 
 static void fuzz_access(struct fuzz_machine *m, struct bus *bus, uint8_t op,
 			struct fuzz_input *in)
@@ -81,7 +98,7 @@ static void fuzz_access(struct fuzz_machine *m, struct bus *bus, uint8_t op,
 	bool is_write = op & 0x10;
 	uint64_t addr;
 	if ((op & 0x20) || bus->nr == 0) {
-		addr = take(in, bus == &m->vm.pio_bus ? 2 : 8);
+		addr = take(in, bus == &m->pio_bus ? 2 : 8);
 	} else {
 		const struct bus_range *r = &bus->range[take(in, 1) % bus->nr];
 		addr = r->base + take(in, 1) % (r->len + 8);
@@ -123,7 +140,7 @@ static void fuzz_console(struct fuzz_machine *m, uint8_t op, struct fuzz_input *
 		if (m->con.deliver)
 			m->con.deliver(m->con.sink, buf, n);
 	} else if (op & 0x20) {
-		acpi_pm_press_power_button(m->vm.acpi_pm);
+		m->machine.power_button(m->machine.power_button_ctx);
 	} else {
 		fuzz_drain(m);
 	}
@@ -135,19 +152,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct error err = { 0 };
 	memset(&m, 0, sizeof(m));
 	m.clock_ns = 1700000000LL * 1000000000LL; /* some ordinary date */
-	m.vm.accel = &fuzz_accel;
-	m.vm.pio_bus.name = "pio";
-	m.vm.mmio_bus.name = "mmio";
-	m.vm.clock = (struct vm_clock){ .now_ns = fuzz_clock, .ctx = &m };
-	m.vm.stop_efd = fuzz_stop_efd;
-	uint64_t n;
-	if (read(fuzz_stop_efd, &n, sizeof(n)) < 0) {
-		/* EAGAIN: nothing was pending */
+	m.pio_bus.name = "pio";
+	m.mmio_bus.name = "mmio";
+	m.clock = (struct vm_clock){ .now_ns = fuzz_clock, .ctx = &m };
+	device_list_init(&m.devices);
+	machine_resources_init(&m.res);
+	m.svc = (struct dev_services){
+		.devices = &m.devices, .pio = &m.pio_bus, .mmio = &m.mmio_bus, .clock = &m.clock,
+		.loop = fuzz_loop, .res = &m.res, .stop = { .request = fuzz_stop },
+		.irq_set = fuzz_irq_set, .msi_send = fuzz_msi_send, .mem = &fuzz_mem,
+	};
+	memset(fuzz_mem.map, 0, 1u << 20); /* the low MiB: where inputs can point rings */
+	struct vm_config cfg;
+	vm_config_defaults(&cfg);
+	struct disk *disk = disk_raw_open(fuzz_disk_path, false, &err);
+	if (!disk) {
+		fprintf(stderr, "fuzz_devices: %s\n", err.msg);
+		abort();
 	}
-	m.vm.console = &m.con;
-	m.con = (struct console){ .vm = &m.vm, .in_fd = -1, .out_fd = -1, .wake_efd = -1 };
+	cfg.disks[0] = (struct vm_disk_config){ .path = fuzz_disk_path, .id = "fuzz" };
+	cfg.nr_disks = 1;
+	m.con = (struct console){ .in_fd = -1, .out_fd = -1, .wake_efd = -1 };
 	if (console_attach_output(&m.con, fuzz_out_pipe[1], 0, FUZZ_RING_SIZE, &err) < 0 ||
-	    vm_devices_create(&m.vm, &err) < 0) {
+	    machine_build(&m.svc, &cfg, &m.con, &disk, &m.machine, &err) < 0) {
 		fprintf(stderr, "fuzz_devices: cannot build the machine: %s\n", err.msg);
 		abort();
 	}
@@ -156,16 +183,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (in.left) {
 		uint8_t op = (uint8_t)take(&in, 1);
 		switch (op & 3) {
-		case 0: fuzz_access(&m, &m.vm.pio_bus, op, &in); break;
-		case 1: fuzz_access(&m, &m.vm.mmio_bus, op, &in); break;
+		case 0: fuzz_access(&m, &m.pio_bus, op, &in); break;
+		case 1: fuzz_access(&m, &m.mmio_bus, op, &in); break;
 		case 2: fuzz_time(&m, op, &in); break;
 		case 3: fuzz_console(&m, op, &in); break;
 		}
-		/* A stop request (reset, power-off) ends nothing here: keep driving the devices. */
-		atomic_store(&m.vm.stop_reason, VM_RUNNING);
 	}
 	fuzz_drain(&m);
-	vm_devices_destroy(&m.vm);
+	device_list_destroy(&m.devices);
+	disk_close(disk);
 	console_out_close(&m.con);
 	return 0;
 }
@@ -173,8 +199,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	signal(SIGPIPE, SIG_IGN);
-	fuzz_stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (fuzz_stop_efd < 0 || pipe2(fuzz_out_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+	struct error err = { 0 };
+	fuzz_loop = event_loop_create(&err);
+	int disk_fd = memfd_create("fuzz-disk", MFD_CLOEXEC);
+	if (disk_fd < 0 || ftruncate(disk_fd, 1 << 20) < 0) {
+		perror("fuzz_devices: memfd");
+		abort();
+	}
+	snprintf(fuzz_disk_path, sizeof(fuzz_disk_path), "/proc/self/fd/%d", disk_fd);
+	if (!fuzz_loop || gmem_init(&fuzz_mem, GMEM_MIN_SIZE, &err) < 0 || pipe2(fuzz_out_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		perror("fuzz_devices: eventfd/pipe");
 		abort();
 	}

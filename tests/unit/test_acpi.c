@@ -4,6 +4,7 @@
 #include "arch/x86/acpi.h"
 #include "arch/x86/acpi_tables.h"
 #include "arch/x86/layout.h"
+#include "arch/x86/aml.h"
 #include "check.h"
 
 struct tables {
@@ -136,6 +137,44 @@ static void check_tables(unsigned ncpus)
 	free(buf);
 }
 
+static void dsdt_pci(void *ctx, struct aml_buf *a)
+{
+	acpi_dsdt_pci_root(a);
+}
+
+/* The devices' DSDT objects: the PCI root bridge inside \_SB, with its bus, I/O and MMIO-hole
+ * windows, in a DSDT whose checksum still holds. */
+static void check_dsdt_devices(void)
+{
+	SECTION("device objects in the DSDT: \\_SB.PCI0 with its _CRS windows");
+	uint8_t *buf = calloc(1, X86_ACPI_SIZE);
+	const struct acpi_config cfg = { .ncpus = 1, .dsdt_devices = dsdt_pci };
+	size_t used = acpi_build(buf, X86_ACPI_SIZE, X86_ACPI_GPA, &cfg);
+	CHECK(used > 0, "tables with devices do not fit");
+	struct tables t = { .buf = buf, .used = used, .base = X86_ACPI_GPA };
+	struct acpi_rsdp r;
+	memcpy(&r, buf, sizeof(r));
+	const struct acpi_xsdt *x = table_at(&t, r.xsdt_address, "XSDT");
+	uint64_t e0;
+	memcpy(&e0, x->entry, sizeof(e0));
+	const struct acpi_fadt *f = table_at(&t, e0, "FACP");
+	const uint8_t *dsdt = table_at(&t, f->x_dsdt, "DSDT");
+	uint32_t len = ((const struct acpi_header *)dsdt)->length;
+	static const uint8_t scope_sb[] = { 0x10 }, pci0[] = { 'P', 'C', 'I', '0' };
+	static const uint8_t hid[] = { '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x0A, 0x03 };
+	static const uint8_t mem[] = { 0x87, 23, 0, 0, 0x0C, 0x01, 0, 0, 0, 0,
+				       0x00, 0x00, 0x00, 0xC0, 0xFF, 0xFF, 0xBF, 0xFE };
+	static const uint8_t bus[] = { 0x88, 13, 0, 2, 0x0C, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
+	static const uint8_t end_tag[] = { 0x79, 0x00 };
+	CHECK(memmem(dsdt, len, scope_sb, 1) && memmem(dsdt, len, pci0, 4), "no PCI0");
+	CHECK(memmem(dsdt, len, hid, sizeof(hid)), "no _HID PNP0A03");
+	CHECK(memmem(dsdt, len, mem, sizeof(mem)), "no MMIO window 0xC0000000-0xFEBFFFFF");
+	CHECK(memmem(dsdt, len, bus, sizeof(bus)), "no bus 0 window");
+	CHECK(memmem(dsdt, len, end_tag, 2), "no end tag");
+	CHECK(acpi_checksum(dsdt, len) == 0, "DSDT checksum");
+	free(buf);
+}
+
 int main(void)
 {
 	printf("test_acpi\n");
@@ -143,6 +182,7 @@ int main(void)
 	check_tables(2);
 	check_tables(64);
 	check_tables(ACPI_MAX_CPUS);
+	check_dsdt_devices();
 
 	SECTION("impossible configurations build nothing");
 	uint8_t small[512];

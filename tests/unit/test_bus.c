@@ -1,6 +1,6 @@
 /* Unit test: bus registration (sorted, no overlaps) and dispatch (offsets, sizes, unclaimed). */
 #include "check.h"
-#include "vm/bus.h"
+#include "core/bus.h"
 
 struct rec {
 	uint64_t last_off, last_val;

@@ -3,7 +3,7 @@
 
 #include "check.h"
 #include "cli/parse.h"
-#include "vm/config.h"
+#include "core/config.h"
 
 static void check_size(const char *s, int want_rc, uint64_t want)
 {
@@ -15,8 +15,42 @@ static void check_size(const char *s, int want_rc, uint64_t want)
 		      (unsigned long long)v, (unsigned long long)want);
 }
 
+static void check_disk(const char *spec, int want_rc, const char *path, bool ro, const char *id)
+{
+	char buf[128], problem[96] = "";
+	snprintf(buf, sizeof(buf), "%s", spec);
+	struct vm_disk_config d;
+	int rc = parse_disk(buf, &d, problem, sizeof(problem));
+	CHECK(rc == want_rc, "--disk '%s': rc %d (%s)", spec, rc, problem);
+	if (rc < 0) {
+		CHECK(problem[0] && !strchr(problem, '\n'), "--disk '%s': no one-line reason", spec);
+		return;
+	}
+	CHECK(!strcmp(d.path, path) && d.readonly == ro &&
+	      (id ? d.id && !strcmp(d.id, id) : !d.id), "--disk '%s' parsed wrong", spec);
+}
+
+static void test_disks(void)
+{
+	SECTION("--disk PATH[,ro][,id=ID]");
+	check_disk("a.img", 0, "a.img", false, NULL);
+	check_disk("/x/a.img,ro", 0, "/x/a.img", true, NULL);
+	check_disk("a.img,id=root", 0, "a.img", false, "root");
+	check_disk("a.img,id=abcdefghijklmnopqrst,ro", 0, "a.img", true, "abcdefghijklmnopqrst");
+	SECTION("--disk values refused");
+	check_disk("", -1, NULL, false, NULL);
+	check_disk(",ro", -1, NULL, false, NULL);
+	check_disk("a.img,", -1, NULL, false, NULL);
+	check_disk("a.img,rw", -1, NULL, false, NULL);
+	check_disk("a.img,id=", -1, NULL, false, NULL);
+	check_disk("a.img,id=abcdefghijklmnopqrstu", -1, NULL, false, NULL);
+	check_disk("a.img,id=a b", -1, NULL, false, NULL);
+	check_disk("a.img,id=\x01", -1, NULL, false, NULL);
+}
+
 int main(void)
 {
+	test_disks();
 	SECTION("sizes with and without suffixes");
 	check_size("512M", 0, 512ULL << 20);
 	check_size("2G", 0, 2ULL << 30);

@@ -10,7 +10,7 @@
 
 #include "check.h"
 #include "util/term.h"
-#include "vm/console.h"
+#include "core/console.h"
 
 static uint64_t dropped(struct console *c)
 {

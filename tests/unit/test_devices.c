@@ -9,22 +9,22 @@
 #include "arch/x86/layout.h"
 #include "check.h"
 #include "devices/devices.h"
-#include "fake_vm.h"
-#include "vm/console.h"
+#include "fake_services.h"
+#include "core/console.h"
 
 #define COM1 X86_COM1_PORT
 
 static void test_serial(void)
 {
-	struct fake_vm f;
-	fake_vm_init(&f);
+	struct fake_env f;
+	fake_env_init(&f);
 	int pipefd[2];
 	CHECK(pipe2(pipefd, O_NONBLOCK) == 0, "pipe");
-	struct console con = { .vm = &f.vm, .in_fd = -1 };
+	struct console con = { .in_fd = -1 };
 	struct error err = { 0 };
 	CHECK(console_attach_output(&con, pipefd[1], 0, CONSOLE_RING_SIZE, &err) == 0,
 	      "console: %s", err.msg);
-	struct serial *s = serial_create(&f.vm, COM1, X86_COM1_IRQ, &con, &err);
+	struct serial *s = serial_create(&f.svc, COM1, X86_COM1_IRQ, &con, &err);
 	CHECK(s, "serial_create: %s", err.msg);
 
 	SECTION("8250 loopback self-test as Linux runs it");
@@ -69,7 +69,18 @@ static void test_serial(void)
 	fake_out(&f, COM1 + UART_DLL, 1, 1);
 	CHECK(fake_in(&f, COM1 + UART_DLL, 1) == 1, "DLL not kept");
 	fake_out(&f, COM1 + UART_LCR, 1, 3);
-	serial_destroy(s);
+
+	SECTION("a machine reset clears the UART and drops its interrupt");
+	fake_out(&f, COM1 + UART_MCR, 1, UART_MCR_OUT2);
+	fake_out(&f, COM1 + UART_IER, 1, UART_IER_RDI);
+	serial_receive(s, (const uint8_t *)"z", 1);
+	CHECK(f.irq_level[X86_COM1_IRQ] == 1, "IRQ not raised before the reset");
+	device_list_reset(&f.devices);
+	CHECK(f.irq_level[X86_COM1_IRQ] == 0, "IRQ still high after the reset");
+	CHECK(fake_in(&f, COM1 + UART_IER, 1) == 0 && fake_in(&f, COM1 + UART_LCR, 1) == 0,
+	      "registers kept over the reset");
+	CHECK(!(fake_in(&f, COM1 + UART_LSR, 1) & UART_LSR_DR), "received byte kept");
+	fake_env_destroy(&f);
 	console_close(&con);
 	close(pipefd[0]);
 	close(pipefd[1]);
@@ -77,10 +88,10 @@ static void test_serial(void)
 
 static void test_acpi_pm(void)
 {
-	struct fake_vm f;
-	fake_vm_init(&f);
+	struct fake_env f;
+	fake_env_init(&f);
 	struct error err = { 0 };
-	struct acpi_pm *pm = acpi_pm_create(&f.vm, &err);
+	struct acpi_pm *pm = acpi_pm_create(&f.svc, &err);
 	CHECK(pm, "acpi_pm_create: %s", err.msg);
 
 	SECTION("SCI_EN reads set: the OS finds ACPI enabled");
@@ -105,19 +116,20 @@ static void test_acpi_pm(void)
 
 	SECTION("S1 is ignored, S5 powers off");
 	fake_out(&f, X86_ACPI_PM1A_CNT, 2, (1u << 10) | (1u << 13));
-	CHECK(!vm_stopping(&f.vm), "S1 stopped the VM");
+	CHECK(!(f.stop_reason != VM_RUNNING), "S1 stopped the VM");
 	fake_out(&f, X86_ACPI_PM1A_CNT, 2, (X86_ACPI_S5_TYP << 10) | (1u << 13));
-	CHECK(f.vm.stop_reason == VM_STOP_POWEROFF, "S5 did not power off");
+	CHECK(f.stop_reason == VM_STOP_POWEROFF, "S5 did not power off");
 
 	SECTION("reset register reboots");
-	fake_vm_init(&f);
-	struct acpi_pm *pm2 = acpi_pm_create(&f.vm, &err);
+	fake_env_destroy(&f);
+	fake_env_init(&f);
+	struct acpi_pm *pm2 = acpi_pm_create(&f.svc, &err);
+	CHECK(pm2, "acpi_pm_create: %s", err.msg);
 	fake_out(&f, X86_ACPI_RESET, 1, 0x42);
-	CHECK(!vm_stopping(&f.vm), "wrong reset value rebooted");
+	CHECK(!(f.stop_reason != VM_RUNNING), "wrong reset value rebooted");
 	fake_out(&f, X86_ACPI_RESET, 1, X86_ACPI_RESET_VAL);
-	CHECK(f.vm.stop_reason == VM_STOP_REBOOT, "reset register did not reboot");
-	acpi_pm_destroy(pm);
-	acpi_pm_destroy(pm2);
+	CHECK(f.stop_reason == VM_STOP_REBOOT, "reset register did not reboot");
+	fake_env_destroy(&f);
 }
 
 static int bcd(uint8_t v)
@@ -127,10 +139,10 @@ static int bcd(uint8_t v)
 
 static void test_rtc_i8042(void)
 {
-	struct fake_vm f;
-	fake_vm_init(&f);
+	struct fake_env f;
+	fake_env_init(&f);
 	struct error err = { 0 };
-	struct rtc *r = rtc_create(&f.vm, &err);
+	struct rtc *r = rtc_create(&f.svc, &err);
 	CHECK(r, "rtc_create: %s", err.msg);
 
 	SECTION("RTC date is the host's (UTC, BCD)");
@@ -178,11 +190,11 @@ static void test_rtc_i8042(void)
 	CHECK(fake_in(&f, X86_RTC_PORT + 1, 1) == 99, "century 99 not kept");
 
 	SECTION("clock extremes: clamped into 1900..9999, writes at the edges hold");
-	struct fake_vm g;
-	fake_vm_init(&g);
-	struct rtc *r2 = rtc_create(&g.vm, &err);
+	struct fake_env g;
+	fake_env_init(&g);
+	struct rtc *r2 = rtc_create(&g.svc, &err);
 	CHECK(r2, "rtc_create: %s", err.msg);
-	fake_vm_fake_clock(&g, INT64_MIN); /* 1677: before the RTC's range */
+	fake_env_fake_clock(&g, INT64_MIN); /* 1677: before the RTC's range */
 	fake_out(&g, X86_RTC_PORT, 1, 0x32);
 	CHECK(fake_in(&g, X86_RTC_PORT + 1, 1) == 0x19, "century at INT64_MIN ns");
 	fake_out(&g, X86_RTC_PORT, 1, 0x09);
@@ -190,30 +202,28 @@ static void test_rtc_i8042(void)
 	fake_out(&g, X86_RTC_PORT, 1, 0x32);
 	fake_out(&g, X86_RTC_PORT + 1, 1, 0x99); /* 9900: an offset of 8000 years */
 	CHECK(fake_in(&g, X86_RTC_PORT + 1, 1) == 0x99, "century write not kept");
-	fake_vm_fake_clock(&g, INT64_MAX); /* 2262, plus the offset: past 9999 */
+	fake_env_fake_clock(&g, INT64_MAX); /* 2262, plus the offset: past 9999 */
 	CHECK(fake_in(&g, X86_RTC_PORT + 1, 1) == 0x99, "century past 9999");
 	fake_out(&g, X86_RTC_PORT, 1, 0x09);
 	CHECK(fake_in(&g, X86_RTC_PORT + 1, 1) == 0x99, "year past 9999 not clamped");
-	rtc_destroy(r2);
-	close(g.vm.stop_efd);
+	fake_env_destroy(&g);
 
 	SECTION("i8042 command 0xFE resets");
-	struct i8042 *k = i8042_create(&f.vm, &err);
+	struct i8042 *k = i8042_create(&f.svc, &err);
 	CHECK(k, "i8042_create: %s", err.msg);
 	fake_out(&f, X86_I8042_CMD, 1, 0xAA);
-	CHECK(!vm_stopping(&f.vm), "other command reset");
+	CHECK(!(f.stop_reason != VM_RUNNING), "other command reset");
 	fake_out(&f, X86_I8042_CMD, 1, 0xFE);
-	CHECK(f.vm.stop_reason == VM_STOP_REBOOT, "0xFE did not reset");
-	i8042_destroy(k);
-	rtc_destroy(r);
+	CHECK(f.stop_reason == VM_STOP_REBOOT, "0xFE did not reset");
+	fake_env_destroy(&f);
 }
 
 static void test_pci_host(void)
 {
-	struct fake_vm f;
-	fake_vm_init(&f);
+	struct fake_env f;
+	fake_env_init(&f);
 	struct error err = { 0 };
-	struct pci_host *h = pci_host_create(&f.vm, &err);
+	struct pci_host *h = pci_host_create(&f.svc, &err);
 	CHECK(h, "pci_host_create: %s", err.msg);
 
 	SECTION("PCI conf1: the address register reads back; the host bridge is at 00:00.0");
@@ -229,10 +239,10 @@ static void test_pci_host(void)
 	CHECK(fake_in(&f, X86_PCI_CONF_DATA, 4) == 0xFFFFFFFFu, "config cycle without enable bit");
 	SECTION("0xCF9 with the reset bit reboots");
 	fake_out(&f, X86_PCI_CONF_ADDR + 1, 1, 0x02);
-	CHECK(!vm_stopping(&f.vm), "0xCF9 without reset bit rebooted");
+	CHECK(!(f.stop_reason != VM_RUNNING), "0xCF9 without reset bit rebooted");
 	fake_out(&f, X86_PCI_CONF_ADDR + 1, 1, 0x06);
-	CHECK(f.vm.stop_reason == VM_STOP_REBOOT, "0xCF9 reset did not reboot");
-	pci_host_destroy(h);
+	CHECK(f.stop_reason == VM_STOP_REBOOT, "0xCF9 reset did not reboot");
+	fake_env_destroy(&f);
 }
 
 int main(void)

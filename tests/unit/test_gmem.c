@@ -1,7 +1,7 @@
 /* gmem_ptr(), the project's one checked guest-memory accessor: ranges inside a region, crossing
  * a region's end, in the 3-4 GiB hole, and lengths or addresses that would overflow. */
 #include "check.h"
-#include "vm/guest_mem.h"
+#include "core/guest_mem.h"
 
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)

@@ -86,8 +86,9 @@ static struct acpi_facs *acpi_build_facs(struct acpi_builder *ab)
 	return f;
 }
 
-/* The DSDT's AML: \_S5 says which SLP_TYP to write into PM1a_CNT to power off. */
-static void acpi_dsdt_aml(struct aml_buf *a)
+/* The DSDT's AML: \_S5 says which SLP_TYP to write into PM1a_CNT to power off; the devices'
+ * objects follow in \_SB. */
+static void acpi_dsdt_aml(struct aml_buf *a, const struct acpi_config *cfg)
 {
 	aml_name(a, "\\_S5");
 	size_t pkg = aml_package_begin(a, 4);
@@ -96,16 +97,21 @@ static void acpi_dsdt_aml(struct aml_buf *a)
 	aml_integer(a, 0);
 	aml_integer(a, 0);
 	aml_end(a, pkg);
+	if (cfg->dsdt_devices) {
+		size_t sb = aml_scope_begin(a, "\\_SB");
+		cfg->dsdt_devices(cfg->dsdt_ctx, a);
+		aml_end(a, sb);
+	}
 }
 
-static struct acpi_header *acpi_build_dsdt(struct acpi_builder *ab)
+static struct acpi_header *acpi_build_dsdt(struct acpi_builder *ab, const struct acpi_config *cfg)
 {
 	struct acpi_header *h = acpi_alloc(ab, sizeof(*h), ACPI_TABLE_ALIGN);
 	if (!h)
 		return NULL;
 	struct aml_buf a;
 	aml_init(&a, ab->buf + ab->used, ab->cap - ab->used);
-	acpi_dsdt_aml(&a);
+	acpi_dsdt_aml(&a, cfg);
 	if (a.overflow) {
 		ab->overflow = true;
 		return NULL;
@@ -217,7 +223,7 @@ size_t acpi_build(uint8_t *buf, size_t cap, uint64_t base, const struct acpi_con
 	struct acpi_builder ab = { .buf = buf, .cap = cap, .base = base };
 	struct acpi_rsdp *rsdp = acpi_alloc(&ab, sizeof(*rsdp), ACPI_TABLE_ALIGN);
 	struct acpi_facs *facs = acpi_build_facs(&ab);
-	struct acpi_header *dsdt = acpi_build_dsdt(&ab);
+	struct acpi_header *dsdt = acpi_build_dsdt(&ab, cfg);
 	if (!rsdp || !facs || !dsdt)
 		return 0;
 	struct acpi_fadt *fadt = acpi_build_fadt(&ab, acpi_gpa(&ab, facs), acpi_gpa(&ab, dsdt));

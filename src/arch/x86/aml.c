@@ -12,6 +12,7 @@
 #define AML_STRING      0x0D
 #define AML_QWORD       0x0E
 #define AML_SCOPE       0x10
+#define AML_BUFFER      0x11
 #define AML_PACKAGE     0x12
 #define AML_DUAL_NAME   0x2E
 #define AML_MULTI_NAME  0x2F
@@ -168,4 +169,13 @@ size_t aml_device_begin(struct aml_buf *b, const char *name)
 	size_t mark = aml_pkg_begin(b);
 	aml_namestring(b, name);
 	return mark;
+}
+
+void aml_buffer(struct aml_buf *b, const void *data, size_t n)
+{
+	aml_byte(b, AML_BUFFER);
+	size_t mark = aml_pkg_begin(b);
+	aml_integer(b, n);
+	aml_bytes(b, data, n);
+	aml_end(b, mark);
 }

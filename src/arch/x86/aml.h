@@ -24,6 +24,9 @@ void aml_integer(struct aml_buf *b, uint64_t v);
 void aml_string(struct aml_buf *b, const char *s);
 void aml_eisaid(struct aml_buf *b, const char *id);
 
+/* Buffer(n) { data }: resource templates (_CRS) are buffers. */
+void aml_buffer(struct aml_buf *b, const void *data, size_t n);
+
 /* A NameString: "\\_SB.PCI0", "_S5", "^FOO"; segments shorter than 4 are padded with '_'. */
 void aml_namestring(struct aml_buf *b, const char *path);
 

@@ -71,12 +71,15 @@ static int boot_load_kernel(const struct guest_mem *m, const struct kernel_image
 			  "protected-mode kernel", err);
 }
 
-static int boot_acpi(const struct guest_mem *m, unsigned ncpus, struct error *err)
+static int boot_acpi(const struct guest_mem *m, const struct x86_boot_config *bc,
+		     struct error *err)
 {
 	uint8_t *buf = calloc(1, X86_ACPI_SIZE);
 	if (!buf)
 		return error_set(err, ERR_RUNTIME, "boot: out of memory for ACPI tables");
-	const struct acpi_config cfg = { .ncpus = ncpus };
+	unsigned ncpus = bc->ncpus;
+	const struct acpi_config cfg = { .ncpus = ncpus, .dsdt_devices = bc->dsdt_devices,
+					 .dsdt_ctx = bc->dsdt_ctx };
 	size_t used = acpi_build(buf, X86_ACPI_SIZE, X86_ACPI_GPA, &cfg);
 	int rc = used ? boot_write(m, X86_ACPI_GPA, buf, used, "ACPI tables", err)
 		      : error_set(err, ERR_RUNTIME, "boot: ACPI tables for %u vCPUs do not fit", ncpus);
@@ -115,7 +118,7 @@ int x86_boot_setup(const struct guest_mem *m, const struct x86_boot_config *bc,
 
 	if (x86_page_tables_write(m, regs) < 0 || x86_gdt_write(m, regs) < 0)
 		return error_set(err, ERR_RUNTIME, "boot: page tables or GDT are outside guest RAM");
-	if (boot_acpi(m, bc->ncpus, err) < 0)
+	if (boot_acpi(m, bc, err) < 0)
 		return -1;
 	regs->rsi = X86_BOOT_PARAMS_GPA;
 	regs->rsp = X86_BOOT_STACK_GPA;

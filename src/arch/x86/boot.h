@@ -12,7 +12,9 @@
 #include <stdint.h>
 
 #include "util/error.h"
-#include "vm/guest_mem.h"
+#include "core/guest_mem.h"
+
+struct aml_buf;
 
 enum kernel_format { KERNEL_BZIMAGE, KERNEL_ELF };
 
@@ -39,6 +41,9 @@ struct x86_boot_config {
 	const char *initrd_path; /* for messages; may be NULL */
 	const char *cmdline;
 	unsigned ncpus;
+	/* The devices' DSDT objects (acpi.h); NULL: none. */
+	void (*dsdt_devices)(void *ctx, struct aml_buf *aml);
+	void *dsdt_ctx;
 };
 
 /* Register state for the boot vCPU (long mode, paging on, identity map of the first 4 GiB). */

@@ -29,6 +29,14 @@
 #define X86_LAPIC_GPA    0xFEE00000ULL
 #define X86_IOAPIC_PINS  24
 
+/* What the resource allocator hands out: MMIO windows between the top of low RAM and the
+ * IOAPIC, the IOAPIC pins above the ISA ones, and GSI numbers for MSI routes above the pins. */
+#define X86_MMIO_HOLE_BASE   0xC0000000ULL  /* GMEM_LOW_LIMIT */
+#define X86_MMIO_HOLE_END    X86_IOAPIC_GPA
+#define X86_DEVICE_GSI_FIRST 16
+#define X86_MSI_GSI_FIRST    X86_IOAPIC_PINS
+#define X86_MSI_GSI_END      1024
+
 /* Legacy devices: ports and ISA IRQs. */
 #define X86_COM1_PORT    0x3F8
 #define X86_COM1_IRQ     4

@@ -1,0 +1,227 @@
+/* Unit test: virtio-blk over virtio-pci against a fake in-memory disk, driven like Linux's
+ * virtio_blk: reads and writes land at the right offsets with status OK; a read-only disk
+ * offers VIRTIO_BLK_F_RO and refuses writes, discards and write-zeroes with IOERR, its bytes
+ * untouched; GET_ID returns the id; discards reach the disk as byte ranges; and hostile
+ * requests (short headers, ranges past the end or wrapping, partial sectors, unknown types, a
+ * chain with no status byte) are refused without touching the disk. */
+#include <linux/virtio_blk.h>
+
+#include "check.h"
+#include "devices/devices.h"
+#include "devices/virtio/blk.h"
+#include "virtio_driver.h"
+
+#define SECTORS 128
+#define HDR   0x20000ULL
+#define DATA  0x21000ULL
+#define STAT  0x23000ULL
+
+struct fake_disk {
+	struct disk d;
+	uint8_t bytes[SECTORS * 512];
+	unsigned writes, discards;
+	uint64_t discard_off, discard_len;
+};
+
+static ssize_t fd_copy(struct disk *d, const struct iovec *iov, int n, uint64_t off, bool write)
+{
+	struct fake_disk *f = (struct fake_disk *)d;
+	size_t done = 0;
+	for (int i = 0; i < n; i++) {
+		CHECK(off + done + iov[i].iov_len <= sizeof(f->bytes), "the device passed a bad range");
+		if (write)
+			memcpy(f->bytes + off + done, iov[i].iov_base, iov[i].iov_len);
+		else
+			memcpy(iov[i].iov_base, f->bytes + off + done, iov[i].iov_len);
+		done += iov[i].iov_len;
+	}
+	if (write)
+		f->writes++;
+	return (ssize_t)done;
+}
+
+static ssize_t fd_readv(struct disk *d, const struct iovec *iov, int n, uint64_t off)
+{
+	return fd_copy(d, iov, n, off, false);
+}
+
+static ssize_t fd_writev(struct disk *d, const struct iovec *iov, int n, uint64_t off)
+{
+	return fd_copy(d, iov, n, off, true);
+}
+
+static int fd_flush(struct disk *d) { return 0; }
+
+static int fd_discard(struct disk *d, uint64_t off, uint64_t len)
+{
+	struct fake_disk *f = (struct fake_disk *)d;
+	CHECK(off + len <= sizeof(f->bytes), "discard past the end reached the disk");
+	memset(f->bytes + off, 0, len);
+	f->discards++;
+	f->discard_off = off;
+	f->discard_len = len;
+	return 0;
+}
+
+static void fd_close(struct disk *d) {}
+
+static const struct disk_ops fake_disk_ops = {
+	.readv = fd_readv, .writev = fd_writev, .flush = fd_flush, .discard = fd_discard,
+	.close = fd_close,
+};
+
+static struct guest_mem mem;
+
+static void put_hdr(uint32_t type, uint64_t sector)
+{
+	struct virtio_blk_outhdr h = { .type = type, .sector = sector };
+	memcpy(gmem_ptr(&mem, HDR, sizeof(h)), &h, sizeof(h));
+}
+
+static uint8_t status(void)
+{
+	return *(uint8_t *)gmem_ptr(&mem, STAT, 1);
+}
+
+/* header, data (direction by write), status */
+static long request(struct vdriver *d, uint32_t type, uint64_t sector, uint32_t data_len,
+		    bool data_to_device)
+{
+	put_hdr(type, sector);
+	*(uint8_t *)gmem_ptr(&mem, STAT, 1) = 0xEE;
+	uint64_t gpa[3] = { HDR, DATA, STAT };
+	uint32_t len[3] = { sizeof(struct virtio_blk_outhdr), data_len, 1 };
+	bool w[3] = { false, !data_to_device, true };
+	if (data_len == 0) {
+		gpa[1] = STAT;
+		len[1] = 1;
+		w[1] = true;
+		return vd_submit(d, 2, gpa, len, w);
+	}
+	return vd_submit(d, 3, gpa, len, w);
+}
+
+static void test_rw_disk(void)
+{
+	struct fake_env f;
+	struct error err = { 0 };
+	fake_env_init(&f);
+	f.svc.mem = &mem;
+	static struct fake_disk disk;
+	disk = (struct fake_disk){ .d = { .ops = &fake_disk_ops, .size = sizeof(disk.bytes) } };
+	for (unsigned i = 0; i < sizeof(disk.bytes); i++)
+		disk.bytes[i] = (uint8_t)(i * 7 + i / 512);
+	struct pci_host *host = pci_host_create(&f.svc, &err);
+	CHECK(host && virtio_blk_create(&f.svc, host, &disk.d, "disk-one", &err), "%s", err.msg);
+	struct vdriver d;
+	uint32_t features = vd_init(&d, &f, &mem, 1, ~0u);
+
+	SECTION("features and config: capacity, no RO on a read-write disk");
+	CHECK(!(features & (1u << VIRTIO_BLK_F_RO)), "RO offered on a rw disk");
+	CHECK(features & (1u << VIRTIO_BLK_F_FLUSH) && features & (1u << VIRTIO_BLK_F_DISCARD),
+	      "flush/discard not offered");
+	CHECK(fake_mmio_read(&f, d.device + offsetof(struct virtio_blk_config, capacity), 8) == SECTORS,
+	      "capacity");
+
+	SECTION("read two sectors at sector 5");
+	CHECK(request(&d, VIRTIO_BLK_T_IN, 5, 1024, false) == 1025, "used length");
+	CHECK(status() == VIRTIO_BLK_S_OK, "status %u", status());
+	CHECK(!memcmp(gmem_ptr(&mem, DATA, 1024), disk.bytes + 5 * 512, 1024), "read data");
+
+	SECTION("write one sector at sector 9");
+	memset(gmem_ptr(&mem, DATA, 512), 0x5A, 512);
+	CHECK(request(&d, VIRTIO_BLK_T_OUT, 9, 512, true) == 1 && status() == VIRTIO_BLK_S_OK,
+	      "write status %u", status());
+	CHECK(disk.bytes[9 * 512] == 0x5A && disk.bytes[10 * 512 - 1] == 0x5A &&
+	      disk.bytes[10 * 512] != 0x5A, "write landed wrong");
+
+	SECTION("GET_ID, FLUSH, DISCARD");
+	CHECK(request(&d, VIRTIO_BLK_T_GET_ID, 0, 20, false) > 0 && status() == VIRTIO_BLK_S_OK,
+	      "GET_ID status");
+	CHECK(!memcmp(gmem_ptr(&mem, DATA, 9), "disk-one", 9), "GET_ID returned '%.20s'",
+	      (char *)gmem_ptr(&mem, DATA, 20));
+	CHECK(request(&d, VIRTIO_BLK_T_FLUSH, 0, 0, true) == 1 && status() == VIRTIO_BLK_S_OK,
+	      "flush");
+	struct virtio_blk_discard_write_zeroes seg = { .sector = 3, .num_sectors = 2 };
+	memcpy(gmem_ptr(&mem, DATA, sizeof(seg)), &seg, sizeof(seg));
+	CHECK(request(&d, VIRTIO_BLK_T_DISCARD, 0, sizeof(seg), true) == 1 &&
+	      status() == VIRTIO_BLK_S_OK, "discard status %u", status());
+	CHECK(disk.discards == 1 && disk.discard_off == 3 * 512 && disk.discard_len == 1024,
+	      "discard range %llu+%llu", (unsigned long long)disk.discard_off,
+	      (unsigned long long)disk.discard_len);
+	seg = (struct virtio_blk_discard_write_zeroes){ .sector = SECTORS - 1, .num_sectors = 2 };
+	memcpy(gmem_ptr(&mem, DATA, sizeof(seg)), &seg, sizeof(seg));
+	CHECK(request(&d, VIRTIO_BLK_T_WRITE_ZEROES, 0, sizeof(seg), true) == 1 &&
+	      status() == VIRTIO_BLK_S_IOERR && disk.discards == 1, "write-zeroes past the end");
+
+	SECTION("hostile requests: past the end, wrapping, partial sectors, unknown type, short header");
+	unsigned writes = disk.writes;
+	CHECK(request(&d, VIRTIO_BLK_T_IN, SECTORS, 512, false) == 1 &&
+	      status() == VIRTIO_BLK_S_IOERR, "read at the end");
+	CHECK(request(&d, VIRTIO_BLK_T_IN, SECTORS - 1, 1024, false) == 1 &&
+	      status() == VIRTIO_BLK_S_IOERR, "read across the end");
+	CHECK(request(&d, VIRTIO_BLK_T_OUT, 1ULL << 55, 512, true) == 1 &&
+	      status() == VIRTIO_BLK_S_IOERR, "write where sector*512 wraps");
+	CHECK(request(&d, VIRTIO_BLK_T_OUT, 0, 100, true) == 1 && status() == VIRTIO_BLK_S_IOERR,
+	      "partial sector");
+	CHECK(request(&d, 77, 0, 512, true) == 1 && status() == VIRTIO_BLK_S_UNSUPP, "unknown type");
+	CHECK(disk.writes == writes, "a refused request wrote to the disk");
+	uint64_t gpa[2] = { HDR, STAT };
+	uint32_t len[2] = { 8, 1 };
+	bool w[2] = { false, true };
+	*(uint8_t *)gmem_ptr(&mem, STAT, 1) = 0xEE;
+	CHECK(vd_submit(&d, 2, gpa, len, w) == 1 && status() == VIRTIO_BLK_S_IOERR, "short header");
+
+	SECTION("a chain without a status byte breaks the device (NEEDS_RESET), nothing used");
+	uint32_t len1[1] = { 16 };
+	bool w1[1] = { false };
+	put_hdr(VIRTIO_BLK_T_FLUSH, 0);
+	CHECK(vd_submit(&d, 1, gpa, len1, w1) == -1, "used a chain with no status byte");
+	CHECK(vd_read(&d, VD_CC(device_status), 1) & VIRTIO_CONFIG_S_NEEDS_RESET, "no NEEDS_RESET");
+	fake_env_destroy(&f);
+}
+
+static void test_ro_disk(void)
+{
+	struct fake_env f;
+	struct error err = { 0 };
+	fake_env_init(&f);
+	f.svc.mem = &mem;
+	static struct fake_disk disk;
+	disk = (struct fake_disk){ .d = { .ops = &fake_disk_ops, .size = sizeof(disk.bytes),
+					  .readonly = true } };
+	memset(disk.bytes, 0x11, sizeof(disk.bytes));
+	struct pci_host *host = pci_host_create(&f.svc, &err);
+	CHECK(host && virtio_blk_create(&f.svc, host, &disk.d, NULL, &err), "%s", err.msg);
+	struct vdriver d;
+	uint32_t features = vd_init(&d, &f, &mem, 1, ~0u);
+
+	SECTION("read-only: RO offered; writes, discards, write-zeroes refused with IOERR");
+	CHECK(features & (1u << VIRTIO_BLK_F_RO), "RO not offered");
+	memset(gmem_ptr(&mem, DATA, 512), 0x77, 512);
+	CHECK(request(&d, VIRTIO_BLK_T_OUT, 0, 512, true) == 1 && status() == VIRTIO_BLK_S_IOERR,
+	      "write to a ro disk: status %u", status());
+	struct virtio_blk_discard_write_zeroes seg = { .sector = 0, .num_sectors = 1 };
+	memcpy(gmem_ptr(&mem, DATA, sizeof(seg)), &seg, sizeof(seg));
+	CHECK(request(&d, VIRTIO_BLK_T_DISCARD, 0, sizeof(seg), true) == 1 &&
+	      status() == VIRTIO_BLK_S_IOERR, "discard on a ro disk");
+	CHECK(request(&d, VIRTIO_BLK_T_WRITE_ZEROES, 0, sizeof(seg), true) == 1 &&
+	      status() == VIRTIO_BLK_S_IOERR, "write-zeroes on a ro disk");
+	CHECK(disk.writes == 0 && disk.discards == 0 && disk.bytes[0] == 0x11, "the ro disk changed");
+	CHECK(request(&d, VIRTIO_BLK_T_IN, 0, 512, false) == 513 && status() == VIRTIO_BLK_S_OK &&
+	      *(uint8_t *)gmem_ptr(&mem, DATA, 1) == 0x11, "reads still work");
+	CHECK(request(&d, VIRTIO_BLK_T_GET_ID, 0, 20, false) > 0 &&
+	      *(uint8_t *)gmem_ptr(&mem, DATA, 1) == 0, "no id: an empty string");
+	fake_env_destroy(&f);
+}
+
+int main(void)
+{
+	struct error err = { 0 };
+	CHECK(gmem_init(&mem, GMEM_MIN_SIZE, &err) == 0, "%s", err.msg);
+	test_rw_disk();
+	test_ro_disk();
+	gmem_destroy(&mem);
+	puts("test_virtio_blk: all passed");
+	return 0;
+}
