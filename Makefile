@@ -59,11 +59,18 @@ $(BUILD)/guests/%.elf: tests/guests/%.S tests/guests/serial.inc tests/guests/gue
 guest-generic:
 	guest/fetch-kernel.sh linux-image-amd64 $(BUILD)/guest-generic
 
-# Holds an OFD lock on an image, as a second VMM would (input_disk_values.sh).
-$(BUILD)/hold-lock: tests/harness/hold-lock.c
-	$(CC) $(CFLAGS_COMMON) $(OPT) -o $@ $<
+.SECONDEXPANSION:
 
-integration: $(BUILD)/hardy $(BUILD)/san/hardy guest guest-generic $(TEST_GUESTS) $(BUILD)/hold-lock
+# The tests' own programs, static so that they run anywhere: tests/guest-bin/ runs inside the
+# guest (test_initrd puts them in /bin), tests/host-bin/ on the host side of a test (e.g.
+# hold-lock, an OFD lock on an image as a second VMM holds it); the L1 gets both.
+GUEST_BINS := $(patsubst tests/guest-bin/%.c,$(BUILD)/guest-bin/%,$(wildcard tests/guest-bin/*.c))
+HOST_BINS := $(patsubst tests/host-bin/%.c,$(BUILD)/host-bin/%,$(wildcard tests/host-bin/*.c))
+$(BUILD)/guest-bin/% $(BUILD)/host-bin/%: tests/$$(notdir $$(@D))/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_COMMON) -O2 -static -o $@ $< -lpthread
+
+integration: $(BUILD)/hardy $(BUILD)/san/hardy guest guest-generic $(TEST_GUESTS) $(GUEST_BINS) $(HOST_BINS)
 	tests/harness/run-integration
 
 test: unit difftest cpu-run-test fuzz integration

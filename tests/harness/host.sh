@@ -80,6 +80,9 @@ build_l1() {
 	cp "$HARDY_ROOT/VERSION" "$stage/hardy/"
 	[ -d "$HARDY_ROOT/build/guests" ] && cp -r "$HARDY_ROOT/build/guests" "$stage/hardy/build/"
 	[ -d "$HARDY_ROOT/build/guest-generic" ] && cp -r "$HARDY_ROOT/build/guest-generic" "$stage/hardy/build/"
+	for bin in guest-bin host-bin; do
+		[ -d "$HARDY_ROOT/build/$bin" ] && cp -r "$HARDY_ROOT/build/$bin" "$stage/hardy/build/"
+	done
 	# hardy finds its default guest next to itself: $(dirname hardy)/guest.
 	ln -s ../guest "$stage/hardy/build/san/guest"
 	for bin in build/hardy build/san/hardy ${HARDY_L1_BINARIES:-}; do

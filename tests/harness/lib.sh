@@ -133,15 +133,23 @@ wait_for_console() {
 	done
 }
 
-# test_initrd OUT SCRIPT : OUT = the default initrd with one more (gzip'd newc) cpio appended,
-# carrying SCRIPT as /etc/hardy-test.sh, which the guest's init runs instead of its shell.
+# test_initrd OUT SCRIPT [PROG...] : OUT = the default initrd with one more (gzip'd newc) cpio
+# appended, carrying SCRIPT as /etc/hardy-test.sh, which the guest's init runs instead of its
+# shell, and each PROG (a name from tests/guest-bin/, built static in build/guest-bin/) as /bin/PROG.
 test_initrd() {
 	_dir=$HARDY_TMP/test-cpio.$$
+	_out=$1
 	rm -rf "$_dir"
-	mkdir -p "$_dir/etc"
+	mkdir -p "$_dir/etc" "$_dir/bin"
 	cp "$2" "$_dir/etc/hardy-test.sh"
-	(cd "$_dir" && printf 'etc\netc/hardy-test.sh\n' | cpio -o -H newc 2>/dev/null | gzip) >"$_dir.cpio.gz"
-	cat "$HARDY_GUEST/initrd" "$_dir.cpio.gz" >"$1"
+	shift 2
+	for _prog in "$@"; do
+		[ -x "$HARDY_ROOT/build/guest-bin/$_prog" ] ||
+			fail "no build/guest-bin/$_prog (make integration builds tests/guest-bin/)"
+		cp "$HARDY_ROOT/build/guest-bin/$_prog" "$_dir/bin/"
+	done
+	(cd "$_dir" && find etc bin | cpio -o -H newc 2>/dev/null | gzip) >"$_dir.cpio.gz"
+	cat "$HARDY_GUEST/initrd" "$_dir.cpio.gz" >"$_out"
 	rm -rf "$_dir" "$_dir.cpio.gz"
 }
 

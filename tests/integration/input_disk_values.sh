@@ -7,7 +7,7 @@
 . "$HARDY_ROOT/tests/harness/lib.sh"
 require_hardy
 require_guest
-hold=$HARDY_ROOT/build/hold-lock
+hold=$HARDY_ROOT/build/host-bin/hold-lock
 [ -x "$hold" ] || fail "no $hold (run make integration)"
 img=$HARDY_TMP/disk.img
 dd if=/dev/zero of="$img" bs=1M count=1 2>/dev/null
