@@ -88,3 +88,44 @@ int parse_disk(char *spec, struct vm_disk_config *d, char *problem, size_t probl
 	}
 	return 0;
 }
+
+int parse_vsock(char *spec, struct vm_vsock_config *v, char *problem, size_t problem_size)
+{
+	*v = (struct vm_vsock_config){ .enabled = true };
+	bool have_cid = false;
+	for (char *opt = spec; opt;) {
+		char *next = strchr(opt, ',');
+		if (next)
+			*next++ = '\0';
+		if (!strncmp(opt, "cid=", 4)) {
+			char *end;
+			errno = 0;
+			unsigned long long cid = strtoull(opt + 4, &end, 10);
+			if (!isdigit((unsigned char)opt[4]) || *end || errno ||
+			    cid < HARDY_VSOCK_CID_MIN || cid > HARDY_VSOCK_CID_MAX) {
+				snprintf(problem, problem_size, "cid must be a number from %u to %u",
+					 HARDY_VSOCK_CID_MIN, HARDY_VSOCK_CID_MAX);
+				return -1;
+			}
+			v->cid = cid;
+			have_cid = true;
+		} else if (!strncmp(opt, "uds=", 4)) {
+			v->uds_path = opt + 4;
+			/* PATH_<port> must fit sun_path too: 108 bytes with the NUL, 11 for "_P". */
+			if (!v->uds_path[0] || strlen(v->uds_path) > 96) {
+				snprintf(problem, problem_size, "uds path must be 1 to 96 bytes");
+				return -1;
+			}
+		} else {
+			snprintf(problem, problem_size,
+				 "unknown option '%.40s' (expected cid=N and uds=PATH)", opt);
+			return -1;
+		}
+		opt = next;
+	}
+	if (!have_cid || !v->uds_path) {
+		snprintf(problem, problem_size, "needs both cid=N and uds=PATH");
+		return -1;
+	}
+	return 0;
+}

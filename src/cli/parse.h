@@ -16,4 +16,8 @@ int parse_count(const char *s, unsigned *out);
  * one-line reason in problem (of problem_size bytes). */
 int parse_disk(char *spec, struct vm_disk_config *d, char *problem, size_t problem_size);
 
+/* "cid=N,uds=PATH" (spec is modified in place and must outlive v): 0, or -1 with a one-line
+ * reason in problem. */
+int parse_vsock(char *spec, struct vm_vsock_config *v, char *problem, size_t problem_size);
+
 #endif

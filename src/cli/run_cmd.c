@@ -29,6 +29,10 @@ static const char run_usage[] =
 	"                    past it one notice line is written and further output dropped\n"
 	"  --disk PATH[,ro][,id=ID]  a raw disk image as virtio-blk (/dev/vda, vdb, ...; up to 8);\n"
 	"                    ro: read-only; id: what the guest's GET_ID (serial) returns\n"
+	"  --vsock cid=N,uds=PATH  a virtio-vsock device with guest CID N (3 or more); host\n"
+	"                    clients connect to the Unix socket PATH and write 'CONNECT <port>\\n'\n"
+	"                    (answer 'OK <hostport>\\n'); guest connections to CID 2 port P reach\n"
+	"                    the Unix socket PATH_P\n"
 	"  --no-rng          no virtio-rng device (default: one, fed from the host's getrandom)\n"
 	"  -h, --help        this help\n"
 	"\n"
@@ -88,7 +92,7 @@ static int parse_accel(const char *s, struct vm_config *c)
 int cli_run(int argc, char **argv)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_NAME,
-	       OPT_ACCEL, OPT_CONSOLE, OPT_CONSOLE_LIMIT, OPT_NO_RNG, OPT_DISK };
+	       OPT_ACCEL, OPT_CONSOLE, OPT_CONSOLE_LIMIT, OPT_NO_RNG, OPT_DISK, OPT_VSOCK };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -101,6 +105,7 @@ int cli_run(int argc, char **argv)
 		{ "console-limit", required_argument, NULL, OPT_CONSOLE_LIMIT },
 		{ "no-rng", no_argument, NULL, OPT_NO_RNG },
 		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "vsock", required_argument, NULL, OPT_VSOCK },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -108,6 +113,7 @@ int cli_run(int argc, char **argv)
 	vm_config_defaults(&cfg);
 	char kernel_buf[PATH_MAX], initrd_buf[PATH_MAX];
 	char disk_specs[HARDY_MAX_DISKS][PATH_MAX + 64];
+	char vsock_spec[PATH_MAX + 64];
 	bool initrd_given = false;
 
 	opterr = 0;
@@ -155,6 +161,20 @@ int cli_run(int argc, char **argv)
 				return usage_error("%s", msg);
 			}
 			cfg.nr_disks++;
+			break;
+		}
+		case OPT_VSOCK: {
+			char problem[96];
+			if (cfg.vsock.enabled)
+				return usage_error("--vsock '%s': only one vsock device", optarg);
+			if (strlen(optarg) >= sizeof(vsock_spec))
+				return usage_error("--vsock '%.60s...': too long", optarg);
+			strcpy(vsock_spec, optarg);
+			if (parse_vsock(vsock_spec, &cfg.vsock, problem, sizeof(problem)) < 0) {
+				char msg[PATH_MAX + 200];
+				snprintf(msg, sizeof(msg), "--vsock '%s': %s", optarg, problem);
+				return usage_error("%s", msg);
+			}
 			break;
 		}
 		case 'h':

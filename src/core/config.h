@@ -25,6 +25,15 @@ struct vm_disk_config {
 	const char *id; /* NULL: none */
 };
 
+/* --vsock cid=N,uds=PATH (one device) */
+#define HARDY_VSOCK_CID_MIN 3u          /* 0-2 are the hypervisor, local and host */
+#define HARDY_VSOCK_CID_MAX 0xFFFFFFFEu /* Linux keeps CIDs in 32 bits; -1 is "any" */
+struct vm_vsock_config {
+	bool enabled;
+	uint64_t cid;
+	const char *uds_path;
+};
+
 enum accel_choice { ACCEL_AUTO, ACCEL_KVM, ACCEL_SOFT };
 enum console_kind { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_NONE };
 
@@ -42,6 +51,7 @@ struct vm_config {
 	bool rng;                 /* a virtio-rng device (default on; --no-rng) */
 	struct vm_disk_config disks[HARDY_MAX_DISKS];
 	unsigned nr_disks;
+	struct vm_vsock_config vsock;
 };
 
 void vm_config_defaults(struct vm_config *c);

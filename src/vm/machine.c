@@ -7,6 +7,7 @@
 #include "devices/devices.h"
 #include "devices/virtio/blk.h"
 #include "devices/virtio/rng.h"
+#include "devices/virtio/vsock.h"
 
 void machine_resources_init(struct resources *r)
 {
@@ -15,8 +16,8 @@ void machine_resources_init(struct resources *r)
 }
 
 int machine_build(const struct dev_services *svc, const struct vm_config *cfg,
-		  struct console *con, struct disk *const *disks, struct machine *m,
-		  struct error *err)
+		  struct console *con, struct disk *const *disks, struct vsock_host *vsock,
+		  struct machine *m, struct error *err)
 {
 	if (!serial_create(svc, X86_COM1_PORT, X86_COM1_IRQ, con, err) ||
 	    !i8042_create(svc, err) ||
@@ -36,5 +37,8 @@ int machine_build(const struct dev_services *svc, const struct vm_config *cfg,
 	for (unsigned i = 0; i < cfg->nr_disks; i++)
 		if (!virtio_blk_create(svc, pci, disks[i], cfg->disks[i].id, err))
 			return -1;
+	if (cfg->vsock.enabled && vsock &&
+	    !virtio_vsock_create(svc, pci, cfg->vsock.cid, vsock, err))
+		return -1;
 	return 0;
 }
