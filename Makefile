@@ -138,7 +138,7 @@ FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno
 FUZZ_SRCS  := tests/fuzz/fuzz_devices.c $(sort $(wildcard src/devices/*.c src/devices/virtio/*.c)) src/core/bus.c \
               src/core/clock.c src/core/config.c src/core/console.c src/core/console_out.c src/core/event_loop.c \
               src/core/guest_mem.c src/vm/machine.c src/core/resources.c src/backends/entropy.c \
-              src/backends/disk_raw.c src/arch/x86/acpi_pci.c src/arch/x86/aml.c \
+              src/backends/disk_raw.c src/backends/vsock_uds.c src/arch/x86/acpi_pci.c src/arch/x86/aml.c \
               src/util/error.c src/util/term.c
 FUZZ_CORPUS  := tests/fuzz/corpus/devices
 FUZZ_CRASHES := tests/fuzz/crashes/devices
@@ -150,10 +150,16 @@ FUZZ_VQ_TIME    ?= 20
 FUZZ_VQ_CORPUS  := tests/fuzz/corpus/virtqueue
 FUZZ_VQ_CRASHES := tests/fuzz/crashes/virtqueue
 FUZZER_VQ       := $(BUILD)/fuzz/fuzz_virtqueue
+# virtio-vsock's packets and protocol engine, over a fake host backend.
+FUZZ_VS_SRCS    := tests/fuzz/fuzz_vsock.c src/devices/virtio/vsock_proto.c
+FUZZ_VS_TIME    ?= 20
+FUZZ_VS_CORPUS  := tests/fuzz/corpus/vsock
+FUZZ_VS_CRASHES := tests/fuzz/crashes/vsock
+FUZZER_VS       := $(BUILD)/fuzz/fuzz_vsock
 .PHONY: fuzz fuzz-regress fuzz-long fuzz-corpus clean-fuzz
 clean: clean-fuzz
 clean-fuzz:
-	rm -f $(FUZZER) $(FUZZER_VQ)
+	rm -f $(FUZZER) $(FUZZER_VQ) $(FUZZER_VS)
 
 $(FUZZER): $(FUZZ_SRCS) $(shell find src -name '*.h')
 	@mkdir -p $(BUILD)/fuzz/corpus
@@ -165,21 +171,30 @@ $(FUZZER_VQ): $(FUZZ_VQ_SRCS) $(shell find src -name '*.h')
 	$(FUZZ_CC) -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -D_GNU_SOURCE -Isrc \
 		-O1 -g $(FUZZ_FLAGS) -o $@ $(FUZZ_VQ_SRCS)
 
+$(FUZZER_VS): $(FUZZ_VS_SRCS) $(shell find src -name '*.h')
+	@mkdir -p $(BUILD)/fuzz/corpus-vsock
+	$(FUZZ_CC) -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -D_GNU_SOURCE -Isrc \
+		-O1 -g $(FUZZ_FLAGS) -o $@ $(FUZZ_VS_SRCS)
+
 # Every kept input once (the corpus and every crash ever found), then FUZZ_TIME seconds of new
 # inputs; new corpus entries go to build/fuzz/corpus (make fuzz-corpus keeps them), a crash to
 # build/fuzz/crash-* (fix it, then add it to $(FUZZ_CRASHES)).
-fuzz-regress: $(FUZZER) $(FUZZER_VQ)
+fuzz-regress: $(FUZZER) $(FUZZER_VQ) $(FUZZER_VS)
 	$(FUZZER) -runs=0 $(FUZZ_CORPUS) $(FUZZ_CRASHES)
 	$(FUZZER_VQ) -runs=0 $(FUZZ_VQ_CORPUS) $(FUZZ_VQ_CRASHES)
+	$(FUZZER_VS) -runs=0 $(FUZZ_VS_CORPUS) $(FUZZ_VS_CRASHES)
 
 fuzz: fuzz-regress
 	$(FUZZER) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
 		$(BUILD)/fuzz/corpus $(FUZZ_CORPUS)
 	$(FUZZER_VQ) -max_total_time=$(FUZZ_VQ_TIME) -print_final_stats=1 \
 		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-virtqueue $(FUZZ_VQ_CORPUS)
+	$(FUZZER_VS) -max_total_time=$(FUZZ_VS_TIME) -print_final_stats=1 \
+		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-vsock $(FUZZ_VS_CORPUS)
 
 fuzz-long: FUZZ_TIME = 3600
 fuzz-long: FUZZ_VQ_TIME = 3600
+fuzz-long: FUZZ_VS_TIME = 3600
 fuzz-long: fuzz
 
 # Minimizes build/fuzz/corpus into the kept corpus (commit what it adds).
