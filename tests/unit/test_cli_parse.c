@@ -30,6 +30,42 @@ static void check_disk(const char *spec, int want_rc, const char *path, bool ro,
 	      (id ? d.id && !strcmp(d.id, id) : !d.id), "--disk '%s' parsed wrong", spec);
 }
 
+static void check_vsock(const char *spec, int want_rc, uint64_t cid, const char *path)
+{
+	char buf[160], problem[96] = "";
+	snprintf(buf, sizeof(buf), "%s", spec);
+	struct vm_vsock_config v;
+	int rc = parse_vsock(buf, &v, problem, sizeof(problem));
+	CHECK(rc == want_rc, "--vsock '%s': rc %d (%s)", spec, rc, problem);
+	if (rc < 0) {
+		CHECK(problem[0] && !strchr(problem, '\n'), "--vsock '%s': no one-line reason", spec);
+		return;
+	}
+	CHECK(v.enabled && v.cid == cid && !strcmp(v.uds_path, path), "--vsock '%s' parsed wrong", spec);
+}
+
+static void test_vsock(void)
+{
+	SECTION("--vsock cid=N,uds=PATH");
+	check_vsock("cid=3,uds=/tmp/v.sock", 0, 3, "/tmp/v.sock");
+	check_vsock("uds=/tmp/v.sock,cid=4294967294", 0, 4294967294u, "/tmp/v.sock");
+	check_vsock("cid=2,uds=/tmp/v.sock", -1, 0, NULL);
+	check_vsock("cid=4294967295,uds=/tmp/v.sock", -1, 0, NULL);
+	check_vsock("cid=-3,uds=/tmp/v.sock", -1, 0, NULL);
+	check_vsock("cid=3x,uds=/tmp/v.sock", -1, 0, NULL);
+	check_vsock("cid=3", -1, 0, NULL);
+	check_vsock("uds=/tmp/v.sock", -1, 0, NULL);
+	check_vsock("cid=3,uds=", -1, 0, NULL);
+	check_vsock("cid=3,uds=/tmp/v.sock,x=1", -1, 0, NULL);
+	/* PATH_4294967295 must fit sun_path: 96 bytes at most. */
+	char path[100] = "/tmp/", spec[120];
+	memset(path + 5, 'x', 91);
+	snprintf(spec, sizeof(spec), "cid=3,uds=%s", path);
+	check_vsock(spec, 0, 3, path);
+	snprintf(spec, sizeof(spec), "cid=3,uds=%sx", path);
+	check_vsock(spec, -1, 0, NULL);
+}
+
 static void test_disks(void)
 {
 	SECTION("--disk PATH[,ro][,id=ID]");
@@ -94,6 +130,7 @@ int main(void)
 	vm_config_defaults(&c);
 	c.ncpus = HARDY_MAX_CPUS + 1;
 	CHECK(vm_config_validate(&c, &err) < 0, "too many cpus accepted");
+	test_vsock();
 	puts("test_cli_parse: all passed");
 	return 0;
 }
