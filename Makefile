@@ -138,7 +138,7 @@ FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno
 FUZZ_SRCS  := tests/fuzz/fuzz_devices.c $(sort $(wildcard src/devices/*.c src/devices/virtio/*.c)) src/core/bus.c \
               src/core/clock.c src/core/config.c src/core/console.c src/core/console_out.c src/core/event_loop.c \
               src/core/guest_mem.c src/vm/machine.c src/core/resources.c src/backends/entropy.c \
-              src/backends/disk_raw.c src/backends/vsock_uds.c src/arch/x86/acpi_pci.c src/arch/x86/aml.c \
+              src/backends/disk_raw.c src/arch/x86/acpi_pci.c src/arch/x86/aml.c \
               src/util/error.c src/util/term.c
 FUZZ_CORPUS  := tests/fuzz/corpus/devices
 FUZZ_CRASHES := tests/fuzz/crashes/devices
