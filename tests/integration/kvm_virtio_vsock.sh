@@ -6,8 +6,9 @@
 #   nothing listens, is refused in the guest;
 # - host to guest: the guest echoes on port 5000; a host client writes "CONNECT 5000\n" to
 #   PATH, reads "OK <hostport>", sends 1 MiB of random data and gets it back (SHA-256), then
-#   four clients at once do the same with 256 KiB each; "CONNECT 5001" (nobody listens) is
-#   refused: the client's socket is closed without OK;
+#   four clients at once do the same with 256 KiB each while a fifth client has stopped
+#   reading (its connection stalls alone; killing it ends the guest's side with RST);
+#   "CONNECT 5001" (nobody listens) is refused: the client's socket is closed without OK;
 # - the socket file left by a killed server is stale and replaced; hardy removes PATH at exit.
 . "$HARDY_ROOT/tests/harness/lib.sh"
 require_hardy
@@ -19,12 +20,13 @@ done
 # sun_path is short: keep the sockets under a short directory.
 dir=$(mktemp -d /tmp/hv.XXXXXX)
 sock=$dir/v.sock
-trap 'kill $srv $pid 2>/dev/null; rm -rf "$dir"' EXIT
+stall_reader=
+trap 'kill $srv $pid $stall_reader 2>/dev/null; rm -rf "$dir"' EXIT
 
 wait_line() { # FILE PATTERN WHAT
 	_n=0
 	until grep -q "$2" "$1" 2>/dev/null; do
-		[ "$_n" -ge 100 ] && fail "$3: never saw /$2/ in $1"
+		[ "$_n" -ge "$(scaled 100)" ] && fail "$3: never saw /$2/ in $1"
 		sleep 0.1
 		_n=$((_n + 1))
 	done
@@ -49,7 +51,7 @@ echo "hardy-test: g_status=$?"
 echo "hardy-test: g_echo=$(sha256sum </tmp/g.echo | cut -d' ' -f1)"
 vsock-cat 2 6001 </dev/null >/dev/null
 echo "hardy-test: g_refused_status=$?"
-vsock-echo 5000 5
+vsock-echo 5000 6
 echo "hardy-test: echo_status=$?"
 SCRIPT
 test_initrd "$HARDY_TMP/initrd" "$HARDY_TMP/test.sh" vsock-cat vsock-echo
@@ -90,7 +92,15 @@ timeout "$(scaled 30)" "$bin/uds-vsock-cat" "$sock" 5001 </dev/null >/dev/null 2
 [ "$st" = 3 ] || { show_file "$HARDY_TMP/r.err"; fail "CONNECT 5001 was not refused (status $st)"; }
 note "ok: host -> guest port 5001 (no listener) refused: $(cat "$HARDY_TMP/r.err")"
 
-# Four connections at once.
+# A client that stops reading: its stdout is a FIFO whose reader never reads.
+mkfifo "$dir/stall"
+sleep 1000 <"$dir/stall" &
+stall_reader=$!
+head -c 4194304 /dev/urandom | "$bin/uds-vsock-cat" "$sock" 5000 >"$dir/stall" 2>"$HARDY_TMP/s.err" &
+stalled=$!
+wait_line "$HARDY_TMP/s.err" '^OK' "stalled client"
+
+# Four connections at once, beside the stalled one.
 pids=
 for i in 1 2 3 4; do
 	head -c 262144 /dev/urandom >"$HARDY_TMP/p$i.dat"
@@ -104,9 +114,13 @@ for p in $pids; do
 	wait "$p" || { show_file "$HARDY_TMP/p$i.err"; fail "parallel client $i failed"; }
 	cmp -s "$HARDY_TMP/p$i.dat" "$HARDY_TMP/p$i.echo" || fail "parallel client $i: echo differs"
 done
-ports=$(cat "$HARDY_TMP"/p*.err | grep '^OK' | sort -u | wc -l)
+ports=$(cat "$HARDY_TMP"/p?.err | grep '^OK' | sort -u | wc -l)
 [ "$ports" = 4 ] || fail "the four connections got $ports distinct host ports"
 note "ok: four connections at once, each 256 KiB echoed, four distinct host ports"
+kill -0 "$stalled" 2>/dev/null || { show_file "$HARDY_TMP/s.err"; fail "the stalled client ended"; }
+note "ok: ... while a fifth connection stalled (its client not reading)"
+kill "$stall_reader"
+wait "$stalled" 2>/dev/null || true
 
 # The guest's server ends after five connections, the guest powers off.
 st=0

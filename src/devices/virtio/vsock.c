@@ -79,6 +79,11 @@ static void vsock_tx(struct virtio_vsock *vs)
 			vq_chain_read(c, sizeof(h), vs->pkt, len);
 		vsock_engine_from_guest(vs->engine, &h, vs->pkt);
 		virtio_complete(v, VSOCK_Q_TX, c->head, 0);
+		/* Answers go out as they arise, so a burst of refusals does not overflow the
+		 * engine's RST backlog. */
+		vsock_rx_kick(vs);
+		if (v->status & VIRTIO_CONFIG_S_NEEDS_RESET)
+			return;
 	}
 	if (r < 0)
 		virtio_needs_reset(v);
