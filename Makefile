@@ -70,7 +70,7 @@ $(BUILD)/guest-bin/% $(BUILD)/host-bin/%: tests/$$(notdir $$(@D))/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_COMMON) -O2 -static -o $@ $< -lpthread
 
-integration: $(BUILD)/hardy $(BUILD)/san/hardy guest guest-generic $(TEST_GUESTS) $(GUEST_BINS) $(HOST_BINS)
+integration: $(BUILD)/hardy $(BUILD)/san/hardy guest guest-generic rootfs $(TEST_GUESTS) $(GUEST_BINS) $(HOST_BINS)
 	tests/harness/run-integration
 
 test: unit difftest cpu-run-test fuzz integration

@@ -20,7 +20,9 @@ INIT_SCRIPT=$ROOT/guest/init
 GUEST_MODULES="virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
   virtio_mmio virtio_blk failover net_failover virtio_net virtio_rng virtio_console
   vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport evdev"
-L1_MODULES="irqbypass kvm kvm_amd"
+# L1 (the nested harness): KVM, and virtio-blk for the disk image some tests hand it.
+L1_MODULES="irqbypass kvm kvm_amd virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev
+  virtio_pci virtio_blk"
 
 log() { echo "guest/build.sh: $*" >&2; }
 die() { log "$*"; exit 1; }
