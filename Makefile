@@ -82,8 +82,9 @@ guest:
 rootfs: guest
 	guest/build-rootfs.sh $(BUILD)/guest
 
-bench: $(BUILD)/hardy guest
+bench: $(BUILD)/hardy guest $(GUEST_BINS)
 	bench/boot.sh
+	bench/virtio-net.sh
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/san $(BUILD)/hardy
