@@ -6,6 +6,7 @@
 #include "backends/entropy.h"
 #include "devices/devices.h"
 #include "devices/virtio/blk.h"
+#include "devices/virtio/net.h"
 #include "devices/virtio/rng.h"
 
 void machine_resources_init(struct resources *r)
@@ -15,8 +16,8 @@ void machine_resources_init(struct resources *r)
 }
 
 int machine_build(const struct dev_services *svc, const struct vm_config *cfg,
-		  struct console *con, struct disk *const *disks, struct machine *m,
-		  struct error *err)
+		  struct console *con, struct disk *const *disks, struct net_backend *const *nets,
+		  struct machine *m, struct error *err)
 {
 	if (!serial_create(svc, X86_COM1_PORT, X86_COM1_IRQ, con, err) ||
 	    !i8042_create(svc, err) ||
@@ -35,6 +36,9 @@ int machine_build(const struct dev_services *svc, const struct vm_config *cfg,
 		return -1;
 	for (unsigned i = 0; i < cfg->nr_disks; i++)
 		if (!virtio_blk_create(svc, pci, disks[i], cfg->disks[i].id, err))
+			return -1;
+	for (unsigned i = 0; i < cfg->nr_nets; i++)
+		if (!virtio_net_create(svc, pci, nets[i], cfg->nets[i].mac, err))
 			return -1;
 	return 0;
 }
