@@ -10,7 +10,7 @@
 # where /dev/vhost-net exists, vhost=on). Same kernel, initrd, memory, vCPUs for all.
 # Prints a markdown table of medians between "BENCH-TABLE: BEGIN" and "BENCH-TABLE: END".
 # POSIX sh (busybox in L1). Usage: virtio-net-inner.sh [RUNS]
-#   env: BENCH_NET_MIB (stream size, default 256), BENCH_MEM_MIB, BENCH_CPUS, HARDY
+#   env: BENCH_NET_MIB (stream size, default 64), BENCH_MEM_MIB, BENCH_CPUS, HARDY
 set -eu
 
 RUNS=${1:-3}
@@ -19,7 +19,7 @@ GUEST=$ROOT/build/guest
 TCPBENCH=$ROOT/build/guest-bin/tcpbench
 MEM=${BENCH_MEM_MIB:-512}
 CPUS=${BENCH_CPUS:-2}
-BYTES=$((${BENCH_NET_MIB:-256} * 1024 * 1024))
+BYTES=$((${BENCH_NET_MIB:-64} * 1024 * 1024))
 HARDY=${HARDY:-$ROOT/build/hardy}
 WORK=${TMPDIR:-/tmp}/hardy-bench-net.$$
 LIMIT=${BENCH_TIMEOUT:-300}
@@ -37,7 +37,10 @@ guest_initrd() {
 	cat >"$WORK/cpio/etc/hardy-test.sh" <<EOF
 host=10.0.2.2
 if grep -q hardy.bench=tap /proc/cmdline; then
-	ip addr add $TAP_GUEST/24 dev eth0 && ip link set eth0 up && host=$TAP_HOST
+	ip addr flush dev eth0; ip addr add $TAP_GUEST/24 dev eth0 && ip link set eth0 up && host=$TAP_HOST
+elif ! ip route | grep -q default; then
+	# init's DHCP gives up after 3 s, which a loaded emulated host can exceed: try longer.
+	udhcpc -i eth0 -s /etc/udhcpc.script -f -q -n -t 20 -T 1 -A 1 || echo "bench-guest: no DHCP"
 fi
 echo "bench-guest: up"
 tcpbench connect \$host 15201 send $BYTES || echo "bench-guest: send failed"
@@ -76,7 +79,7 @@ run_once() {
 	if wait_line "$con" "tcpbench: listening on 15202" "$LIMIT"; then
 		port=15202
 		[ "$addr" = 127.0.0.1 ] && port=$FWD_PORT
-		"$TCPBENCH" connect "$addr" "$port" send "$BYTES" >"$WORK/h2g.out" 2>&1 || true
+		timeout 120 "$TCPBENCH" connect "$addr" "$port" send "$BYTES" >"$WORK/h2g.out" 2>&1 || true
 		wait_line "$con" "bench-guest: done" 60 || true
 		g2h=$(mbps "$WORK/g2h.out") h2g=$(mbps "$con")
 		[ -n "$g2h" ] && [ -n "$h2g" ] && result="$g2h $h2g"
@@ -84,7 +87,7 @@ run_once() {
 	wait "$pid" 2>/dev/null || true
 	kill "$sink" "$watchdog" 2>/dev/null || true
 	wait "$sink" 2>/dev/null || true
-	[ "$result" = fail ] && tail -n 5 "$con" "$WORK/$name.err" 2>/dev/null | sed 's/^/bench:   /' >&2
+	[ "$result" = fail ] && tail -n 20 "$con" "$WORK/$name.err" 2>/dev/null | sed 's/^/bench:   /' >&2
 	echo "$result"
 }
 
@@ -115,7 +118,7 @@ bench() {
 }
 
 tap_ready() {
-	ip tuntap add "$TAP" mode tap 2>/dev/null || return 1
+	{ ip tuntap add "$TAP" mode tap || tunctl -t "$TAP"; } >/dev/null 2>&1 || return 1
 	ip addr add "$TAP_HOST/24" dev "$TAP" && ip link set "$TAP" up
 }
 

@@ -4,7 +4,7 @@
 # made, TAP (QEMU also with vhost-net when /dev/vhost-net exists). Same kernel, initrd, memory and
 # vCPUs for all; N runs each, medians (method: bench/virtio-net-inner.sh; where: bench/lib.sh).
 # Writes the table to build/bench/virtio-net.md and prints it.
-# Usage: bench/virtio-net.sh [RUNS]   (env: BENCH_NET_MIB=256, BENCH_MEM_MIB=512, BENCH_CPUS=2)
+# Usage: bench/virtio-net.sh [RUNS]   (env: BENCH_NET_MIB=64, BENCH_MEM_MIB=512, BENCH_CPUS=2)
 set -eu
 
 source "$(dirname "$0")/lib.sh"
