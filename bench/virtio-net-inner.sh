@@ -51,11 +51,13 @@ EOF
 	cat "$GUEST/initrd" "$WORK/extra.cpio.gz" >"$WORK/initrd"
 }
 
-# wait_line FILE PATTERN SECONDS : true once FILE has a line matching PATTERN.
+# wait_line FILE PATTERN SECONDS [PID] : true once FILE has a line matching PATTERN; false
+# after SECONDS or once PID (the VMM) has ended.
 wait_line() {
 	_n=0
 	while ! grep -q "$2" "$1" 2>/dev/null; do
 		[ "$_n" -ge $(($3 * 10)) ] && return 1
+		[ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null && return 1
 		sleep 0.1
 		_n=$((_n + 1))
 	done
@@ -76,11 +78,11 @@ run_once() {
 	(sleep "$LIMIT" && kill -9 "$pid") >/dev/null 2>&1 &
 	watchdog=$!
 	result=fail
-	if wait_line "$con" "tcpbench: listening on 15202" "$LIMIT"; then
+	if wait_line "$con" "tcpbench: listening on 15202" "$LIMIT" "$pid"; then
 		port=15202
 		[ "$addr" = 127.0.0.1 ] && port=$FWD_PORT
 		timeout 120 "$TCPBENCH" connect "$addr" "$port" send "$BYTES" >"$WORK/h2g.out" 2>&1 || true
-		wait_line "$con" "bench-guest: done" 60 || true
+		wait_line "$con" "bench-guest: done" 60 "$pid" || true
 		g2h=$(mbps "$WORK/g2h.out") h2g=$(mbps "$con")
 		[ -n "$g2h" ] && [ -n "$h2g" ] && result="$g2h $h2g"
 	fi
@@ -138,7 +140,7 @@ guest_initrd
 		--net "user,hostfwd=tcp::$FWD_PORT-:15202"
 	# shellcheck disable=SC2086
 	bench "qemu, user" 127.0.0.1 $QEMU -append "$CMDLINE" \
-		-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$FWD_PORT-:15202" -device virtio-net-pci,netdev=n0
+		-netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$FWD_PORT-:15202" -device virtio-net-pci,netdev=n0,romfile=
 	if tap_ready; then
 		# shellcheck disable=SC2086
 		bench "hardy, tap" "$TAP_GUEST" $HARDY_RUN --cmdline "$CMDLINE hardy.bench=tap" \
@@ -146,12 +148,12 @@ guest_initrd
 		# shellcheck disable=SC2086
 		bench "qemu, tap" "$TAP_GUEST" $QEMU -append "$CMDLINE hardy.bench=tap" \
 			-netdev "tap,id=n0,ifname=$TAP,script=no,downscript=no,vhost=off" \
-			-device virtio-net-pci,netdev=n0
+			-device virtio-net-pci,netdev=n0,romfile=
 		if [ -c /dev/vhost-net ]; then
 			# shellcheck disable=SC2086
 			bench "qemu, tap+vhost" "$TAP_GUEST" $QEMU -append "$CMDLINE hardy.bench=tap" \
 				-netdev "tap,id=n0,ifname=$TAP,script=no,downscript=no,vhost=on" \
-				-device virtio-net-pci,netdev=n0
+				-device virtio-net-pci,netdev=n0,romfile=
 		fi
 		ip link del "$TAP" 2>/dev/null || true
 	else
