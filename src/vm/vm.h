@@ -24,6 +24,7 @@
 
 struct console;
 struct disk;
+struct net_backend;
 struct event_loop;
 struct vsock_host;
 
@@ -59,6 +60,8 @@ struct vm {
 	struct device_list devices;
 	char *cmdline;             /* the user's command line plus the devices' words */
 	struct disk *disks[HARDY_MAX_DISKS]; /* opened (and locked) before any VM exists */
+	struct net_backend *nets[HARDY_MAX_NICS]; /* opened before any VM exists, closed after
+						    the devices */
 	struct vsock_host *vsock;  /* --vsock's backend, listening before any VM exists */
 };
 

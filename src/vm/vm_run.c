@@ -10,6 +10,7 @@
 
 #include "arch/x86/layout.h"
 #include "backends/disk.h"
+#include "backends/net.h"
 #include "backends/vsock_host.h"
 #include "core/console.h"
 #include "core/event_loop.h"
@@ -64,6 +65,8 @@ static void vm_destroy(struct vm *vm)
 	vm_signals_close(&vm->signals);
 	for (unsigned i = 0; i < HARDY_MAX_DISKS; i++)
 		disk_close(vm->disks[i]);
+	for (unsigned i = 0; i < HARDY_MAX_NICS; i++)
+		net_backend_close(vm->nets[i]);
 	if (vm->console) {
 		console_close(vm->console);
 		free(vm->console);
@@ -99,7 +102,8 @@ static int vm_build(struct vm *vm, const struct x86_boot_config *inputs, struct 
 	machine_resources_init(&vm->res);
 	struct dev_services svc = vm_dev_services(vm);
 	struct machine m = { 0 };
-	if (machine_build(&svc, vm->cfg, vm->console, vm->disks, vm->vsock, &m, err) < 0)
+	if (machine_build(&svc, vm->cfg, vm->console, vm->disks, vm->nets, vm->vsock, &m,
+			  err) < 0)
 		return -1;
 	vm->signals.stop = vm_stopper(vm);
 	vm->signals.power_button = m.power_button;
@@ -190,6 +194,12 @@ int vm_run(const struct vm_config *cfg, struct error *err)
 	for (unsigned i = 0; i < cfg->nr_disks; i++) {
 		vm->disks[i] = disk_raw_open(cfg->disks[i].path, cfg->disks[i].readonly, err);
 		if (!vm->disks[i])
+			goto out;
+	}
+	/* Network backends too: a missing TAP interface or a taken port is status 2 anywhere. */
+	for (unsigned i = 0; i < cfg->nr_nets; i++) {
+		vm->nets[i] = net_backend_open(&cfg->nets[i], err);
+		if (!vm->nets[i])
 			goto out;
 	}
 	/* The vsock socket too: a bad or busy path is refused whether or not KVM works. */

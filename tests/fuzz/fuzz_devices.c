@@ -196,7 +196,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct vsock_host vsock = { .ops = &fuzz_vsock_ops };
 	m.con = (struct console){ .in_fd = -1, .out_fd = -1, .wake_efd = -1 };
 	if (console_attach_output(&m.con, fuzz_out_pipe[1], 0, FUZZ_RING_SIZE, &err) < 0 ||
-	    machine_build(&m.svc, &cfg, &m.con, &disk, &vsock, &m.machine, &err) < 0) {
+	    machine_build(&m.svc, &cfg, &m.con, &disk, NULL, &vsock, &m.machine, &err) < 0) {
 		fprintf(stderr, "fuzz_devices: cannot build the machine: %s\n", err.msg);
 		abort();
 	}

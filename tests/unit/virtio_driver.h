@@ -1,7 +1,8 @@
 /* A minimal virtio-pci driver for unit tests, doing what Linux's virtio_pci_modern does: find
  * the function on bus 0, walk its capabilities, negotiate VERSION_1 plus the given features,
- * set up queues 0..n-1 (16 entries each, queue q's rings at VD_DESC + q * VD_QSTRIDE) with
- * MSI-X, and submit chains. Uses fake_services.h's buses. */
+ * set up queues 0..n-1 (16 entries each, rings at VD_DESC + q * VD_QSTRIDE ...) with MSI-X
+ * (vector 0 config, 1 + q for queue q), and submit chains. Uses fake_services.h's buses;
+ * devices that work on the event loop get it run through d->poll while a test waits. */
 #ifndef HARDY_TESTS_VIRTIO_DRIVER_H
 #define HARDY_TESTS_VIRTIO_DRIVER_H
 
@@ -20,7 +21,7 @@
 #define VD_AVAIL 0x11000ULL
 #define VD_USED  0x12000ULL
 #define VD_QSIZE 16
-#define VD_QSTRIDE 0x3000ULL
+#define VD_QSTRIDE 0x4000ULL /* queue q's rings: VD_DESC/AVAIL/USED + q * VD_QSTRIDE */
 #define VD_MAX_QUEUES 4
 
 struct vdriver {
@@ -30,33 +31,35 @@ struct vdriver {
 	uint64_t bar, common, notify, device;
 	uint32_t mul;
 	uint16_t next_desc[VD_MAX_QUEUES];
+	void (*poll)(void *ctx); /* run while waiting for the device (an event loop), optional */
+	void *poll_ctx;
 };
 
-static uint32_t vd_cfg_read(struct vdriver *d, unsigned reg)
+static inline uint32_t vd_cfg_read(struct vdriver *d, unsigned reg)
 {
 	fake_out(d->f, X86_PCI_CONF_ADDR, 4, 0x80000000u | d->devfn << 8 | (reg & 0xFC));
 	return (uint32_t)fake_in(d->f, X86_PCI_CONF_DATA, 4);
 }
 
-static void vd_cfg_write(struct vdriver *d, unsigned reg, uint32_t v)
+static inline void vd_cfg_write(struct vdriver *d, unsigned reg, uint32_t v)
 {
 	fake_out(d->f, X86_PCI_CONF_ADDR, 4, 0x80000000u | d->devfn << 8 | (reg & 0xFC));
 	fake_out(d->f, X86_PCI_CONF_DATA, 4, v);
 }
 
-static uint64_t vd_read(struct vdriver *d, unsigned off, unsigned len)
+static inline uint64_t vd_read(struct vdriver *d, unsigned off, unsigned len)
 {
 	return fake_mmio_read(d->f, d->common + off, len);
 }
 
-static void vd_write(struct vdriver *d, unsigned off, unsigned len, uint64_t v)
+static inline void vd_write(struct vdriver *d, unsigned off, unsigned len, uint64_t v)
 {
 	fake_mmio_write(d->f, d->common + off, len, v);
 }
 
 /* Finds the function, negotiates, sets up queues 0..nq-1; returns the device's features
  * (low 32). */
-static uint32_t vd_init_queues(struct vdriver *d, struct fake_env *f, const struct guest_mem *mem,
+static inline uint32_t vd_init_queues(struct vdriver *d, struct fake_env *f, const struct guest_mem *mem,
 			       unsigned slot, uint32_t want, unsigned nq)
 {
 	*d = (struct vdriver){ .f = f, .mem = mem, .devfn = slot << 3 };
@@ -87,7 +90,7 @@ static uint32_t vd_init_queues(struct vdriver *d, struct fake_env *f, const stru
 	vd_write(d, VD_CC(guest_feature_select), 4, 1);
 	vd_write(d, VD_CC(guest_feature), 4, 1); /* VERSION_1 */
 	vd_write(d, VD_CC(device_status), 1, 0x0B);
-	/* MSI-X: vector 0 config, q + 1 queue q, all unmasked. */
+	/* MSI-X: vector 0 config, 1 + q queue q, all unmasked. */
 	uint64_t table = d->bar + (vd_cfg_read(d, msix + PCI_MSIX_TABLE) & ~7u);
 	for (unsigned v = 0; v < 1 + nq; v++) {
 		fake_mmio_write(f, table + 16 * v, 4, 0xFEE00000u);
@@ -97,9 +100,11 @@ static uint32_t vd_init_queues(struct vdriver *d, struct fake_env *f, const stru
 	vd_cfg_write(d, msix, vd_cfg_read(d, msix) | (uint32_t)PCI_MSIX_FLAGS_ENABLE << 16);
 	vd_write(d, VD_CC(msix_config), 2, 0);
 	for (unsigned q = 0; q < nq; q++) {
+		/* Fresh rings, as a driver allocates them (a test may init the device again). */
+		memset(gmem_ptr(mem, VD_DESC + q * VD_QSTRIDE, 0x3000), 0, 0x3000);
 		vd_write(d, VD_CC(queue_select), 2, q);
 		vd_write(d, VD_CC(queue_size), 2, VD_QSIZE);
-		vd_write(d, VD_CC(queue_msix_vector), 2, q + 1);
+		vd_write(d, VD_CC(queue_msix_vector), 2, 1 + q);
 		vd_write(d, VD_CC(queue_desc_lo), 4, VD_DESC + q * VD_QSTRIDE);
 		vd_write(d, VD_CC(queue_avail_lo), 4, VD_AVAIL + q * VD_QSTRIDE);
 		vd_write(d, VD_CC(queue_used_lo), 4, VD_USED + q * VD_QSTRIDE);
@@ -116,15 +121,18 @@ static inline uint32_t vd_init(struct vdriver *d, struct fake_env *f, const stru
 	return vd_init_queues(d, f, mem, slot, want, 1);
 }
 
-/* Submits one chain of n buffers (gpa, len, writable) on queue q and notifies; returns the
- * used length, or -1 when nothing was used. */
-static long vd_submit_q(struct vdriver *d, unsigned q, unsigned n, const uint64_t *gpa,
+static inline struct vring_used *vd_used_ring(struct vdriver *d, unsigned q)
+{
+	return gmem_ptr(d->mem, VD_USED + q * VD_QSTRIDE, 4 + 8 * VD_QSIZE);
+}
+
+/* Makes one chain of n buffers (gpa, len, writable) available on queue q and notifies,
+ * without waiting; returns the head. */
+static inline uint16_t vd_post(struct vdriver *d, unsigned q, unsigned n, const uint64_t *gpa,
 			const uint32_t *len, const bool *writable)
 {
-	uint64_t at = q * VD_QSTRIDE;
-	struct vring_desc *desc = gmem_ptr(d->mem, VD_DESC + at, 16 * VD_QSIZE);
-	struct vring_avail *avail = gmem_ptr(d->mem, VD_AVAIL + at, 4 + 2 * VD_QSIZE);
-	struct vring_used *used = gmem_ptr(d->mem, VD_USED + at, 4 + 8 * VD_QSIZE);
+	struct vring_desc *desc = gmem_ptr(d->mem, VD_DESC + q * VD_QSTRIDE, 16 * VD_QSIZE);
+	struct vring_avail *avail = gmem_ptr(d->mem, VD_AVAIL + q * VD_QSTRIDE, 4 + 2 * VD_QSIZE);
 	uint16_t head = d->next_desc[q];
 	for (unsigned i = 0; i < n; i++) {
 		uint16_t idx = (uint16_t)((head + i) % VD_QSIZE);
@@ -136,14 +144,34 @@ static long vd_submit_q(struct vdriver *d, unsigned q, unsigned n, const uint64_
 		};
 	}
 	d->next_desc[q] = (uint16_t)((head + n) % VD_QSIZE);
-	uint16_t used_before = used->idx;
 	avail->ring[avail->idx % VD_QSIZE] = head;
-	avail->idx++;
+	__atomic_store_n(&avail->idx, (uint16_t)(avail->idx + 1), __ATOMIC_RELEASE);
 	fake_mmio_write(d->f, d->notify + q * d->mul, 2, q);
-	/* Devices with a worker complete asynchronously: wait up to 300 ms. */
-	for (int i = 0; i < 300 && __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE) == used_before; i++)
-		usleep(1000);
-	if (used->idx == used_before)
+	return head;
+}
+
+/* Waits up to 300 ms (running d->poll) until queue q's used index passes before. */
+static inline bool vd_wait_used(struct vdriver *d, unsigned q, uint16_t before)
+{
+	struct vring_used *used = vd_used_ring(d, q);
+	for (int i = 0; i < 300 && __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE) == before; i++) {
+		if (d->poll)
+			d->poll(d->poll_ctx);
+		else
+			usleep(1000); /* devices with a worker complete asynchronously */
+	}
+	return used->idx != before;
+}
+
+/* Submits one chain on queue q and waits; returns the used length, or -1 when nothing was
+ * used. */
+static inline long vd_submit_q(struct vdriver *d, unsigned q, unsigned n, const uint64_t *gpa,
+			const uint32_t *len, const bool *writable)
+{
+	struct vring_used *used = vd_used_ring(d, q);
+	uint16_t used_before = used->idx;
+	vd_post(d, q, n, gpa, len, writable);
+	if (!vd_wait_used(d, q, used_before))
 		return -1;
 	return (long)used->ring[(uint16_t)(used->idx - 1) % VD_QSIZE].len;
 }

@@ -91,3 +91,11 @@ void virtio_complete(struct virtio_dev *v, unsigned q, uint16_t head, uint32_t w
 	if (vq_wants_interrupt(&v->vq[q]))
 		v->transport->signal_queue(v, q);
 }
+
+void virtio_complete_many(struct virtio_dev *v, unsigned q, const struct vring_used_elem *elems,
+			  unsigned n)
+{
+	vq_push_many(&v->vq[q], elems, n);
+	if (vq_wants_interrupt(&v->vq[q]))
+		v->transport->signal_queue(v, q);
+}

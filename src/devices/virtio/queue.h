@@ -66,6 +66,14 @@ int vq_pop(struct virtq *q, const struct guest_mem *m, struct vq_chain *c);
 /* Returns a chain to the driver: written bytes of its writable buffers. */
 void vq_push(struct virtq *q, uint16_t head, uint32_t written);
 
+/* Gives back the last n chains popped and not pushed: the next pops return them again (a
+ * device that found too few buffers for a whole frame). */
+void vq_unpop(struct virtq *q, unsigned n);
+
+/* Returns n chains at once, published by one index update: a driver never sees part of a
+ * set (virtio-net's merged receive buffers). elems[i].id: the head, .len: bytes written. */
+void vq_push_many(struct virtq *q, const struct vring_used_elem *elems, unsigned n);
+
 /* Does the driver want an interrupt for used buffers (VRING_AVAIL_F_NO_INTERRUPT clear)? */
 bool vq_wants_interrupt(const struct virtq *q);
 

@@ -72,6 +72,9 @@ void virtio_notify(struct virtio_dev *v, unsigned q);
 void virtio_needs_reset(struct virtio_dev *v);
 /* Device side: a chain is used; interrupt when the driver wants one. */
 void virtio_complete(struct virtio_dev *v, unsigned q, uint16_t head, uint32_t written);
+/* Device side: n chains used at once (vq_push_many), one interrupt. */
+void virtio_complete_many(struct virtio_dev *v, unsigned q, const struct vring_used_elem *elems,
+			  unsigned n);
 
 /* Back to the power-on state (status 0). */
 void virtio_reset(struct virtio_dev *v);
