@@ -67,7 +67,7 @@ int parse_disk(char *spec, struct vm_disk_config *d, char *problem, size_t probl
 		if (!strcmp(opt, "ro")) {
 			d->readonly = true;
 		} else if (!strncmp(opt, "id=", 3)) {
-			const char *id = opt + 3;
+			char *id = opt + 3;
 			size_t len = strlen(id);
 			if (len == 0 || len > HARDY_DISK_ID_MAX) {
 				snprintf(problem, problem_size, "id must be 1 to %d bytes", HARDY_DISK_ID_MAX);

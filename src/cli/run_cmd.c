@@ -69,7 +69,7 @@ static int default_guest_path(const char *file, char *buf, size_t len)
 	return (w < 0 || (size_t)w >= len) ? -1 : 0;
 }
 
-static int parse_console(const char *s, struct vm_config *c)
+static int parse_console(const char *s, struct vm_config *c, struct error *err)
 {
 	if (!strcmp(s, "stdio"))
 		c->console = CONSOLE_STDIO;
@@ -77,7 +77,7 @@ static int parse_console(const char *s, struct vm_config *c)
 		c->console = CONSOLE_NONE;
 	else if (!strncmp(s, "file:", 5) && s[5]) {
 		c->console = CONSOLE_FILE;
-		c->console_path = s + 5;
+		return vm_config_set_str(&c->console_path, s + 5, err);
 	} else
 		return -1;
 	return 0;
@@ -96,7 +96,16 @@ static int parse_accel(const char *s, struct vm_config *c)
 	return 0;
 }
 
-int cli_run(int argc, char **argv)
+/* An owned copy of a flag's string into the config. */
+static int run_set(char **field, const char *value, struct error *err)
+{
+	return vm_config_set_str(field, value, err);
+}
+
+enum { RUN_PARSED = -1 };
+
+/* Flags into cfg; RUN_PARSED, or the exit status to end with (0 for --help). */
+static int run_parse(int argc, char **argv, struct vm_config *cfg, struct error *err)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_NAME,
 	       OPT_ACCEL, OPT_CONSOLE, OPT_CONSOLE_LIMIT, OPT_NO_RNG, OPT_DISK, OPT_NET,
@@ -118,88 +127,91 @@ int cli_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct vm_config cfg;
-	vm_config_defaults(&cfg);
-	char kernel_buf[PATH_MAX], initrd_buf[PATH_MAX];
-	char disk_specs[HARDY_MAX_DISKS][PATH_MAX + 64];
-	char vsock_spec[PATH_MAX + 64];
 	bool initrd_given = false;
 
 	opterr = 0;
 	optind = 1;
 	int opt;
 	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		int rc = 0;
 		switch (opt) {
-		case OPT_KERNEL: cfg.kernel_path = optarg; break;
-		case OPT_INITRD: cfg.initrd_path = optarg; initrd_given = true; break;
-		case OPT_CMDLINE: cfg.cmdline = optarg; break;
+		case OPT_KERNEL: rc = run_set(&cfg->kernel_path, optarg, err); break;
+		case OPT_INITRD:
+			rc = run_set(&cfg->initrd_path, optarg, err);
+			initrd_given = true;
+			break;
+		case OPT_CMDLINE: rc = run_set(&cfg->cmdline, optarg, err); break;
 		case OPT_CPUS:
-			if (parse_count(optarg, &cfg.ncpus))
+			if (parse_count(optarg, &cfg->ncpus))
 				return usage_error("--cpus '%s': not a number", optarg);
 			break;
 		case OPT_MEM:
-			if (parse_size(optarg, &cfg.mem_size))
+			if (parse_size(optarg, &cfg->mem_size))
 				return usage_error("--mem '%s': not a size (examples: 512M, 2G)", optarg);
 			break;
-		case OPT_NAME: cfg.name = optarg; break;
+		case OPT_NAME: rc = run_set(&cfg->name, optarg, err); break;
 		case OPT_ACCEL:
-			if (parse_accel(optarg, &cfg))
+			if (parse_accel(optarg, cfg))
 				return usage_error("--accel '%s': expected auto, kvm or soft", optarg);
 			break;
 		case OPT_CONSOLE:
-			if (parse_console(optarg, &cfg))
-				return usage_error("--console '%s': expected stdio, file:PATH or none", optarg);
+			if (parse_console(optarg, cfg, err))
+				return err->status ? err->status
+						   : usage_error("--console '%s': expected stdio, "
+								 "file:PATH or none", optarg);
 			break;
 		case OPT_CONSOLE_LIMIT:
-			if (parse_size(optarg, &cfg.console_limit))
+			if (parse_size(optarg, &cfg->console_limit))
 				return usage_error("--console-limit '%s': not a size (examples: 64M, 1G, 0)",
 						   optarg);
 			break;
-		case OPT_NO_RNG: cfg.rng = false; break;
+		case OPT_NO_RNG: cfg->rng = false; break;
 		case OPT_DISK: {
-			char problem[96];
-			if (cfg.nr_disks == HARDY_MAX_DISKS)
+			char problem[96], spec[PATH_MAX + 64];
+			struct vm_disk_config d;
+			if (cfg->nr_disks == HARDY_MAX_DISKS)
 				return usage_error("--disk '%s': at most 8 disks", optarg);
-			if (strlen(optarg) >= sizeof(disk_specs[0]))
+			if (strlen(optarg) >= sizeof(spec))
 				return usage_error("--disk '%.60s...': too long", optarg);
-			char *spec = disk_specs[cfg.nr_disks];
 			strcpy(spec, optarg);
-			if (parse_disk(spec, &cfg.disks[cfg.nr_disks], problem, sizeof(problem)) < 0) {
+			if (parse_disk(spec, &d, problem, sizeof(problem)) < 0) {
 				char msg[PATH_MAX + 200];
 				snprintf(msg, sizeof(msg), "--disk '%s': %s", optarg, problem);
 				return usage_error("%s", msg);
 			}
-			cfg.nr_disks++;
+			rc = vm_config_add_disk(cfg, &d, err);
 			break;
 		}
 		case OPT_NET: {
 			char problem[160], spec[512];
-			if (cfg.nr_nets == HARDY_MAX_NICS)
+			struct vm_net_config n;
+			if (cfg->nr_nets == HARDY_MAX_NICS)
 				return usage_error("--net '%s': at most 8 NICs", optarg);
 			if (strlen(optarg) >= sizeof(spec))
 				return usage_error("--net '%.60s...': too long", optarg);
 			strcpy(spec, optarg);
-			if (parse_net(spec, cfg.nr_nets, &cfg.nets[cfg.nr_nets], problem,
-				      sizeof(problem)) < 0) {
+			if (parse_net(spec, cfg->nr_nets, &n, problem, sizeof(problem)) < 0) {
 				char msg[sizeof(spec) + sizeof(problem) + 16];
 				snprintf(msg, sizeof(msg), "--net '%s': %s", optarg, problem);
 				return usage_error("%s", msg);
 			}
-			cfg.nr_nets++;
+			rc = vm_config_add_net(cfg, &n, err);
 			break;
 		}
 		case OPT_VSOCK: {
-			char problem[96];
-			if (cfg.vsock.enabled)
+			char problem[96], spec[PATH_MAX + 64];
+			struct vm_vsock_config v;
+			if (cfg->vsock.enabled)
 				return usage_error("--vsock '%s': only one vsock device", optarg);
-			if (strlen(optarg) >= sizeof(vsock_spec))
+			if (strlen(optarg) >= sizeof(spec))
 				return usage_error("--vsock '%.60s...': too long", optarg);
-			strcpy(vsock_spec, optarg);
-			if (parse_vsock(vsock_spec, &cfg.vsock, problem, sizeof(problem)) < 0) {
+			strcpy(spec, optarg);
+			if (parse_vsock(spec, &v, problem, sizeof(problem)) < 0) {
 				char msg[PATH_MAX + 200];
 				snprintf(msg, sizeof(msg), "--vsock '%s': %s", optarg, problem);
 				return usage_error("%s", msg);
 			}
+			rc = vm_config_set_vsock(cfg, &v, err);
 			break;
 		}
 		case 'h':
@@ -210,30 +222,56 @@ int cli_run(int argc, char **argv)
 		default:
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
+		if (rc < 0) {
+			fprintf(stderr, "hardy: %s\n", err->msg);
+			return err->status;
+		}
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 
+	if (vm_config_validate(cfg, err) < 0) {
+		fprintf(stderr, "hardy: %s\n", err->msg);
+		return err->status;
+	}
+	if (!cfg->kernel_path) {
+		char kernel[PATH_MAX], initrd[PATH_MAX];
+		if (default_guest_path("vmlinuz", kernel, sizeof(kernel)) ||
+		    access(kernel, F_OK) != 0) {
+			fprintf(stderr, "hardy run: no --kernel given and the default guest is missing "
+					"(%s): build it with 'make guest'\n", kernel);
+			return ERR_INPUT;
+		}
+		if (run_set(&cfg->kernel_path, kernel, err) < 0 ||
+		    (!initrd_given && default_guest_path("initrd", initrd, sizeof(initrd)) == 0 &&
+		     run_set(&cfg->initrd_path, initrd, err) < 0)) {
+			fprintf(stderr, "hardy: %s\n", err->msg);
+			return err->status;
+		}
+	}
+	return RUN_PARSED;
+}
+
+static int run_vm(struct vm_config *cfg, struct error *err)
+{
+	proc_title_set("hardy: %s", cfg->name);
+	vm_run(cfg, err);
+	if (err->status != ERR_OK)
+		fprintf(stderr, "hardy: %s\n", err->msg);
+	return err->status;
+}
+
+int cli_run(int argc, char **argv)
+{
 	struct error err = { 0 };
-	if (vm_config_validate(&cfg, &err) < 0) {
+	struct vm_config cfg;
+	if (vm_config_defaults(&cfg, &err) < 0) {
 		fprintf(stderr, "hardy: %s\n", err.msg);
 		return err.status;
 	}
-	if (!cfg.kernel_path) {
-		if (default_guest_path("vmlinuz", kernel_buf, sizeof(kernel_buf)) ||
-		    access(kernel_buf, F_OK) != 0) {
-			fprintf(stderr, "hardy run: no --kernel given and the default guest is missing "
-					"(%s): build it with 'make guest'\n", kernel_buf);
-			return ERR_INPUT;
-		}
-		cfg.kernel_path = kernel_buf;
-		if (!initrd_given && default_guest_path("initrd", initrd_buf, sizeof(initrd_buf)) == 0)
-			cfg.initrd_path = initrd_buf;
-	}
-
-	proc_title_set("hardy: %s", cfg.name);
-	vm_run(&cfg, &err);
-	if (err.status != ERR_OK)
-		fprintf(stderr, "hardy: %s\n", err.msg);
-	return err.status;
+	int status = run_parse(argc, argv, &cfg, &err);
+	if (status == RUN_PARSED)
+		status = run_vm(&cfg, &err);
+	vm_config_free(&cfg);
+	return status;
 }

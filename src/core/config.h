@@ -1,5 +1,9 @@
-/* struct vm_config: the one description of a VM. The CLI (and later the API) fill it; nothing
- * else parses user input. vm_config_validate() checks it before any VM is created. */
+/* struct vm_config: the one description of a VM. The CLI, the config file and the API fill it;
+ * nothing else parses user input. vm_config_validate() checks it before any VM is created.
+ *
+ * Ownership: a config owns every string it points to (malloc'd; set them with vm_config_set_str
+ * and the vm_config_add/set helpers, release with vm_config_free). A VM keeps its own copy
+ * (vm_config_copy), so whoever filled a config may change or free it once the VM exists. */
 #ifndef HARDY_CORE_CONFIG_H
 #define HARDY_CORE_CONFIG_H
 
@@ -12,6 +16,7 @@
 #define HARDY_DEFAULT_MEM (512ULL << 20)
 #define HARDY_DEFAULT_CMDLINE "console=ttyS0 quiet panic=-1"
 #define HARDY_DEFAULT_NAME "vm"
+#define HARDY_NAME_MAX 64 /* bytes: NAME.sock must fit a Unix socket path */
 #define HARDY_CONSOLE_LIMIT_DEFAULT (64ULL << 20) /* --console file:PATH stops growing here */
 #define HARDY_SHUTDOWN_TIMEOUT_S 30 /* after SIGTERM, a guest that has not powered off is stopped */
 
@@ -20,9 +25,9 @@
 
 /* --disk PATH[,ro][,id=ID] */
 struct vm_disk_config {
-	const char *path;
+	char *path;
 	bool readonly;
-	const char *id; /* NULL: none */
+	char *id; /* NULL: none */
 };
 
 /* --vsock cid=N,uds=PATH (one device) */
@@ -31,7 +36,7 @@ struct vm_disk_config {
 struct vm_vsock_config {
 	bool enabled;
 	uint64_t cid;
-	const char *uds_path;
+	char *uds_path;
 };
 
 #define HARDY_MAX_NICS 8
@@ -61,15 +66,15 @@ enum accel_choice { ACCEL_AUTO, ACCEL_KVM, ACCEL_SOFT };
 enum console_kind { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_NONE };
 
 struct vm_config {
-	const char *kernel_path;
-	const char *initrd_path; /* NULL: none (only when --kernel was given without --initrd) */
-	const char *cmdline;
+	char *kernel_path;
+	char *initrd_path; /* NULL: none (only when --kernel was given without --initrd) */
+	char *cmdline;
 	unsigned ncpus;
 	uint64_t mem_size;
-	const char *name;
+	char *name;
 	enum accel_choice accel;
 	enum console_kind console;
-	const char *console_path; /* CONSOLE_FILE */
+	char *console_path;       /* CONSOLE_FILE */
 	uint64_t console_limit;   /* CONSOLE_FILE: largest file in bytes, 0 for no limit */
 	bool rng;                 /* a virtio-rng device (default on; --no-rng) */
 	struct vm_disk_config disks[HARDY_MAX_DISKS];
@@ -79,7 +84,21 @@ struct vm_config {
 	struct vm_vsock_config vsock;
 };
 
-void vm_config_defaults(struct vm_config *c);
+/* Fills c with the defaults (its strings malloc'd); -1 only when out of memory. */
+int vm_config_defaults(struct vm_config *c, struct error *err);
+/* Frees every string c owns and leaves it empty (zeroed); NULL and zeroed configs are fine. */
+void vm_config_free(struct vm_config *c);
+/* dst becomes a deep copy of src (dst is overwritten, not freed first); -1 out of memory. */
+int vm_config_copy(struct vm_config *dst, const struct vm_config *src, struct error *err);
+
+/* Replaces *field with a copy of value (NULL: none), freeing the old string. */
+int vm_config_set_str(char **field, const char *value, struct error *err);
+/* Appends a copy of d (its strings copied); ERR_INPUT when there are already HARDY_MAX_DISKS. */
+int vm_config_add_disk(struct vm_config *c, const struct vm_disk_config *d, struct error *err);
+/* Appends n; ERR_INPUT past HARDY_MAX_NICS. */
+int vm_config_add_net(struct vm_config *c, const struct vm_net_config *n, struct error *err);
+/* Sets the vsock device to a copy of v (enabled). */
+int vm_config_set_vsock(struct vm_config *c, const struct vm_vsock_config *v, struct error *err);
 
 /* Checks what can be checked without files or KVM: counts, sizes, host RAM. Status 2 on error. */
 int vm_config_validate(const struct vm_config *c, struct error *err);

@@ -184,15 +184,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	memset(fuzz_mem.map, 0, 1u << 20); /* the low MiB: where inputs can point rings */
 	struct vm_config cfg;
-	vm_config_defaults(&cfg);
+	if (vm_config_defaults(&cfg, &err) < 0)
+		abort();
 	struct disk *disk = disk_raw_open(fuzz_disk_path, false, &err);
 	if (!disk) {
 		fprintf(stderr, "fuzz_devices: %s\n", err.msg);
 		abort();
 	}
-	cfg.disks[0] = (struct vm_disk_config){ .path = fuzz_disk_path, .id = "fuzz" };
-	cfg.nr_disks = 1;
-	cfg.vsock = (struct vm_vsock_config){ .enabled = true, .cid = 3, .uds_path = "unused" };
+	if (vm_config_add_disk(&cfg, &(struct vm_disk_config){ .path = fuzz_disk_path,
+							      .id = (char *)"fuzz" }, &err) < 0 ||
+	    vm_config_set_vsock(&cfg, &(struct vm_vsock_config){ .cid = 3,
+								.uds_path = (char *)"unused" },
+				&err) < 0)
+		abort();
 	static struct vsock_host vsock = { .ops = &fuzz_vsock_ops };
 	m.con = (struct console){ .in_fd = -1, .out_fd = -1, .wake_efd = -1 };
 	if (console_attach_output(&m.con, fuzz_out_pipe[1], 0, FUZZ_RING_SIZE, &err) < 0 ||

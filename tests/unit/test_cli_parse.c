@@ -165,22 +165,56 @@ int main(void)
 	SECTION("config validation");
 	struct vm_config c;
 	struct error err = { 0 };
-	vm_config_defaults(&c);
+	CHECK(vm_config_defaults(&c, &err) == 0, "defaults: %s", err.msg);
 	CHECK(vm_config_validate(&c, &err) == 0, "defaults rejected: %s", err.msg);
 	c.ncpus = 0;
 	CHECK(vm_config_validate(&c, &err) < 0 && err.status == ERR_INPUT, "--cpus 0 accepted");
 	CHECK(strstr(err.msg, "--cpus"), "message does not name --cpus: %s", err.msg);
 	err = (struct error){ 0 };
-	vm_config_defaults(&c);
+	c.ncpus = 1;
 	c.mem_size = 0;
 	CHECK(vm_config_validate(&c, &err) < 0 && err.status == ERR_INPUT, "--mem 0 accepted");
 	err = (struct error){ 0 };
 	c.mem_size = 1ULL << 50;
 	CHECK(vm_config_validate(&c, &err) < 0 && strstr(err.msg, "host"), "--mem 1P accepted");
 	err = (struct error){ 0 };
-	vm_config_defaults(&c);
+	c.mem_size = HARDY_DEFAULT_MEM;
 	c.ncpus = HARDY_MAX_CPUS + 1;
 	CHECK(vm_config_validate(&c, &err) < 0, "too many cpus accepted");
+	c.ncpus = 1;
+	static const char *const bad_names[] = { "a/b", "..", ".hidden", "-x", "sp ace", "" };
+	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
+		err = (struct error){ 0 };
+		CHECK(vm_config_set_str(&c.name, bad_names[i], &err) == 0, "set name");
+		CHECK(vm_config_validate(&c, &err) < 0 && err.status == ERR_INPUT,
+		      "--name '%s' accepted", bad_names[i]);
+	}
+	err = (struct error){ 0 };
+	CHECK(vm_config_set_str(&c.name, "web-1.test_x", &err) == 0 &&
+	      vm_config_validate(&c, &err) == 0, "--name web-1.test_x rejected: %s", err.msg);
+
+	SECTION("config ownership: copies are deep, free releases all");
+	CHECK(vm_config_set_str(&c.kernel_path, "/k", &err) == 0 &&
+	      vm_config_add_disk(&c, &(struct vm_disk_config){ .path = (char *)"/d.img",
+							     .id = (char *)"x" }, &err) == 0 &&
+	      vm_config_set_vsock(&c, &(struct vm_vsock_config){ .cid = 3,
+								 .uds_path = (char *)"/v" },
+				  &err) == 0, "fill: %s", err.msg);
+	struct vm_config copy;
+	CHECK(vm_config_copy(&copy, &c, &err) == 0, "copy: %s", err.msg);
+	CHECK(copy.kernel_path != c.kernel_path && !strcmp(copy.kernel_path, "/k") &&
+	      copy.disks[0].path != c.disks[0].path && !strcmp(copy.disks[0].id, "x") &&
+	      copy.nr_disks == 1 && copy.vsock.enabled && !strcmp(copy.vsock.uds_path, "/v") &&
+	      !strcmp(copy.name, "web-1.test_x"), "copy differs");
+	vm_config_free(&c);
+	CHECK(!strcmp(copy.disks[0].path, "/d.img"), "copy shares the original's strings");
+	for (unsigned i = 0; i < HARDY_MAX_DISKS; i++)
+		if (vm_config_add_disk(&copy, &(struct vm_disk_config){ .path = (char *)"/e" },
+				       &err) < 0)
+			break;
+	CHECK(copy.nr_disks == HARDY_MAX_DISKS && err.status == ERR_INPUT, "a ninth disk accepted");
+	vm_config_free(&copy);
+	CHECK(copy.nr_disks == 0 && !copy.name, "free left something");
 	test_vsock();
 	puts("test_cli_parse: all passed");
 	return 0;
