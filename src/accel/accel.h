@@ -61,6 +61,9 @@ struct accel_ops {
 	int (*vcpu_boot_setup)(struct vcpu *vcpu, const struct x86_boot_regs *regs, struct error *err);
 	int (*vcpu_run)(struct vcpu *vcpu, struct vcpu_exit *exit);
 	void (*vcpu_kick)(struct vcpu *vcpu);
+	/* Optional, on the vCPU's thread before it runs again after a pause: tell the guest it
+	 * was stopped (KVM: KVM_KVMCLOCK_CTRL, so the guest's soft-lockup watchdog excuses it). */
+	void (*vcpu_resumed)(struct vcpu *vcpu);
 	void (*vcpu_destroy)(struct vcpu *vcpu);
 	/* Sets the level of an interrupt line (GSI); edge-triggered lines pulse 1 then 0. */
 	int (*irq_line)(struct vm *vm, unsigned gsi, int level);

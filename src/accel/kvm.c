@@ -253,8 +253,19 @@ static void kvm_vcpu_kick(struct vcpu *vcpu)
 	if (!kv || !kv->run)
 		return;
 	__atomic_store_n(&kv->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-	if (atomic_load(&vcpu->state) == VCPU_RUNNING)
+	if (vcpu->thread_started)
 		pthread_kill(vcpu->thread, SIGUSR1);
+}
+
+/* On the vCPU's thread after a pause: sets the guest's kvmclock "stopped" flag, which the
+ * guest's watchdogs read to excuse the time it did not run. EINVAL: the guest has no kvmclock
+ * (nothing to tell). */
+static void kvm_vcpu_resumed(struct vcpu *vcpu)
+{
+	struct kvm_vcpu *kv = vcpu->accel_data;
+	if (kv && ioctl(kv->fd, KVM_KVMCLOCK_CTRL, 0) < 0 && errno != EINVAL) {
+		/* Nothing better to do: the guest may print a soft-lockup warning. */
+	}
 }
 
 static int kvm_irq_line(struct vm *vm, unsigned gsi, int level)
@@ -290,6 +301,7 @@ const struct accel_ops accel_kvm_ops = {
 	.vcpu_boot_setup = kvm_vcpu_boot_setup,
 	.vcpu_run = kvm_vcpu_run,
 	.vcpu_kick = kvm_vcpu_kick,
+	.vcpu_resumed = kvm_vcpu_resumed,
 	.vcpu_destroy = kvm_vcpu_destroy,
 	.irq_line = kvm_irq_line,
 	.irq_msi = kvm_irq_msi,

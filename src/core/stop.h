@@ -5,7 +5,7 @@
 #define HARDY_CORE_STOP_H
 
 enum vm_stop_reason {
-	VM_RUNNING = 0,
+	VM_STOP_NONE = 0,
 	VM_STOP_POWEROFF,  /* guest powered off: status 0 */
 	VM_STOP_REBOOT,    /* guest rebooted: status 0 (hardy does not restart it) */
 	VM_STOP_ESCAPE,    /* console escape: status 0 */

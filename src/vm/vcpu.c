@@ -1,8 +1,11 @@
 /* vCPU threads: run the backend until an exit, turn the exit into one bus call or a VM-level
- * request, repeat until the VM stops. Exits are dispatched through a table by kind. */
+ * request, park while the VM is paused, repeat until the VM stops. Exits are dispatched
+ * through a table by kind. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "vm/vcpu.h"
 #include "vm/vm.h"
@@ -50,6 +53,39 @@ static void (*const vcpu_exit_handlers[])(struct vcpu *, struct vcpu_exit *) = {
 	[VCPU_EXIT_ERROR] = vcpu_exit_error,
 };
 
+/* Applies ev to the vCPU's state; the caller holds vcpu->lock. A transition the table refuses
+ * is a bug in this file: the state is left alone rather than made up. */
+static void vcpu_apply(struct vcpu *vcpu, enum vcpu_event ev)
+{
+	enum vcpu_state to;
+	if (vcpu_state_next(atomic_load(&vcpu->state), ev, &to)) {
+		atomic_store(&vcpu->state, to);
+		pthread_cond_broadcast(&vcpu->cond);
+	}
+}
+
+/* Between two runs: parks while the main thread wants the vCPU paused. false: exit. */
+static bool vcpu_may_run(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	bool was_paused = false;
+	pthread_mutex_lock(&vcpu->lock);
+	while (vcpu->want == VCPU_PAUSED && !vm_stopping(vm)) {
+		if (atomic_load(&vcpu->state) == VCPU_RUNNING)
+			vcpu_apply(vcpu, VCPU_EV_PAUSE);
+		was_paused = true;
+		pthread_cond_wait(&vcpu->cond, &vcpu->lock);
+	}
+	bool go = vcpu->want == VCPU_RUNNING && !vm_stopping(vm);
+	if (go && atomic_load(&vcpu->state) == VCPU_PAUSED)
+		vcpu_apply(vcpu, VCPU_EV_RESUME);
+	pthread_mutex_unlock(&vcpu->lock);
+	/* On this thread, before the next run: the guest learns it was stopped for a while. */
+	if (go && was_paused && vm->accel->vcpu_resumed)
+		vm->accel->vcpu_resumed(vcpu);
+	return go;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -64,12 +100,14 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 
-	while (!vm_stopping(vm)) {
+	while (vcpu_may_run(vcpu)) {
 		struct vcpu_exit e = { 0 };
 		vm->accel->vcpu_run(vcpu, &e);
 		vcpu_exit_handlers[e.kind](vcpu, &e);
 	}
-	atomic_store(&vcpu->state, VCPU_EXITED);
+	pthread_mutex_lock(&vcpu->lock);
+	vcpu_apply(vcpu, VCPU_EV_EXIT);
+	pthread_mutex_unlock(&vcpu->lock);
 	return NULL;
 }
 
@@ -87,21 +125,91 @@ void vcpu_signals_init(void)
 	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
 }
 
+int vcpu_init(struct vcpu *vcpu, struct error *err)
+{
+	int r = pthread_mutex_init(&vcpu->lock, NULL);
+	if (r == 0 && (r = pthread_cond_init(&vcpu->cond, NULL)) != 0)
+		pthread_mutex_destroy(&vcpu->lock);
+	if (r != 0)
+		return error_set(err, ERR_RUNTIME, "vCPU %u: %s", vcpu->index, strerror(r));
+	atomic_store(&vcpu->state, VCPU_CREATED);
+	vcpu->want = VCPU_RUNNING;
+	return 0;
+}
+
+void vcpu_fini(struct vcpu *vcpu)
+{
+	pthread_cond_destroy(&vcpu->cond);
+	pthread_mutex_destroy(&vcpu->lock);
+}
+
 int vcpu_start(struct vcpu *vcpu, struct error *err)
 {
+	pthread_mutex_lock(&vcpu->lock);
+	vcpu_apply(vcpu, VCPU_EV_START);
 	int r = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	if (r != 0)
+		vcpu_apply(vcpu, VCPU_EV_EXIT);
+	else
+		vcpu->thread_started = true;
+	pthread_mutex_unlock(&vcpu->lock);
 	if (r != 0)
 		return error_set(err, ERR_RUNTIME, "cannot start vCPU %u thread: %s", vcpu->index,
 				 strerror(r));
-	atomic_store(&vcpu->state, VCPU_RUNNING);
 	return 0;
+}
+
+void vcpu_request_pause(struct vcpu *vcpu)
+{
+	pthread_mutex_lock(&vcpu->lock);
+	if (vcpu->want == VCPU_RUNNING)
+		vcpu->want = VCPU_PAUSED;
+	pthread_mutex_unlock(&vcpu->lock);
+	vcpu->vm->accel->vcpu_kick(vcpu);
+}
+
+int vcpu_wait_paused(struct vcpu *vcpu, unsigned timeout_ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	int rc = 0;
+	pthread_mutex_lock(&vcpu->lock);
+	while (atomic_load(&vcpu->state) == VCPU_RUNNING && !vm_stopping(vcpu->vm)) {
+		if (pthread_cond_timedwait(&vcpu->cond, &vcpu->lock, &until) == ETIMEDOUT) {
+			rc = atomic_load(&vcpu->state) == VCPU_RUNNING ? -1 : 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&vcpu->lock);
+	return rc;
+}
+
+void vcpu_request_resume(struct vcpu *vcpu)
+{
+	pthread_mutex_lock(&vcpu->lock);
+	if (vcpu->want == VCPU_PAUSED) {
+		vcpu->want = VCPU_RUNNING;
+		pthread_cond_broadcast(&vcpu->cond);
+	}
+	pthread_mutex_unlock(&vcpu->lock);
 }
 
 void vcpu_stop(struct vcpu *vcpu)
 {
-	if (atomic_load(&vcpu->state) == VCPU_CREATED)
+	pthread_mutex_lock(&vcpu->lock);
+	vcpu->want = VCPU_EXITED;
+	pthread_cond_broadcast(&vcpu->cond);
+	bool started = vcpu->thread_started;
+	pthread_mutex_unlock(&vcpu->lock);
+	if (!started)
 		return;
 	vcpu->vm->accel->vcpu_kick(vcpu);
 	pthread_join(vcpu->thread, NULL);
-	atomic_store(&vcpu->state, VCPU_CREATED);
+	vcpu->thread_started = false;
 }

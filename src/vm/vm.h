@@ -1,9 +1,22 @@
 /* A virtual machine: guest RAM, buses, devices, vCPU threads, and its lifecycle.
  *
- * Lifecycle: vm_run() checks inputs, builds the machine, starts one thread per vCPU and runs the
- * event loop on the calling thread until the VM stops. Anything that wants the VM to stop (a vCPU
- * seeing power-off or reset, a device, a signal) calls vm_request_stop(); the first reason wins.
- * Only the main thread tears down. */
+ * Lifecycle (vm_lifecycle.c; the states and legal transitions are vm_state.h's):
+ *   vm_create()   checks the inputs (kernel, initrd, console file, disks, NICs, vsock: status 2
+ *                 for bad ones, before KVM is opened), opens the backends, builds the machine
+ *                 and its vCPUs on the caller's event loop: NOT_STARTED, nothing runs yet.
+ *   vm_start()    starts one thread per vCPU: RUNNING.
+ *   vm_pause()    takes every vCPU out of the backend's run call and parks it (no guest
+ *                 progress, no CPU burnt) before returning: PAUSED.
+ *   vm_resume()   tells each vCPU the guest was paused (KVM_KVMCLOCK_CTRL: no soft-lockup
+ *                 warnings) and lets it run again: RUNNING.
+ *   vm_request_stop()  any thread; the first reason wins: STOPPING.
+ *   vm_wait()     runs the event loop until the VM stops, joins the vCPUs: STOPPED; returns
+ *                 the exit status.
+ *   vm_destroy()  tears everything down in reverse order.
+ * vm_run() is create + start + wait + destroy on a loop of its own, with the VM's signals.
+ *
+ * Threads: everything but vm_request_stop, vm_stopping and vm_state runs on the thread that
+ * runs the event loop (the main thread). Devices and vCPUs hold only a struct vm_stopper. */
 #ifndef HARDY_VM_VM_H
 #define HARDY_VM_VM_H
 
@@ -11,6 +24,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "accel/accel.h"
 #include "devices/device.h"
@@ -19,8 +33,8 @@
 #include "core/config.h"
 #include "core/guest_mem.h"
 #include "core/resources.h"
-#include "vm/signals.h"
 #include "core/stop.h"
+#include "vm/vm_state.h"
 
 struct console;
 struct disk;
@@ -28,18 +42,22 @@ struct net_backend;
 struct event_loop;
 struct vsock_host;
 
-enum vcpu_state { VCPU_CREATED, VCPU_RUNNING, VCPU_EXITED };
-
 struct vcpu {
 	struct vm *vm;
 	unsigned index;
 	pthread_t thread;
+	_Atomic bool thread_started;   /* pthread_create succeeded and not yet joined */
+	/* state is written by the vCPU's thread (and by vcpu_start), want by the main thread;
+	 * both under lock, state changes broadcast on cond. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
 	_Atomic enum vcpu_state state;
+	enum vcpu_state want;          /* RUNNING, PAUSED or EXITED */
 	void *accel_data;
 };
 
 struct vm {
-	const struct vm_config *cfg;
+	struct vm_config cfg;      /* the VM's own copy */
 	const struct accel_ops *accel;
 	void *accel_data;
 	struct guest_mem mem;
@@ -47,14 +65,16 @@ struct vm {
 	struct bus mmio_bus;
 	struct vcpu *vcpus;
 	unsigned nr_vcpus;
+	unsigned nr_vcpus_ready;   /* how many of vcpus have their lock and condition */
 	struct vm_clock clock;     /* what devices read the time from; zero: the host's clocks */
 
+	_Atomic enum vm_state state; /* changed only through vm_transition() */
 	_Atomic int stop_reason;   /* enum vm_stop_reason */
 	char stop_msg[320];        /* written once, by whoever won the stop race */
 	int stop_efd;              /* eventfd: wakes the event loop when a stop is requested */
+	struct timespec started;   /* CLOCK_MONOTONIC at vm_start (uptime) */
 
-	struct event_loop *loop;   /* the main thread's; exists before any device */
-	struct vm_signals signals;
+	struct event_loop *loop;   /* the caller's; exists before the VM and outlives it */
 	struct console *console;
 	struct resources res;      /* MMIO windows, GSIs, MSI vectors for devices */
 	struct device_list devices;
@@ -63,7 +83,24 @@ struct vm {
 	struct net_backend *nets[HARDY_MAX_NICS]; /* opened before any VM exists, closed after
 						    the devices */
 	struct vsock_host *vsock;  /* --vsock's backend, listening before any VM exists */
+	void (*power_button)(void *ctx); /* the machine's ACPI power button */
+	void *power_button_ctx;
 };
+
+/* cfg is copied (the caller keeps its own); loop must outlive the VM, and after vm_destroy it
+ * is only fit to be destroyed (devices may leave registrations behind). NULL with err. */
+struct vm *vm_create(const struct vm_config *cfg, struct event_loop *loop, struct error *err);
+int vm_start(struct vm *vm, struct error *err);
+int vm_pause(struct vm *vm, struct error *err);
+int vm_resume(struct vm *vm, struct error *err);
+/* The exit status: 0 after a power-off, reboot or console escape, else 1 with err set. */
+int vm_wait(struct vm *vm, struct error *err);
+void vm_destroy(struct vm *vm);
+enum vm_state vm_state(const struct vm *vm);
+/* Presses the ACPI power button (a graceful shutdown request); ERR_INPUT unless RUNNING. */
+int vm_press_power_button(struct vm *vm, struct error *err);
+/* Seconds since vm_start (0 before). */
+double vm_uptime(const struct vm *vm);
 
 /* Runs a VM to completion; returns the process exit status, with err filled when non-zero. */
 int vm_run(const struct vm_config *cfg, struct error *err);
@@ -71,8 +108,10 @@ int vm_run(const struct vm_config *cfg, struct error *err);
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, const char *msg);
 static inline bool vm_stopping(struct vm *vm)
 {
-	return atomic_load_explicit(&vm->stop_reason, memory_order_acquire) != VM_RUNNING;
+	return atomic_load_explicit(&vm->stop_reason, memory_order_acquire) != VM_STOP_NONE;
 }
+/* Applies ev to the VM's state (vm_state_next's rules); 0, or -1 with ERR_INPUT. */
+int vm_transition(struct vm *vm, enum vm_event ev, struct error *err);
 
 /* What the VM offers its devices (vm_services.c): the services handle, its stop request and
  * interrupt lines forwarded to the backend, and the stop eventfd on the event loop. */

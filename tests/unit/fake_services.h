@@ -54,7 +54,7 @@ static void fake_msi_send(void *ctx, uint64_t addr, uint32_t data)
 static void fake_stop(void *ctx, enum vm_stop_reason reason, const char *msg)
 {
 	struct fake_env *f = ctx;
-	if (f->stop_reason == VM_RUNNING)
+	if (f->stop_reason == VM_STOP_NONE)
 		f->stop_reason = reason;
 }
 

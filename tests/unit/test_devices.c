@@ -116,7 +116,7 @@ static void test_acpi_pm(void)
 
 	SECTION("S1 is ignored, S5 powers off");
 	fake_out(&f, X86_ACPI_PM1A_CNT, 2, (1u << 10) | (1u << 13));
-	CHECK(!(f.stop_reason != VM_RUNNING), "S1 stopped the VM");
+	CHECK(!(f.stop_reason != VM_STOP_NONE), "S1 stopped the VM");
 	fake_out(&f, X86_ACPI_PM1A_CNT, 2, (X86_ACPI_S5_TYP << 10) | (1u << 13));
 	CHECK(f.stop_reason == VM_STOP_POWEROFF, "S5 did not power off");
 
@@ -126,7 +126,7 @@ static void test_acpi_pm(void)
 	struct acpi_pm *pm2 = acpi_pm_create(&f.svc, &err);
 	CHECK(pm2, "acpi_pm_create: %s", err.msg);
 	fake_out(&f, X86_ACPI_RESET, 1, 0x42);
-	CHECK(!(f.stop_reason != VM_RUNNING), "wrong reset value rebooted");
+	CHECK(!(f.stop_reason != VM_STOP_NONE), "wrong reset value rebooted");
 	fake_out(&f, X86_ACPI_RESET, 1, X86_ACPI_RESET_VAL);
 	CHECK(f.stop_reason == VM_STOP_REBOOT, "reset register did not reboot");
 	fake_env_destroy(&f);
@@ -212,7 +212,7 @@ static void test_rtc_i8042(void)
 	struct i8042 *k = i8042_create(&f.svc, &err);
 	CHECK(k, "i8042_create: %s", err.msg);
 	fake_out(&f, X86_I8042_CMD, 1, 0xAA);
-	CHECK(!(f.stop_reason != VM_RUNNING), "other command reset");
+	CHECK(!(f.stop_reason != VM_STOP_NONE), "other command reset");
 	fake_out(&f, X86_I8042_CMD, 1, 0xFE);
 	CHECK(f.stop_reason == VM_STOP_REBOOT, "0xFE did not reset");
 	fake_env_destroy(&f);
@@ -239,7 +239,7 @@ static void test_pci_host(void)
 	CHECK(fake_in(&f, X86_PCI_CONF_DATA, 4) == 0xFFFFFFFFu, "config cycle without enable bit");
 	SECTION("0xCF9 with the reset bit reboots");
 	fake_out(&f, X86_PCI_CONF_ADDR + 1, 1, 0x02);
-	CHECK(!(f.stop_reason != VM_RUNNING), "0xCF9 without reset bit rebooted");
+	CHECK(!(f.stop_reason != VM_STOP_NONE), "0xCF9 without reset bit rebooted");
 	fake_out(&f, X86_PCI_CONF_ADDR + 1, 1, 0x06);
 	CHECK(f.stop_reason == VM_STOP_REBOOT, "0xCF9 reset did not reboot");
 	fake_env_destroy(&f);

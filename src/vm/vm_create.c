@@ -1,5 +1,6 @@
-/* VM lifecycle (vm_run): check inputs, build the machine (RAM, backend, devices, boot state,
- * vCPUs), run the event loop, tear everything down in reverse order. */
+/* Creating a VM (vm_create): check the inputs, open the backends, build the machine (RAM,
+ * accelerator, devices, boot state, vCPUs) on the caller's event loop; and tearing it down in
+ * reverse order (vm_destroy). Nothing runs until vm_start (vm_lifecycle.c). */
 #include "vm/vm.h"
 
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "core/console.h"
 #include "core/event_loop.h"
 #include "vm/machine.h"
+#include "vm/signals.h"
 #include "vm/vcpu.h"
 
 /* Picks the backend and checks the vCPU count against it (status 2 when too many). */
@@ -43,26 +45,32 @@ static int vm_create_vcpus(struct vm *vm, const struct x86_boot_regs *regs, stru
 		struct vcpu *v = &vm->vcpus[i];
 		v->vm = vm;
 		v->index = i;
+		if (vcpu_init(v, err) < 0)
+			return -1;
+		vm->nr_vcpus_ready = i + 1;
 		if (vm->accel->vcpu_create(v, err) < 0)
 			return -1;
 	}
 	return vm->accel->vcpu_boot_setup(&vm->vcpus[0], regs, err);
 }
 
-static void vm_destroy(struct vm *vm)
+void vm_destroy(struct vm *vm)
 {
+	if (!vm)
+		return;
 	if (vm->vcpus) {
-		for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		for (unsigned i = 0; i < vm->nr_vcpus_ready; i++)
 			vcpu_stop(&vm->vcpus[i]);
-		for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		for (unsigned i = 0; i < vm->nr_vcpus_ready; i++) {
 			if (vm->vcpus[i].accel_data)
 				vm->accel->vcpu_destroy(&vm->vcpus[i]);
+			vcpu_fini(&vm->vcpus[i]);
+		}
 		free(vm->vcpus);
 	}
 	device_list_destroy(&vm->devices);
 	if (vm->vsock)
 		vm->vsock->ops->destroy(vm->vsock); /* after the device, which stopped it */
-	vm_signals_close(&vm->signals);
 	for (unsigned i = 0; i < HARDY_MAX_DISKS; i++)
 		disk_close(vm->disks[i]);
 	for (unsigned i = 0; i < HARDY_MAX_NICS; i++)
@@ -74,10 +82,12 @@ static void vm_destroy(struct vm *vm)
 	if (vm->accel)
 		vm->accel->vm_destroy(vm);
 	gmem_destroy(&vm->mem);
-	if (vm->stop_efd >= 0)
+	if (vm->stop_efd >= 0) {
+		event_loop_remove(vm->loop, vm->stop_efd);
 		close(vm->stop_efd);
-	event_loop_destroy(vm->loop);
+	}
 	free(vm->cmdline);
+	vm_config_free(&vm->cfg);
 	free(vm);
 }
 
@@ -92,24 +102,21 @@ static int vm_build(struct vm *vm, const struct x86_boot_config *inputs, struct 
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_efd < 0)
 		return error_errno(err, "eventfd");
-	vm->loop = event_loop_create(err);
-	if (!vm->loop || vm_watch_stop(vm, err) < 0)
+	if (vm_watch_stop(vm, err) < 0)
 		return -1;
-	if (gmem_init(&vm->mem, vm->cfg->mem_size, err) < 0)
+	if (gmem_init(&vm->mem, vm->cfg.mem_size, err) < 0)
 		return -1;
 	if (vm->accel->vm_create(vm, err) < 0)
 		return -1;
 	machine_resources_init(&vm->res);
 	struct dev_services svc = vm_dev_services(vm);
 	struct machine m = { 0 };
-	if (machine_build(&svc, vm->cfg, vm->console, vm->disks, vm->nets, vm->vsock, &m,
+	if (machine_build(&svc, &vm->cfg, vm->console, vm->disks, vm->nets, vm->vsock, &m,
 			  err) < 0)
 		return -1;
-	vm->signals.stop = vm_stopper(vm);
-	vm->signals.power_button = m.power_button;
-	vm->signals.power_button_ctx = m.power_button_ctx;
-	if (console_watch(vm->console, vm->loop, err) < 0 ||
-	    vm_signals_watch(&vm->signals, vm->loop, err) < 0)
+	vm->power_button = m.power_button;
+	vm->power_button_ctx = m.power_button_ctx;
+	if (console_watch(vm->console, vm->loop, err) < 0)
 		return -1;
 
 	/* The devices may add to the command line and the DSDT. */
@@ -123,7 +130,7 @@ static int vm_build(struct vm *vm, const struct x86_boot_config *inputs, struct 
 	bc.cmdline = vm->cmdline;
 	bc.dsdt_devices = vm_dsdt_devices;
 	bc.dsdt_ctx = &vm->devices;
-	if (x86_boot_check_fit(&bc, vm->cfg->mem_size, err) < 0)
+	if (x86_boot_check_fit(&bc, vm->cfg.mem_size, err) < 0)
 		return -1;
 	struct x86_boot_regs regs;
 	if (x86_boot_setup(&vm->mem, &bc, &regs, err) < 0)
@@ -131,30 +138,20 @@ static int vm_build(struct vm *vm, const struct x86_boot_config *inputs, struct 
 	return vm_create_vcpus(vm, &regs, err);
 }
 
-static int vm_exit_status(struct vm *vm, struct error *err)
-{
-	switch (atomic_load(&vm->stop_reason)) {
-	case VM_STOP_POWEROFF:
-	case VM_STOP_REBOOT:
-	case VM_STOP_ESCAPE:
-		return 0;
-	case VM_STOP_KILLED:
-	case VM_STOP_ERROR:
-	default:
-		error_set(err, ERR_RUNTIME, "%s",
-			  vm->stop_msg[0] ? vm->stop_msg : "the VM stopped unexpectedly");
-		return ERR_RUNTIME;
-	}
-}
-
-int vm_run(const struct vm_config *cfg, struct error *err)
+struct vm *vm_create(const struct vm_config *cfg, struct event_loop *loop, struct error *err)
 {
 	struct kernel_image kernel = { 0 };
 	uint8_t *initrd = NULL;
 	size_t initrd_size = 0;
 	struct vm *vm = NULL;
-	int status = ERR_RUNTIME;
+	bool ok = false;
 
+	if (vm_config_validate(cfg, err) < 0)
+		return NULL;
+	if (!cfg->kernel_path) {
+		error_set(err, ERR_INPUT, "no kernel to boot");
+		return NULL;
+	}
 	/* Inputs first: a bad file is status 2 whether or not this host has KVM. */
 	if (kernel_image_open(&kernel, cfg->kernel_path, err) < 0)
 		goto out;
@@ -177,11 +174,14 @@ int vm_run(const struct vm_config *cfg, struct error *err)
 		error_errno(err, "out of memory");
 		goto out;
 	}
-	vm->cfg = cfg;
-	vm->nr_vcpus = cfg->ncpus;
 	vm->stop_efd = -1;
-	vm->signals.sigfd = vm->signals.timerfd = -1;
+	vm->loop = loop;
+	atomic_store(&vm->state, VM_STATE_NOT_STARTED);
 	device_list_init(&vm->devices);
+	if (vm_config_copy(&vm->cfg, cfg, err) < 0)
+		goto out;
+	cfg = &vm->cfg; /* from here on, only the VM's own copy */
+	vm->nr_vcpus = cfg->ncpus;
 	/* The console is input too (--console file:PATH): open it before any VM exists. */
 	vm->console = calloc(1, sizeof(*vm->console));
 	if (!vm->console) {
@@ -207,35 +207,19 @@ int vm_run(const struct vm_config *cfg, struct error *err)
 		goto out;
 	if (vm_choose_accel(cfg, &vm->accel, err) < 0)
 		goto out;
+	/* Threads started from here on (the vCPUs) inherit a mask without these signals. */
 	vm_signals_block();
 	vcpu_signals_init();
 	if (vm_build(vm, &bc, err) < 0)
 		goto out;
+	ok = true;
+out:
 	/* The boot image is in guest RAM now; the host copies are not needed while it runs. */
 	free(initrd);
-	initrd = NULL;
 	kernel_image_close(&kernel);
-
-	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		if (vcpu_start(&vm->vcpus[i], err) < 0) {
-			vm_request_stop(vm, VM_STOP_ERROR, err->msg);
-			break;
-		}
-	}
-	if (err->status == ERR_OK) {
-		struct error loop_err = { 0 };
-		if (event_loop_run(vm->loop, &loop_err) < 0)
-			vm_request_stop(vm, VM_STOP_ERROR, loop_err.msg);
-	}
-	for (unsigned i = 0; i < vm->nr_vcpus; i++)
-		vcpu_stop(&vm->vcpus[i]);
-	status = err->status == ERR_OK ? vm_exit_status(vm, err) : err->status;
-out:
-	if (vm)
+	if (!ok) {
 		vm_destroy(vm);
-	free(initrd);
-	kernel_image_close(&kernel);
-	if (err->status != ERR_OK)
-		status = err->status;
-	return status;
+		return NULL;
+	}
+	return vm;
 }
