@@ -17,6 +17,11 @@ void cli_print_help(void)
 	      "\n"
 	      "Commands:\n"
 	      "  run        boot a Linux guest (see 'hardy run --help')\n"
+	      "  list       the running VMs: NAME PID STATE VCPUS MEM UPTIME\n"
+	      "  pause NAME / resume NAME   stop every vCPU of a VM / let it run again\n"
+	      "  info NAME [--json]         a VM's configuration and state\n"
+	      "  stop NAME [--timeout S]    ACPI power button, killed after S s (default 30)\n"
+	      "  kill NAME  stop a VM at once\n"
 	      "  help       this help\n"
 	      "  --version  print the version\n",
 	      stdout);
@@ -31,6 +36,9 @@ static int dispatch(int argc, char **argv)
 	const char *verb = argv[1];
 	if (!strcmp(verb, "run"))
 		return cli_run(argc - 1, argv + 1);
+	int ctl = cli_ctl(argc - 1, argv + 1);
+	if (ctl >= 0)
+		return ctl;
 	if (!strcmp(verb, "help") || !strcmp(verb, "--help") || !strcmp(verb, "-h")) {
 		cli_print_help();
 		return 0;

@@ -1,5 +1,6 @@
-/* `hardy run`: flags -> struct vm_config -> vm_run(). All user input is checked here or in
- * vm_config_validate()/boot loading before any VM is created. */
+/* `hardy run`: flags -> struct vm_config -> a VMM (event loop, signals, control socket) that
+ * creates and starts the VM. All user input is checked here or in vm_config_validate()/boot
+ * loading before any VM is created. */
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -11,7 +12,7 @@
 #include "cli/parse.h"
 #include "util/proc_title.h"
 #include "core/config.h"
-#include "vm/vm.h"
+#include "vmm/vmm.h"
 
 static const char run_usage[] =
 	"usage: hardy run [options]\n"
@@ -105,7 +106,8 @@ static int run_set(char **field, const char *value, struct error *err)
 enum { RUN_PARSED = -1 };
 
 /* Flags into cfg; RUN_PARSED, or the exit status to end with (0 for --help). */
-static int run_parse(int argc, char **argv, struct vm_config *cfg, struct error *err)
+static int run_parse(int argc, char **argv, struct vm_config *cfg, bool *name_given,
+		     struct error *err)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_NAME,
 	       OPT_ACCEL, OPT_CONSOLE, OPT_CONSOLE_LIMIT, OPT_NO_RNG, OPT_DISK, OPT_NET,
@@ -149,7 +151,10 @@ static int run_parse(int argc, char **argv, struct vm_config *cfg, struct error 
 			if (parse_size(optarg, &cfg->mem_size))
 				return usage_error("--mem '%s': not a size (examples: 512M, 2G)", optarg);
 			break;
-		case OPT_NAME: rc = run_set(&cfg->name, optarg, err); break;
+		case OPT_NAME:
+			rc = run_set(&cfg->name, optarg, err);
+			*name_given = true;
+			break;
 		case OPT_ACCEL:
 			if (parse_accel(optarg, cfg))
 				return usage_error("--accel '%s': expected auto, kvm or soft", optarg);
@@ -252,10 +257,32 @@ static int run_parse(int argc, char **argv, struct vm_config *cfg, struct error 
 	return RUN_PARSED;
 }
 
-static int run_vm(struct vm_config *cfg, struct error *err)
+/* The VMM under the VM's name; an unnamed VM takes "vm", or "vm-PID" when a "vm" runs. */
+static struct vmm *run_vmm(struct vm_config *cfg, bool name_given, struct error *err)
 {
-	proc_title_set("hardy: %s", cfg->name);
-	vm_run(cfg, err);
+	struct error first = { 0 };
+	struct vmm *m = vmm_create(cfg->name, &first);
+	if (m || name_given || first.status != ERR_INPUT) {
+		if (!m)
+			*err = first;
+		return m;
+	}
+	char name[32];
+	snprintf(name, sizeof(name), "%s-%d", HARDY_DEFAULT_NAME, (int)getpid());
+	if (vm_config_set_str(&cfg->name, name, err) < 0)
+		return NULL;
+	return vmm_create(cfg->name, err);
+}
+
+static int run_vm(struct vm_config *cfg, bool name_given, struct error *err)
+{
+	struct vmm *m = run_vmm(cfg, name_given, err);
+	if (m) {
+		proc_title_set("hardy: %s", cfg->name);
+		if (vmm_instance_start(m, cfg, err) == 0)
+			vmm_run(m, err);
+		vmm_destroy(m);
+	}
 	if (err->status != ERR_OK)
 		fprintf(stderr, "hardy: %s\n", err->msg);
 	return err->status;
@@ -269,9 +296,10 @@ int cli_run(int argc, char **argv)
 		fprintf(stderr, "hardy: %s\n", err.msg);
 		return err.status;
 	}
-	int status = run_parse(argc, argv, &cfg, &err);
+	bool name_given = false;
+	int status = run_parse(argc, argv, &cfg, &name_given, &err);
 	if (status == RUN_PARSED)
-		status = run_vm(&cfg, &err);
+		status = run_vm(&cfg, name_given, &err);
 	vm_config_free(&cfg);
 	return status;
 }

@@ -109,6 +109,7 @@ int event_loop_run(struct event_loop *l, struct error *err)
 		if (event_loop_dispatch(l, -1) < 0)
 			return error_errno(err, "epoll_wait");
 	}
+	atomic_store(&l->quit, false); /* consumed: the loop can be run again */
 	return 0;
 }
 

@@ -31,7 +31,8 @@ int event_loop_modify(struct event_loop *l, int fd, uint32_t events);
 void event_loop_remove(struct event_loop *l, int fd);
 
 /* Waits for and dispatches events until event_loop_quit(); returns -1 with err set when epoll
- * itself fails. */
+ * itself fails. The quit is consumed: a later call runs the loop again (a VMM runs it first
+ * while it waits to be configured, then for the VM). */
 int event_loop_run(struct event_loop *l, struct error *err);
 /* Dispatches what is ready now without waiting (tests, the fuzzer); returns callbacks run. */
 int event_loop_poll(struct event_loop *l);
