@@ -34,12 +34,13 @@ static int ctl_fail(const struct error *err)
 /* The one NAME argument of a verb (and no other). */
 static int ctl_name_arg(const char *verb, int argc, char **argv, int first, const char **name)
 {
+	for (int i = first; i < argc; i++)
+		if (argv[i][0] == '-')
+			return ctl_usage(verb, "unknown option '%s'", argv[i]);
 	if (first >= argc)
 		return ctl_usage(verb, "%s", "needs the name of a VM");
 	if (first + 1 < argc)
 		return ctl_usage(verb, "unexpected argument '%s'", argv[first + 1]);
-	if (argv[first][0] == '-')
-		return ctl_usage(verb, "unknown option '%s'", argv[first]);
 	*name = argv[first];
 	return 0;
 }
