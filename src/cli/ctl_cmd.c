@@ -252,7 +252,7 @@ static int cli_info(int argc, char **argv)
 		json_object_object_add(o, "state", json_object_get(json_object_object_get(root, "state")));
 		json_object_object_add(o, "uptime_s", json_object_new_int64((int64_t)ctl_proc_uptime(t.pid)));
 		json_object_object_add(o, "config", cfg ? cfg : json_object_new_object());
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 						      JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
