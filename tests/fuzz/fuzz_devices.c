@@ -219,6 +219,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	device_list_destroy(&m.devices);
 	disk_close(disk);
 	console_out_close(&m.con);
+	vm_config_free(&cfg);
 	return 0;
 }
 
