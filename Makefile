@@ -7,7 +7,7 @@ OPT     ?= -O2 -g
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 CFLAGS_COMMON := -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wvla \
                  -D_GNU_SOURCE -Isrc -MMD -MP
-LDLIBS  := -lpthread -lm -lZydis -lslirp
+LDLIBS  := -lpthread -lm -lZydis -lslirp -lmicrohttpd -ljson-c
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 # Everything under src/ except main.c forms the library that tools and unit tests link against.
