@@ -2,6 +2,7 @@
 #include "api/json_fields.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 int jf_parse(const char *body, size_t len, struct json_object **out, struct error *err)
@@ -10,22 +11,32 @@ int jf_parse(const char *body, size_t len, struct json_object **out, struct erro
 		return error_set(err, ERR_INPUT, "the request needs a JSON body");
 	if (len > INT32_MAX)
 		return error_set(err, ERR_INPUT, "the JSON body is too large");
+	/* A NUL after the body tells the tokener the input ends (a bare literal such as null
+	 * or 5 would otherwise wait for more). */
+	char *buf = malloc(len + 1);
 	struct json_tokener *tok = json_tokener_new();
-	if (!tok)
+	if (!buf || !tok) {
+		free(buf);
+		if (tok)
+			json_tokener_free(tok);
 		return error_set(err, ERR_RUNTIME, "out of memory");
+	}
+	memcpy(buf, body, len);
+	buf[len] = '\0';
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	struct json_object *v = json_tokener_parse_ex(tok, body, (int)len);
+	struct json_object *v = json_tokener_parse_ex(tok, buf, (int)len + 1);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
 	size_t used = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
+	free(buf);
 	if (jerr == json_tokener_continue)
 		return error_set(err, ERR_INPUT, "malformed JSON: the body ends inside a value");
 	if (jerr != json_tokener_success)
 		return error_set(err, ERR_INPUT, "malformed JSON: %s at byte %zu",
 				 json_tokener_error_desc(jerr), used);
-	/* Only white space may follow the one value. */
+	/* Only white space may follow the one value (a NUL inside the body ends it early). */
 	for (size_t i = used; i < len; i++) {
-		if (!strchr(" \t\r\n", body[i])) {
+		if (!body[i] || !strchr(" \t\r\n", body[i])) {
 			json_object_put(v);
 			return error_set(err, ERR_INPUT, "malformed JSON: trailing characters at byte %zu",
 					 i);
