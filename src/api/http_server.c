@@ -137,10 +137,23 @@ static void api_server_arm(struct api_server *s)
 	timerfd_settime(s->timerfd, 0, &its, NULL);
 }
 
+static unsigned api_server_connections(struct api_server *s)
+{
+	const union MHD_DaemonInfo *i = MHD_get_daemon_info(s->mhd,
+							   MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	return i ? i->num_connections : 0;
+}
+
 static void api_server_run(void *ctx, uint32_t events)
 {
 	struct api_server *s = ctx;
+	unsigned before = api_server_connections(s);
 	MHD_run(s->mhd);
+	/* MHD puts its listening socket back into its epoll set (taken out at the connection
+	 * limit) only at the start of a run, and frees closed connections at the end: when some
+	 * closed, run once more, or a flood that ended would leave the socket unwatched. */
+	if (api_server_connections(s) < before)
+		MHD_run(s->mhd);
 	api_server_arm(s);
 }
 
