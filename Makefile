@@ -157,10 +157,17 @@ FUZZ_NET_TIME    ?= 20
 FUZZ_NET_CORPUS  := tests/fuzz/corpus/virtio_net
 FUZZ_NET_CRASHES := tests/fuzz/crashes/virtio_net
 FUZZER_NET       := $(BUILD)/fuzz/fuzz_virtio_net
+# The API's request handling and config file reader (no sockets), fake VMM callbacks.
+FUZZ_API_SRCS    := tests/fuzz/fuzz_api.c $(filter-out src/api/http_server.c src/api/api_socket.c,\
+                    $(sort $(wildcard src/api/*.c))) src/cli/parse.c src/core/config.c src/util/error.c
+FUZZ_API_TIME    ?= 20
+FUZZ_API_CORPUS  := tests/fuzz/corpus/api
+FUZZ_API_CRASHES := tests/fuzz/crashes/api
+FUZZER_API       := $(BUILD)/fuzz/fuzz_api
 .PHONY: fuzz fuzz-regress fuzz-long fuzz-corpus clean-fuzz
 clean: clean-fuzz
 clean-fuzz:
-	rm -f $(FUZZER) $(FUZZER_VQ) $(FUZZER_NET)
+	rm -f $(FUZZER) $(FUZZER_VQ) $(FUZZER_NET) $(FUZZER_API)
 
 $(FUZZER): $(FUZZ_SRCS) $(shell find src -name '*.h')
 	@mkdir -p $(BUILD)/fuzz/corpus
@@ -177,13 +184,19 @@ $(FUZZER_NET): $(FUZZ_NET_SRCS) $(shell find src -name '*.h') tests/unit/virtio_
 	$(FUZZ_CC) -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -D_GNU_SOURCE -Isrc \
 		-Itests/unit -O1 -g $(FUZZ_FLAGS) -o $@ $(FUZZ_NET_SRCS) -lpthread
 
+$(FUZZER_API): $(FUZZ_API_SRCS) $(shell find src -name '*.h')
+	@mkdir -p $(BUILD)/fuzz/corpus-api
+	$(FUZZ_CC) -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -D_GNU_SOURCE -Isrc \
+		-O1 -g $(FUZZ_FLAGS) -o $@ $(FUZZ_API_SRCS) -ljson-c
+
 # Every kept input once (the corpus and every crash ever found), then FUZZ_TIME seconds of new
 # inputs; new corpus entries go to build/fuzz/corpus (make fuzz-corpus keeps them), a crash to
 # build/fuzz/crash-* (fix it, then add it to $(FUZZ_CRASHES)).
-fuzz-regress: $(FUZZER) $(FUZZER_VQ) $(FUZZER_NET)
+fuzz-regress: $(FUZZER) $(FUZZER_VQ) $(FUZZER_NET) $(FUZZER_API)
 	$(FUZZER) -runs=0 $(FUZZ_CORPUS) $(FUZZ_CRASHES)
 	$(FUZZER_VQ) -runs=0 $(FUZZ_VQ_CORPUS) $(FUZZ_VQ_CRASHES)
 	$(FUZZER_NET) -runs=0 $(FUZZ_NET_CORPUS) $(FUZZ_NET_CRASHES)
+	$(FUZZER_API) -runs=0 $(FUZZ_API_CORPUS) $(FUZZ_API_CRASHES)
 
 fuzz: fuzz-regress
 	$(FUZZER) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
@@ -192,13 +205,17 @@ fuzz: fuzz-regress
 		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-virtqueue $(FUZZ_VQ_CORPUS)
 	$(FUZZER_NET) -max_total_time=$(FUZZ_NET_TIME) -print_final_stats=1 \
 		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-virtio-net $(FUZZ_NET_CORPUS)
+	$(FUZZER_API) -max_total_time=$(FUZZ_API_TIME) -print_final_stats=1 \
+		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-api $(FUZZ_API_CORPUS)
 
 fuzz-long: FUZZ_TIME = 3600
 fuzz-long: FUZZ_VQ_TIME = 3600
 fuzz-long: FUZZ_NET_TIME = 3600
+fuzz-long: FUZZ_API_TIME = 3600
 fuzz-long: fuzz
 
 # Minimizes build/fuzz/corpus into the kept corpus (commit what it adds).
-fuzz-corpus: $(FUZZER) $(FUZZER_NET)
+fuzz-corpus: $(FUZZER) $(FUZZER_NET) $(FUZZER_API)
 	$(FUZZER) -merge=1 $(FUZZ_CORPUS) $(BUILD)/fuzz/corpus
 	$(FUZZER_NET) -merge=1 $(FUZZ_NET_CORPUS) $(BUILD)/fuzz/corpus-virtio-net
+	$(FUZZER_API) -merge=1 $(FUZZ_API_CORPUS) $(BUILD)/fuzz/corpus-api

@@ -117,6 +117,7 @@ void api_vm_handle(struct api_vm *vm, const char *method, const char *path, cons
 	vm->requests++;
 	if (api_dispatch(vm, method, path, body, len, reply, &err) < 0) {
 		vm->failed_requests++;
+		api_error_oneline(&err);
 		free(reply->body);
 		api_fault(reply, err.status == ERR_INPUT ? 400 : 500, err.msg);
 		api_log(vm, API_LOG_WARNING, "%.10s %.200s: %d %s", method, path, reply->status,

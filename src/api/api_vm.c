@@ -23,6 +23,7 @@ struct api_vm *api_vm_create(struct vm_config *cfg, const struct api_ops *ops, v
 	vm->logger.fd = -1;
 	vm->metrics.fd = -1;
 	vm->logger.level = API_LOG_INFO;
+	vm->open_sink = api_open_sink;
 	/* Firecracker's defaults where hardy's flags differ. */
 	cfg->ncpus = 1;
 	cfg->mem_size = (uint64_t)API_DEFAULT_MEM_MIB << 20;
@@ -73,6 +74,13 @@ void api_vm_destroy(struct api_vm *vm)
 	free(vm->logger.module);
 	free(vm->metrics.path);
 	free(vm);
+}
+
+void api_error_oneline(struct error *err)
+{
+	for (char *c = err->msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 }
 
 int api_strdup(char **dst, const char *src, struct error *err)

@@ -63,6 +63,9 @@ struct api_vm {
 		char *path;
 	} metrics;
 	uint64_t requests, failed_requests; /* for the metrics */
+	/* Opens the logger's and the metrics' files: api_open_sink (the fuzzer's opens
+	 * /dev/null, so that no input creates files). */
+	int (*open_sink)(const char *what, const char *path, struct error *err);
 };
 
 /* The endpoints. Each reads its request (body NULL for GET), changes vm or the VM, and
@@ -116,6 +119,8 @@ struct api_iface *api_find_iface(struct api_vm *vm, const char *id);
 /* Firecracker's id rule: 1-64 characters, ASCII letters, digits and '_'. */
 int api_check_id(const char *what, const char *id, struct error *err);
 
+/* Replaces control characters (user strings echoed in a message) so that it stays one line. */
+void api_error_oneline(struct error *err);
 /* A line to the logger (if configured and at least level); metrics flushed on request. */
 void api_log(struct api_vm *vm, enum api_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -106,7 +106,7 @@ int api_put_logger(struct api_vm *vm, const char *id, struct json_object *body,
 	if (vm->logger.set)
 		return error_set(err, ERR_INPUT, "logger: already configured");
 	int fd = -1;
-	if (path && (fd = api_open_sink("log_path", path, err)) < 0)
+	if (path && (fd = vm->open_sink("log_path", path, err)) < 0)
 		return -1;
 	char *p, *m;
 	if (api_strdup(&p, path, err) < 0 || api_strdup(&m, module, err) < 0) {
@@ -135,7 +135,7 @@ int api_put_metrics(struct api_vm *vm, const char *id, struct json_object *body,
 		return -1;
 	if (vm->metrics.set)
 		return error_set(err, ERR_INPUT, "metrics: already configured");
-	int fd = api_open_sink("metrics_path", path, err);
+	int fd = vm->open_sink("metrics_path", path, err);
 	if (fd < 0)
 		return -1;
 	if (api_strdup(&vm->metrics.path, path, err) < 0) {

@@ -198,6 +198,8 @@ int api_vm_load_config(struct api_vm *vm, const char *json, size_t len, struct e
 	rc = rc ? rc : api_load_object(vm, doc, "vsock", api_put_vsock, err);
 	rc = rc ? rc : api_load_object(vm, doc, "entropy", api_put_entropy, err);
 	json_object_put(doc);
+	if (rc < 0)
+		api_error_oneline(err);
 	return rc;
 }
 
