@@ -129,7 +129,12 @@ int api_get_vm_config(struct api_vm *vm, const char *id, struct json_object *bod
 static int api_section_error(struct error *err, const char *section, int index)
 {
 	char msg[sizeof(err->msg)];
-	snprintf(msg, sizeof(msg), "%s", err->msg);
+	size_t n = strlen(section);
+	/* The endpoints' messages may name the section already ("drive: ...", "vsock: ..."). */
+	const char *m = err->msg;
+	if (!strncmp(m, section, n) && m[n] == ':' && m[n + 1] == ' ')
+		m += n + 2;
+	snprintf(msg, sizeof(msg), "%s", m);
 	int status = err->status ? err->status : ERR_INPUT;
 	err->status = ERR_OK;
 	if (index >= 0)
