@@ -85,6 +85,7 @@ rootfs: guest
 bench: $(BUILD)/hardy guest $(GUEST_BINS)
 	bench/boot.sh
 	bench/virtio-net.sh
+	bench/api.sh
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/san $(BUILD)/hardy
