@@ -7,7 +7,7 @@ OPT     ?= -O2 -g
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 CFLAGS_COMMON := -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wvla \
                  -D_GNU_SOURCE -Isrc -MMD -MP
-LDLIBS  := -lpthread -lm -lZydis -lslirp
+LDLIBS  := -lpthread -lm -lZydis -lslirp -lmicrohttpd -ljson-c
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 # Everything under src/ except main.c forms the library that tools and unit tests link against.
@@ -85,6 +85,7 @@ rootfs: guest
 bench: $(BUILD)/hardy guest $(GUEST_BINS)
 	bench/boot.sh
 	bench/virtio-net.sh
+	bench/api.sh
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/san $(BUILD)/hardy
@@ -163,10 +164,17 @@ FUZZ_VS_TIME    ?= 20
 FUZZ_VS_CORPUS  := tests/fuzz/corpus/vsock
 FUZZ_VS_CRASHES := tests/fuzz/crashes/vsock
 FUZZER_VS       := $(BUILD)/fuzz/fuzz_vsock
+# The API's request handling and config file reader (no sockets), fake VMM callbacks.
+FUZZ_API_SRCS    := tests/fuzz/fuzz_api.c $(filter-out src/api/http_server.c src/api/api_socket.c,\
+                    $(sort $(wildcard src/api/*.c))) src/cli/parse.c src/core/config.c src/util/error.c
+FUZZ_API_TIME    ?= 20
+FUZZ_API_CORPUS  := tests/fuzz/corpus/api
+FUZZ_API_CRASHES := tests/fuzz/crashes/api
+FUZZER_API       := $(BUILD)/fuzz/fuzz_api
 .PHONY: fuzz fuzz-regress fuzz-long fuzz-corpus clean-fuzz
 clean: clean-fuzz
 clean-fuzz:
-	rm -f $(FUZZER) $(FUZZER_VQ) $(FUZZER_NET) $(FUZZER_VS)
+	rm -f $(FUZZER) $(FUZZER_VQ) $(FUZZER_NET) $(FUZZER_VS) $(FUZZER_API)
 
 $(FUZZER): $(FUZZ_SRCS) $(shell find src -name '*.h')
 	@mkdir -p $(BUILD)/fuzz/corpus
@@ -188,14 +196,20 @@ $(FUZZER_VS): $(FUZZ_VS_SRCS) $(shell find src -name '*.h')
 	$(FUZZ_CC) -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -D_GNU_SOURCE -Isrc \
 		-O1 -g $(FUZZ_FLAGS) -o $@ $(FUZZ_VS_SRCS)
 
+$(FUZZER_API): $(FUZZ_API_SRCS) $(shell find src -name '*.h')
+	@mkdir -p $(BUILD)/fuzz/corpus-api
+	$(FUZZ_CC) -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -D_GNU_SOURCE -Isrc \
+		-O1 -g $(FUZZ_FLAGS) -o $@ $(FUZZ_API_SRCS) -ljson-c
+
 # Every kept input once (the corpus and every crash ever found), then FUZZ_TIME seconds of new
 # inputs; new corpus entries go to build/fuzz/corpus (make fuzz-corpus keeps them), a crash to
 # build/fuzz/crash-* (fix it, then add it to $(FUZZ_CRASHES)).
-fuzz-regress: $(FUZZER) $(FUZZER_VQ) $(FUZZER_NET) $(FUZZER_VS)
+fuzz-regress: $(FUZZER) $(FUZZER_VQ) $(FUZZER_NET) $(FUZZER_VS) $(FUZZER_API)
 	$(FUZZER) -runs=0 $(FUZZ_CORPUS) $(FUZZ_CRASHES)
 	$(FUZZER_VQ) -runs=0 $(FUZZ_VQ_CORPUS) $(FUZZ_VQ_CRASHES)
 	$(FUZZER_NET) -runs=0 $(FUZZ_NET_CORPUS) $(FUZZ_NET_CRASHES)
 	$(FUZZER_VS) -runs=0 $(FUZZ_VS_CORPUS) $(FUZZ_VS_CRASHES)
+	$(FUZZER_API) -runs=0 $(FUZZ_API_CORPUS) $(FUZZ_API_CRASHES)
 
 fuzz: fuzz-regress
 	$(FUZZER) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
@@ -206,15 +220,19 @@ fuzz: fuzz-regress
 		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-virtio-net $(FUZZ_NET_CORPUS)
 	$(FUZZER_VS) -max_total_time=$(FUZZ_VS_TIME) -print_final_stats=1 \
 		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-vsock $(FUZZ_VS_CORPUS)
+	$(FUZZER_API) -max_total_time=$(FUZZ_API_TIME) -print_final_stats=1 \
+		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-api $(FUZZ_API_CORPUS)
 
 fuzz-long: FUZZ_TIME = 3600
 fuzz-long: FUZZ_VQ_TIME = 3600
 fuzz-long: FUZZ_NET_TIME = 3600
 fuzz-long: FUZZ_VS_TIME = 3600
+fuzz-long: FUZZ_API_TIME = 3600
 fuzz-long: fuzz
 
 # Minimizes build/fuzz/corpus into the kept corpus (commit what it adds).
-fuzz-corpus: $(FUZZER) $(FUZZER_NET) $(FUZZER_VS)
+fuzz-corpus: $(FUZZER) $(FUZZER_NET) $(FUZZER_VS) $(FUZZER_API)
 	$(FUZZER) -merge=1 $(FUZZ_CORPUS) $(BUILD)/fuzz/corpus
 	$(FUZZER_NET) -merge=1 $(FUZZ_NET_CORPUS) $(BUILD)/fuzz/corpus-virtio-net
 	$(FUZZER_VS) -merge=1 $(FUZZ_VS_CORPUS) $(BUILD)/fuzz/corpus-vsock
+	$(FUZZER_API) -merge=1 $(FUZZ_API_CORPUS) $(BUILD)/fuzz/corpus-api

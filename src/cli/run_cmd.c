@@ -41,6 +41,12 @@ static const char run_usage[] =
 	"                    (answer 'OK <hostport>\\n'); guest connections to CID 2 port P reach\n"
 	"                    the Unix socket PATH_P\n"
 	"  --no-rng          no virtio-rng device (default: one, fed from the host's getrandom)\n"
+	"  --api-sock PATH   serve the Firecracker-compatible API on a Unix socket (mode 0600);\n"
+	"                    without --config-file, hardy waits to be configured and started\n"
+	"                    through it (PUT /boot-source ..., PUT /actions InstanceStart)\n"
+	"  --config-file PATH  boot from a Firecracker config file (the JSON of GET /vm/config);\n"
+	"                    with either, the VM's flags (--kernel, --cpus, --disk, ...) are not\n"
+	"                    allowed: the JSON describes it (defaults 1 vCPU, 128 MiB, no rng)\n"
 	"  -h, --help        this help\n"
 	"\n"
 	"Console: Ctrl-A x quits, Ctrl-A a sends Ctrl-A, Ctrl-A h shows help. Output that a slow\n"
@@ -100,7 +106,7 @@ int cli_run(int argc, char **argv)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_NAME,
 	       OPT_ACCEL, OPT_CONSOLE, OPT_CONSOLE_LIMIT, OPT_NO_RNG, OPT_DISK, OPT_NET,
-	       OPT_VSOCK };
+	       OPT_VSOCK, OPT_API_SOCK, OPT_CONFIG_FILE };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -115,6 +121,8 @@ int cli_run(int argc, char **argv)
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "vsock", required_argument, NULL, OPT_VSOCK },
+		{ "api-sock", required_argument, NULL, OPT_API_SOCK },
+		{ "config-file", required_argument, NULL, OPT_CONFIG_FILE },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -124,11 +132,19 @@ int cli_run(int argc, char **argv)
 	char disk_specs[HARDY_MAX_DISKS][PATH_MAX + 64];
 	char vsock_spec[PATH_MAX + 64];
 	bool initrd_given = false;
+	const char *api_sock = NULL, *config_file = NULL;
+	const char *vm_flag = NULL; /* the first flag that describes the VM itself */
 
 	opterr = 0;
 	optind = 1;
 	int opt;
 	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (!vm_flag && (opt == OPT_KERNEL || opt == OPT_INITRD || opt == OPT_CMDLINE ||
+				 opt == OPT_CPUS || opt == OPT_MEM || opt == OPT_NO_RNG ||
+				 opt == OPT_DISK || opt == OPT_NET || opt == OPT_VSOCK))
+			for (const struct option *o = opts; o->name && !vm_flag; o++)
+				if (o->val == opt)
+					vm_flag = o->name;
 		switch (opt) {
 		case OPT_KERNEL: cfg.kernel_path = optarg; break;
 		case OPT_INITRD: cfg.initrd_path = optarg; initrd_given = true; break;
@@ -202,6 +218,8 @@ int cli_run(int argc, char **argv)
 			}
 			break;
 		}
+		case OPT_API_SOCK: api_sock = optarg; break;
+		case OPT_CONFIG_FILE: config_file = optarg; break;
 		case 'h':
 			fputs(run_usage, stdout);
 			return 0;
@@ -213,6 +231,13 @@ int cli_run(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+
+	if (api_sock || config_file) {
+		if (vm_flag)
+			return usage_error("--%s: not with --api-sock or --config-file (the JSON "
+					   "describes the VM)", vm_flag);
+		return cli_run_api(&cfg, config_file, api_sock);
+	}
 
 	struct error err = { 0 };
 	if (vm_config_validate(&cfg, &err) < 0) {
