@@ -1,6 +1,6 @@
 /* A minimal virtio-pci driver for unit tests, doing what Linux's virtio_pci_modern does: find
  * the function on bus 0, walk its capabilities, negotiate VERSION_1 plus the given features,
- * set up queue 0 (16 entries) with MSI-X, and submit chains. Uses fake_services.h's buses. */
+ * set up queue 0 (128 entries) with MSI-X, and submit chains (one, or several at once). Uses fake_services.h's buses. */
 #ifndef HARDY_TESTS_VIRTIO_DRIVER_H
 #define HARDY_TESTS_VIRTIO_DRIVER_H
 
@@ -18,7 +18,7 @@
 #define VD_DESC  0x10000ULL
 #define VD_AVAIL 0x11000ULL
 #define VD_USED  0x12000ULL
-#define VD_QSIZE 16
+#define VD_QSIZE 128
 
 struct vdriver {
 	struct fake_env *f;
@@ -92,6 +92,9 @@ static uint32_t vd_init(struct vdriver *d, struct fake_env *f, const struct gues
 	}
 	vd_cfg_write(d, msix, vd_cfg_read(d, msix) | (uint32_t)PCI_MSIX_FLAGS_ENABLE << 16);
 	vd_write(d, VD_CC(msix_config), 2, 0);
+	/* Fresh rings, as a driver allocates them: nothing stale from an earlier test. */
+	memset(gmem_ptr(mem, VD_DESC, VD_USED + 4 + 8 * VD_QSIZE - VD_DESC), 0,
+	       VD_USED + 4 + 8 * VD_QSIZE - VD_DESC);
 	vd_write(d, VD_CC(queue_select), 2, 0);
 	vd_write(d, VD_CC(queue_size), 2, VD_QSIZE);
 	vd_write(d, VD_CC(queue_msix_vector), 2, 1);
@@ -104,14 +107,12 @@ static uint32_t vd_init(struct vdriver *d, struct fake_env *f, const struct gues
 	return features;
 }
 
-/* Submits one chain of n buffers (gpa, len, writable) and notifies; returns the used length,
- * or -1 when nothing was used. */
-static long vd_submit(struct vdriver *d, unsigned n, const uint64_t *gpa, const uint32_t *len,
-		      const bool *writable)
+/* Puts one chain of n buffers (gpa, len, writable) in the avail ring without notifying. */
+static void vd_add(struct vdriver *d, unsigned n, const uint64_t *gpa, const uint32_t *len,
+		   const bool *writable)
 {
 	struct vring_desc *desc = gmem_ptr(d->mem, VD_DESC, 16 * VD_QSIZE);
 	struct vring_avail *avail = gmem_ptr(d->mem, VD_AVAIL, 4 + 2 * VD_QSIZE);
-	struct vring_used *used = gmem_ptr(d->mem, VD_USED, 4 + 8 * VD_QSIZE);
 	uint16_t head = d->next_desc;
 	for (unsigned i = 0; i < n; i++) {
 		uint16_t idx = (uint16_t)((head + i) % VD_QSIZE);
@@ -123,14 +124,39 @@ static long vd_submit(struct vdriver *d, unsigned n, const uint64_t *gpa, const 
 		};
 	}
 	d->next_desc = (uint16_t)((head + n) % VD_QSIZE);
-	uint16_t used_before = used->idx;
 	avail->ring[avail->idx % VD_QSIZE] = head;
-	avail->idx++;
+	__atomic_store_n(&avail->idx, (uint16_t)(avail->idx + 1), __ATOMIC_RELEASE);
+}
+
+static void vd_notify(struct vdriver *d)
+{
 	fake_mmio_write(d->f, d->notify + 0 * d->mul, 2, 0);
-	/* Devices with a worker complete asynchronously: wait up to 300 ms. */
-	for (int i = 0; i < 300 && __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE) == used_before; i++)
+}
+
+static uint16_t vd_used_idx(struct vdriver *d)
+{
+	struct vring_used *used = gmem_ptr(d->mem, VD_USED, 4 + 8 * VD_QSIZE);
+	return __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE);
+}
+
+/* Devices with a worker complete asynchronously: waits up to ms for used->idx to reach
+ * target; true when it did. */
+static bool vd_wait_used(struct vdriver *d, uint16_t target, int ms)
+{
+	for (int i = 0; i < ms && vd_used_idx(d) != target; i++)
 		usleep(1000);
-	if (used->idx == used_before)
+	return vd_used_idx(d) == target;
+}
+
+/* Submits one chain and notifies; returns the used length, or -1 when nothing was used. */
+static long vd_submit(struct vdriver *d, unsigned n, const uint64_t *gpa, const uint32_t *len,
+		      const bool *writable)
+{
+	struct vring_used *used = gmem_ptr(d->mem, VD_USED, 4 + 8 * VD_QSIZE);
+	uint16_t used_before = vd_used_idx(d);
+	vd_add(d, n, gpa, len, writable);
+	vd_notify(d);
+	if (!vd_wait_used(d, (uint16_t)(used_before + 1), 300))
 		return -1;
 	return (long)used->ring[(uint16_t)(used->idx - 1) % VD_QSIZE].len;
 }

@@ -85,9 +85,19 @@ void virtio_needs_reset(struct virtio_dev *v)
 		v->transport->signal_config(v);
 }
 
-void virtio_complete(struct virtio_dev *v, unsigned q, uint16_t head, uint32_t written)
+void virtio_push_used(struct virtio_dev *v, unsigned q, uint16_t head, uint32_t written)
 {
 	vq_push(&v->vq[q], head, written);
+}
+
+void virtio_signal_used(struct virtio_dev *v, unsigned q)
+{
 	if (vq_wants_interrupt(&v->vq[q]))
 		v->transport->signal_queue(v, q);
+}
+
+void virtio_complete(struct virtio_dev *v, unsigned q, uint16_t head, uint32_t written)
+{
+	virtio_push_used(v, q, head, written);
+	virtio_signal_used(v, q);
 }
