@@ -188,6 +188,7 @@ int vm_run(const struct vm_config *cfg, struct error *err)
 		vm->disks[i] = disk_raw_open(cfg->disks[i].path, cfg->disks[i].readonly, err);
 		if (!vm->disks[i])
 			goto out;
+		vm->disks[i]->sync_only = cfg->disks[i].aio_sync;
 	}
 	if (vm_choose_accel(cfg, &vm->accel, err) < 0)
 		goto out;
