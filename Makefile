@@ -20,7 +20,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(OBJ)/%.o)
 SAN_LIB_OBJS := $(LIB_SRCS:%.c=$(SANOBJ)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/san/tests/%)
 
-.PHONY: all test unit integration guest guest-generic rootfs clean bench
+.PHONY: all test unit integration guest guest-generic rootfs clean bench bench-blk
 all: $(BUILD)/hardy
 
 $(BUILD)/hardy: $(OBJ)/src/main.o $(LIB_OBJS)
@@ -84,6 +84,9 @@ rootfs: guest
 
 bench: $(BUILD)/hardy guest
 	bench/boot.sh
+
+bench-blk: $(BUILD)/hardy guest $(BUILD)/guest-bin/blkbench
+	bench/virtio-blk.sh
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/san $(BUILD)/hardy

@@ -151,7 +151,7 @@ static void test_rw_disk(void)
 	for (unsigned i = 0; i < sizeof(disk.bytes); i++)
 		disk.bytes[i] = (uint8_t)(i * 7 + i / 512);
 	struct pci_host *host = pci_host_create(&f.svc, &err);
-	CHECK(host && virtio_blk_create(&f.svc, host, &disk.d, "disk-one", &err), "%s", err.msg);
+	CHECK(host && virtio_blk_create(&f.svc, host, &disk.d, "disk-one", 1, &err), "%s", err.msg);
 	struct vdriver d;
 	uint32_t features = vd_init(&d, &f, &mem, 1, ~0u);
 
@@ -231,7 +231,7 @@ static void test_ro_disk(void)
 					  .readonly = true } };
 	memset(disk.bytes, 0x11, sizeof(disk.bytes));
 	struct pci_host *host = pci_host_create(&f.svc, &err);
-	CHECK(host && virtio_blk_create(&f.svc, host, &disk.d, NULL, &err), "%s", err.msg);
+	CHECK(host && virtio_blk_create(&f.svc, host, &disk.d, NULL, 1, &err), "%s", err.msg);
 	struct vdriver d;
 	uint32_t features = vd_init(&d, &f, &mem, 1, ~0u);
 
@@ -296,7 +296,7 @@ static void test_file_disk(bool sync_only)
 	CHECK(disk, "%s", err.msg);
 	disk->sync_only = sync_only;
 	struct pci_host *host = pci_host_create(&f.svc, &err);
-	CHECK(host && virtio_blk_create(&f.svc, host, disk, NULL, &err), "%s", err.msg);
+	CHECK(host && virtio_blk_create(&f.svc, host, disk, NULL, 1, &err), "%s", err.msg);
 	struct vdriver d;
 	vd_init(&d, &f, &mem, 1, ~0u);
 	bool uring = false;
@@ -364,7 +364,7 @@ static void test_reset_in_flight(void)
 	static struct fake_disk disk;
 	disk = (struct fake_disk){ .d = { .ops = &gated_disk_ops, .size = sizeof(disk.bytes) } };
 	struct pci_host *host = pci_host_create(&f.svc, &err);
-	CHECK(host && virtio_blk_create(&f.svc, host, &disk.d, NULL, &err), "%s", err.msg);
+	CHECK(host && virtio_blk_create(&f.svc, host, &disk.d, NULL, 1, &err), "%s", err.msg);
 	struct vdriver d;
 	vd_init(&d, &f, &mem, 1, ~0u);
 

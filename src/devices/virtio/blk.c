@@ -1,4 +1,5 @@
-/* virtio-blk (device type 2), one request queue with many requests in flight. Each request is
+/* virtio-blk (device type 2): one request queue per vCPU (VIRTIO_BLK_F_MQ), many requests in
+ * flight, one worker thread for all the disk's queues. Each request is
  * one chain: a readable 16-byte header (type, priority, sector), the data, and a writable
  * status byte at the very end; blk_req.c checks it and turns it into disk requests.
  *
@@ -31,6 +32,7 @@
 #define BLK_DISK_DEPTH  256u /* disk requests in flight at most */
 
 struct virtio_blk {
+	struct virtio_dev_ops ops; /* this disk's: the queue count and RO vary */
 	struct blk_target target;
 	char id[VIRTIO_BLK_ID_BYTES];
 	struct virtio_dev *v;
@@ -43,6 +45,7 @@ struct virtio_blk {
 	struct disk *disk;
 	struct disk_queue *dq;
 	unsigned nr_slots, nr_free, in_flight;
+	unsigned next_queue; /* where the next round starts popping, so no queue starves */
 	struct blk_req *slots;
 	struct blk_req **free_slots;
 	struct vq_chain chain; /* 4 KiB scratch for vq_pop */
@@ -72,31 +75,39 @@ static void blk_reset(struct virtio_dev *v)
 	((struct virtio_blk *)v->priv)->generation++;
 }
 
-static bool blk_queue_live(const struct virtio_dev *v)
+static bool blk_queue_live(const struct virtio_dev *v, unsigned q)
 {
 	return (v->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
-	       !(v->status & VIRTIO_CONFIG_S_NEEDS_RESET) && v->vq[0].active;
+	       !(v->status & VIRTIO_CONFIG_S_NEEDS_RESET) && v->vq[q].active;
 }
 
 /* Under the lock: pops chains into free slots while the disk queue has room for the largest
- * request. Those needing the disk go to *submit, the others to *answered. */
+ * request, taking one chain from each queue in turn. Those needing the disk go to *submit,
+ * the others to *answered. */
 static void blk_pop_chains(struct virtio_blk *b, struct blk_req **submit, unsigned *nr_submit,
 			   struct blk_req **answered, unsigned *nr_answered)
 {
 	struct virtio_dev *v = b->v;
-	unsigned room = disk_queue_room(b->dq);
-	while (!b->quit && b->nr_free && room >= BLK_MAX_DISCARD_SEG && blk_queue_live(v)) {
-		int r = vq_pop(&v->vq[0], v->mem, &b->chain);
-		if (r == 0)
+	unsigned nq = b->ops.nr_queues, room = disk_queue_room(b->dq);
+	unsigned idle = 0; /* queues in a row that had nothing */
+	for (unsigned q = b->next_queue % nq; idle < nq; q = (q + 1) % nq) {
+		if (b->quit || !b->nr_free || room < BLK_MAX_DISCARD_SEG)
 			break;
+		int r = blk_queue_live(v, q) ? vq_pop(&v->vq[q], v->mem, &b->chain) : 0;
+		if (r == 0) {
+			idle++;
+			continue;
+		}
 		if (r < 0 || b->chain.in_len == 0) {
 			/* A broken chain, or one with nowhere to put the status. */
 			virtio_needs_reset(v);
 			break;
 		}
+		idle = 0;
 		struct blk_req *req = b->free_slots[--b->nr_free];
 		b->in_flight++;
 		req->generation = b->generation;
+		req->queue = q;
 		blk_req_parse(&b->target, &b->chain, req);
 		if (req->nr_disk) {
 			submit[(*nr_submit)++] = req;
@@ -105,6 +116,7 @@ static void blk_pop_chains(struct virtio_blk *b, struct blk_req **submit, unsign
 			answered[(*nr_answered)++] = req;
 		}
 	}
+	b->next_queue++;
 }
 
 /* Without the lock: hands the requests to the disk queue; returns finished chains. */
@@ -144,18 +156,19 @@ static void blk_reap(struct virtio_blk *b, struct blk_req **answered, unsigned *
 static void blk_post(struct virtio_blk *b, struct blk_req **answered, unsigned nr)
 {
 	struct virtio_dev *v = b->v;
-	bool pushed = false;
+	unsigned pushed = 0; /* a bit per queue */
 	for (unsigned i = 0; i < nr; i++) {
 		struct blk_req *req = answered[i];
 		if (req->generation == b->generation) {
-			virtio_push_used(v, 0, req->head, blk_req_finish(req));
-			pushed = true;
+			virtio_push_used(v, req->queue, req->head, blk_req_finish(req));
+			pushed |= 1u << req->queue;
 		}
 		b->free_slots[b->nr_free++] = req;
 		b->in_flight--;
 	}
-	if (pushed)
-		virtio_signal_used(v, 0);
+	for (unsigned q = 0; q < b->ops.nr_queues; q++)
+		if (pushed & (1u << q))
+			virtio_signal_used(v, q);
 }
 
 /* Without the lock: waits for a notification or a completion. */
@@ -239,24 +252,11 @@ static void blk_destroy(struct virtio_dev *v)
 	free(b);
 }
 
-static const struct virtio_dev_ops blk_ops_rw = {
-	.name = "virtio-blk", .type = VIRTIO_ID_BLOCK, .nr_queues = 1,
-	.features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
-		    (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_DISCARD) |
-		    (1ULL << VIRTIO_BLK_F_WRITE_ZEROES),
-	.queue_notify = blk_queue_notify, .reset = blk_reset, .destroy = blk_destroy,
-};
-
-static const struct virtio_dev_ops blk_ops_ro = {
-	.name = "virtio-blk", .type = VIRTIO_ID_BLOCK, .nr_queues = 1,
-	.features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
-		    (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_RO),
-	.queue_notify = blk_queue_notify, .reset = blk_reset, .destroy = blk_destroy,
-};
-
 struct virtio_dev *virtio_blk_create(const struct dev_services *svc, struct pci_host *host,
-				     struct disk *disk, const char *id, struct error *err)
+				     struct disk *disk, const char *id, unsigned nr_queues,
+				     struct error *err)
 {
+	nr_queues = nr_queues < 1 ? 1 : nr_queues > VIRTIO_MAX_QUEUES ? VIRTIO_MAX_QUEUES : nr_queues;
 	struct virtio_blk *b = calloc(1, sizeof(*b));
 	if (!b) {
 		error_errno(err, "out of memory for virtio-blk");
@@ -269,6 +269,16 @@ struct virtio_dev *virtio_blk_create(const struct dev_services *svc, struct pci_
 		return NULL;
 	}
 	b->disk = disk;
+	b->ops = (struct virtio_dev_ops){
+		.name = "virtio-blk", .type = VIRTIO_ID_BLOCK, .nr_queues = nr_queues,
+		.features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
+			    (1ULL << VIRTIO_BLK_F_FLUSH) |
+			    (disk->readonly ? 1ULL << VIRTIO_BLK_F_RO
+					    : (1ULL << VIRTIO_BLK_F_DISCARD) |
+						      (1ULL << VIRTIO_BLK_F_WRITE_ZEROES)) |
+			    (nr_queues > 1 ? 1ULL << VIRTIO_BLK_F_MQ : 0),
+		.queue_notify = blk_queue_notify, .reset = blk_reset, .destroy = blk_destroy,
+	};
 	if (id)
 		memcpy(b->id, id, strnlen(id, sizeof(b->id))); /* no NUL at 20 bytes, as the spec says */
 	b->target = (struct blk_target){ .size = disk->size, .readonly = disk->readonly, .id = b->id };
@@ -282,9 +292,9 @@ struct virtio_dev *virtio_blk_create(const struct dev_services *svc, struct pci_
 		.max_write_zeroes_sectors = BLK_MAX_DISCARD,
 		.max_write_zeroes_seg = BLK_MAX_DISCARD_SEG,
 		.write_zeroes_may_unmap = 1,
+		.num_queues = (uint16_t)nr_queues,
 	};
-	struct virtio_dev *v = virtio_pci_create(svc, host, disk->readonly ? &blk_ops_ro : &blk_ops_rw,
-						 b, &cfg, sizeof(cfg), err);
+	struct virtio_dev *v = virtio_pci_create(svc, host, &b->ops, b, &cfg, sizeof(cfg), err);
 	if (!v)
 		return NULL;
 	b->v = v;

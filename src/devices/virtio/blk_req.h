@@ -27,6 +27,7 @@
 /* One request between its chain's pop and its completion. */
 struct blk_req {
 	uint16_t head;              /* the chain, for the used ring */
+	unsigned queue;             /* blk.c: the queue it came from */
 	unsigned generation;        /* blk.c: the device's reset count when it was popped */
 	uint8_t *status_byte;       /* host address of the chain's last writable byte */
 	uint8_t status;             /* VIRTIO_BLK_S_*: the answer so far */
