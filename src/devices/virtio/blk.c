@@ -8,7 +8,9 @@
  * eventfd. The worker pops chains under the device lock while it has free slots and the disk
  * queue has room, submits their disk requests without the lock (io_uring: many in flight;
  * inline engine: one chain at a time, run right there), reaps what completed, and posts the
- * used entries under the lock again, with one interrupt per round. A chain popped before a
+ * used entries under the lock again, with one interrupt per round. While it works, the driver
+ * is asked not to notify (VRING_USED_F_NO_NOTIFY); the flag is cleared, and the rings checked
+ * once more, before it sleeps. A chain popped before a
  * driver reset is never completed after it (the generation check); its I/O still finishes
  * before its slot is reused, and before the worker exits. */
 #include "devices/virtio/blk.h"
@@ -93,7 +95,13 @@ static void blk_pop_chains(struct virtio_blk *b, struct blk_req **submit, unsign
 	for (unsigned q = b->next_queue % nq; idle < nq; q = (q + 1) % nq) {
 		if (b->quit || !b->nr_free || room < BLK_MAX_DISCARD_SEG)
 			break;
-		int r = blk_queue_live(v, q) ? vq_pop(&v->vq[q], v->mem, &b->chain) : 0;
+		if (!blk_queue_live(v, q)) {
+			idle++;
+			continue;
+		}
+		/* Busy: the driver need not notify until the worker is about to sleep. */
+		vq_set_notify(&v->vq[q], false);
+		int r = vq_pop(&v->vq[q], v->mem, &b->chain);
 		if (r == 0) {
 			idle++;
 			continue;
@@ -171,6 +179,21 @@ static void blk_post(struct virtio_blk *b, struct blk_req **answered, unsigned n
 			virtio_signal_used(v, q);
 }
 
+/* Under the lock, before sleeping: notifications back on; false when a chain arrived that
+ * the driver may not have notified (it saw the old flag), so the worker must not sleep. */
+static bool blk_notify_on(struct virtio_blk *b)
+{
+	struct virtio_dev *v = b->v;
+	bool pending = false;
+	for (unsigned q = 0; q < b->ops.nr_queues; q++) {
+		if (!blk_queue_live(v, q))
+			continue;
+		vq_set_notify(&v->vq[q], true);
+		pending |= vq_has_pending(&v->vq[q]);
+	}
+	return !pending;
+}
+
 /* Without the lock: waits for a notification or a completion. */
 static void blk_wait(struct virtio_blk *b)
 {
@@ -223,9 +246,12 @@ static void *blk_worker(void *arg)
 		blk_submit(b, submit, nr_submit, answered, &nr_answered);
 		blk_reap(b, answered, &nr_answered);
 		bool idle = nr_submit == 0 && nr_answered == 0;
-		if (idle)
-			blk_wait(b);
 		pthread_mutex_lock(&v->dev.lock);
+		if (idle && blk_notify_on(b)) {
+			pthread_mutex_unlock(&v->dev.lock);
+			blk_wait(b);
+			pthread_mutex_lock(&v->dev.lock);
+		}
 		blk_post(b, answered, nr_answered);
 	}
 	pthread_mutex_unlock(&v->dev.lock);

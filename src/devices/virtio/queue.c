@@ -128,6 +128,21 @@ void vq_push(struct virtq *q, uint16_t head, uint32_t written)
 	__atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
 }
 
+void vq_set_notify(struct virtq *q, bool enable)
+{
+	if (!q->active)
+		return;
+	__atomic_store_n(&q->used->flags, enable ? 0 : VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
+}
+
+bool vq_has_pending(const struct virtq *q)
+{
+	if (!q->active || q->broken)
+		return false;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* the flag before the driver's avail index */
+	return __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE) != q->last_avail;
+}
+
 bool vq_wants_interrupt(const struct virtq *q)
 {
 	if (!q->active)

@@ -66,6 +66,13 @@ int vq_pop(struct virtq *q, const struct guest_mem *m, struct vq_chain *c);
 /* Returns a chain to the driver: written bytes of its writable buffers. */
 void vq_push(struct virtq *q, uint16_t head, uint32_t written);
 
+/* Asks the driver to notify (or not: VRING_USED_F_NO_NOTIFY) when it adds buffers. A device
+ * that turns notifications back on before it sleeps must then check vq_has_pending(): a
+ * buffer added before the driver saw the flag was not notified. */
+void vq_set_notify(struct virtq *q, bool enable);
+/* Chains are available that vq_pop() has not taken yet (after a full barrier). */
+bool vq_has_pending(const struct virtq *q);
+
 /* Does the driver want an interrupt for used buffers (VRING_AVAIL_F_NO_INTERRUPT clear)? */
 bool vq_wants_interrupt(const struct virtq *q);
 
