@@ -5,7 +5,8 @@
  * requests (short headers, ranges past the end or wrapping, partial sectors, unknown types, a
  * chain with no status byte) are refused without touching the disk. With a file-backed image
  * (a memfd through disk_raw_open, io_uring, and again with aio=sync): many chains in flight at
- * once land where they should, with fewer interrupts than chains; under a seccomp filter that
+ * once land where they should, with fewer interrupts than chains; two queues (MQ) answer on their
+ * own vectors; under a seccomp filter that
  * refuses io_uring_setup, the same through the fallback. A chain whose disk I/O is
  * still running when the driver resets the device is never completed after the reset. */
 #include <linux/virtio_blk.h>
@@ -369,6 +370,40 @@ static void test_file_disk(bool sync_only)
 	close(fd);
 }
 
+/* Two queues (VIRTIO_BLK_F_MQ): each answers its own chains, with its own MSI-X vector; a
+ * write through queue 1 is read back through queue 0. */
+static void test_multi_queue(void)
+{
+	struct fake_env f;
+	struct error err = { 0 };
+	fake_env_init(&f);
+	f.svc.mem = &mem;
+	static struct fake_disk disk;
+	disk = (struct fake_disk){ .d = { .ops = &fake_disk_ops, .size = sizeof(disk.bytes) } };
+	struct pci_host *host = pci_host_create(&f.svc, &err);
+	CHECK(host && virtio_blk_create(&f.svc, host, &disk.d, NULL, 2, &err), "%s", err.msg);
+	struct vdriver d;
+	uint32_t features = vd_init_queues(&d, &f, &mem, 1, ~0u, 2);
+
+	SECTION("two queues: MQ offered, num_queues 2, each queue answers with its own vector");
+	CHECK(features & (1u << VIRTIO_BLK_F_MQ), "MQ not offered with 2 queues");
+	CHECK(fake_mmio_read(&f, d.device + offsetof(struct virtio_blk_config, num_queues), 2) == 2,
+	      "num_queues");
+	d.cur = 1;
+	memset(gmem_ptr(&mem, DATA, 512), 0x3C, 512);
+	CHECK(request(&d, VIRTIO_BLK_T_OUT, 7, 512, true) == 1 && status() == VIRTIO_BLK_S_OK,
+	      "write on queue 1: status %u", status());
+	CHECK(f.msi_data == 0x32, "queue 1's completion came on MSI data %#x, not its vector 2",
+	      f.msi_data);
+	CHECK(disk.bytes[7 * 512] == 0x3C, "the write through queue 1 did not land");
+	d.cur = 0;
+	memset(gmem_ptr(&mem, DATA, 512), 0, 512);
+	CHECK(request(&d, VIRTIO_BLK_T_IN, 7, 512, false) == 513 && status() == VIRTIO_BLK_S_OK &&
+	      *(uint8_t *)gmem_ptr(&mem, DATA + 511, 1) == 0x3C, "read back on queue 0");
+	CHECK(f.msi_data == 0x31, "queue 0's completion came on MSI data %#x", f.msi_data);
+	fake_env_destroy(&f);
+}
+
 /* A read is inside the disk when the driver resets and sets the device up again: its
  * completion must not reach the new rings. */
 static void test_reset_in_flight(void)
@@ -454,6 +489,7 @@ int main(void)
 	test_file_disk(false);
 	test_file_disk(true);
 	test_uring_refused();
+	test_multi_queue();
 	test_reset_in_flight();
 	gmem_destroy(&mem);
 	puts("test_virtio_blk: all passed");
