@@ -5,10 +5,10 @@
  * requests (short headers, ranges past the end or wrapping, partial sectors, unknown types, a
  * chain with no status byte) are refused without touching the disk. With a file-backed image
  * (a memfd through disk_raw_open, io_uring, and again with aio=sync): many chains in flight at
- * once land where they should, with fewer interrupts than chains; two queues (MQ) answer on their
- * own vectors; under a seccomp filter that
- * refuses io_uring_setup, the same through the fallback. A chain whose disk I/O is
- * still running when the driver resets the device is never completed after the reset. */
+ * once land where they should, with fewer interrupts than chains, also from a driver that
+ * notifies only when asked; under a seccomp filter that refuses io_uring_setup, the same
+ * through the fallback. Two queues (MQ) answer on their own vectors. A chain whose disk I/O
+ * is still running when the driver resets the device is never completed after the reset. */
 #include <linux/virtio_blk.h>
 #include <errno.h>
 #include <linux/filter.h>
