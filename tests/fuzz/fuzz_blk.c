@@ -7,7 +7,7 @@
  * range lies inside the image, every iovec inside the chain's own buffers, READ/WRITE lengths
  * equal their iovecs, a read-only disk gets no write or discard, the status byte is the chain's
  * last writable byte and the used length never exceeds the chain's writable bytes.
- * Input: byte 0 bit 0 indirect, bit 1 read-only; byte 1 log2 of the queue size; the rest RAM. */
+ * Input: byte 0 bit 0 indirect, bit 1 read-only, bit 2 EVENT_IDX; byte 1 log2 of the queue size; the rest RAM. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct virtq q;
 	vq_reset(&q);
 	q.size = (uint16_t)(1u << (data[1] % 9));
+	q.event_idx = data[0] & 4;
 	q.desc_gpa = 0;
 	q.avail_gpa = 0x1000;
 	q.used_gpa = 0x2000;

@@ -261,13 +261,21 @@ static void test_ro_disk(void)
 #define FL_STAT 0x31000ULL /* one byte per chain */
 #define FL_DATA 0x40000ULL /* 4 KiB per chain */
 
+static bool drv_event_idx; /* the test driver negotiated VIRTIO_RING_F_EVENT_IDX */
+
 /* NR_FLIGHT chains of one type, all made available before one notification; or (lazy) each
  * made available in turn and notified only when the device asks (VRING_USED_F_NO_NOTIFY
- * clear), as Linux's driver does. */
+ * clear, or with EVENT_IDX avail_event crossed), as Linux's driver does. With EVENT_IDX the
+ * driver asks for one interrupt, when the last chain is used (used_event). */
 static void in_flight_batch(struct vdriver *d, uint32_t type, const unsigned *sector, bool lazy)
 {
-	struct vring_used *used = gmem_ptr(&mem, VD_USED, 4);
+	struct vring_used *used = gmem_ptr(&mem, VD_USED, 4 + 8 * VD_QSIZE + 2);
+	struct vring_avail *avail = gmem_ptr(&mem, VD_AVAIL, 4 + 2 * VD_QSIZE + 2);
+	struct vring vr = { .num = VD_QSIZE, .avail = avail, .used = used };
 	uint16_t before = vd_used_idx(d);
+	if (drv_event_idx)
+		__atomic_store_n(&vring_used_event(&vr), (uint16_t)(before + NR_FLIGHT - 1),
+				 __ATOMIC_RELEASE);
 	for (unsigned i = 0; i < NR_FLIGHT; i++) {
 		struct virtio_blk_outhdr h = { .type = type, .sector = sector[i] };
 		memcpy(gmem_ptr(&mem, FL_HDR + 16 * i, sizeof(h)), &h, sizeof(h));
@@ -275,9 +283,14 @@ static void in_flight_batch(struct vdriver *d, uint32_t type, const unsigned *se
 		uint64_t gpa[3] = { FL_HDR + 16 * i, FL_DATA + 4096 * i, FL_STAT + i };
 		uint32_t len[3] = { sizeof(h), 4096, 1 };
 		bool w[3] = { false, type == VIRTIO_BLK_T_IN, true };
+		uint16_t old = avail->idx;
 		vd_add(d, 3, gpa, len, w);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST); /* avail index before the device's flag */
-		if (lazy && !(__atomic_load_n(&used->flags, __ATOMIC_RELAXED) & VRING_USED_F_NO_NOTIFY))
+		bool kick = drv_event_idx
+				    ? vring_need_event(__atomic_load_n(&vring_avail_event(&vr), __ATOMIC_RELAXED),
+						       (uint16_t)(old + 1), old)
+				    : !(__atomic_load_n(&used->flags, __ATOMIC_RELAXED) & VRING_USED_F_NO_NOTIFY);
+		if (lazy && kick)
 			vd_notify(d);
 	}
 	if (!lazy)
@@ -286,15 +299,21 @@ static void in_flight_batch(struct vdriver *d, uint32_t type, const unsigned *se
 	      (unsigned)(uint16_t)(vd_used_idx(d) - before), NR_FLIGHT,
 	      lazy ? " (a chain added while notifications were off was lost)" : "");
 	usleep(20000);
-	CHECK(!(__atomic_load_n(&used->flags, __ATOMIC_RELAXED) & VRING_USED_F_NO_NOTIFY),
-	      "the idle device left notifications off: the driver would never kick it again");
+	if (drv_event_idx)
+		CHECK(__atomic_load_n(&vring_avail_event(&vr), __ATOMIC_RELAXED) == avail->idx,
+		      "the idle device's avail_event is %u, not the next index %u: the driver would "
+		      "never kick it again", vring_avail_event(&vr), avail->idx);
+	else
+		CHECK(!(__atomic_load_n(&used->flags, __ATOMIC_RELAXED) & VRING_USED_F_NO_NOTIFY),
+		      "the idle device left notifications off: the driver would never kick it again");
 	for (unsigned i = 0; i < NR_FLIGHT; i++)
 		CHECK(*(uint8_t *)gmem_ptr(&mem, FL_STAT + i, 1) == VIRTIO_BLK_S_OK, "chain %u status %u",
 		      i, *(uint8_t *)gmem_ptr(&mem, FL_STAT + i, 1));
 }
 
-/* A memfd image through the real backend: io_uring, or the inline engine with aio=sync. */
-static void test_file_disk(bool sync_only)
+/* A memfd image through the real backend: io_uring, or the inline engine with aio=sync; the
+ * driver with or without EVENT_IDX. */
+static void test_file_disk(bool sync_only, bool event_idx)
 {
 	struct fake_env f;
 	struct error err = { 0 };
@@ -310,7 +329,10 @@ static void test_file_disk(bool sync_only)
 	struct pci_host *host = pci_host_create(&f.svc, &err);
 	CHECK(host && virtio_blk_create(&f.svc, host, disk, NULL, 1, &err), "%s", err.msg);
 	struct vdriver d;
-	vd_init(&d, &f, &mem, 1, ~0u);
+	uint32_t features = vd_init(&d, &f, &mem, 1,
+				    event_idx ? ~0u : ~(1u << VIRTIO_RING_F_EVENT_IDX));
+	CHECK(features & (1u << VIRTIO_RING_F_EVENT_IDX), "EVENT_IDX not offered");
+	drv_event_idx = event_idx;
 	bool uring = false;
 	if (!sync_only) {
 		struct disk_queue *q = disk_queue_open(disk, 4);
@@ -321,7 +343,9 @@ static void test_file_disk(bool sync_only)
 			printf("  NOTE: io_uring refused here: the fallback runs instead, batching unchecked\n");
 	}
 
-	const char *engine = sync_only ? "aio=sync" : uring ? "io_uring" : "fallback";
+	char engine[40];
+	snprintf(engine, sizeof(engine), "%s%s", sync_only ? "aio=sync" : uring ? "io_uring" : "fallback",
+		 event_idx ? ", EVENT_IDX" : "");
 	SECTION("%s: %u writes in flight at scattered sectors, then %u reads of them", engine,
 		NR_FLIGHT, NR_FLIGHT);
 	unsigned sector[NR_FLIGHT];
@@ -338,7 +362,11 @@ static void test_file_disk(bool sync_only)
 		CHECK(pread(fd, got, sizeof(got), (off_t)sector[i] * 512) == 4096 &&
 		      !memcmp(got, want, sizeof(got)), "write %u did not land at sector %u", i, sector[i]);
 	}
-	if (uring)
+	if (event_idx)
+		/* The first interrupt of a queue is always sent; then only at used_event. */
+		CHECK(msis >= 1 && msis <= 2, "%u interrupts for %u chains with used_event at the last",
+		      msis, NR_FLIGHT);
+	else if (uring)
 		CHECK(msis < NR_FLIGHT / 2, "%u interrupts for %u chains made available at once", msis,
 		      NR_FLIGHT);
 	memset(gmem_ptr(&mem, FL_DATA, 4096 * NR_FLIGHT), 0, 4096 * NR_FLIGHT);
@@ -471,7 +499,7 @@ static void test_uring_refused(void)
 		CHECK(q && !strcmp(q->engine, "inline"), "engine %s under the filter", q ? q->engine : "-");
 		disk_queue_close(q);
 		disk_close(disk);
-		test_file_disk(false);
+		test_file_disk(false, false);
 		fflush(stdout);
 		_exit(0);
 	}
@@ -486,8 +514,10 @@ int main(void)
 	CHECK(gmem_init(&mem, GMEM_MIN_SIZE, &err) == 0, "%s", err.msg);
 	test_rw_disk();
 	test_ro_disk();
-	test_file_disk(false);
-	test_file_disk(true);
+	test_file_disk(false, false);
+	test_file_disk(true, false);
+	test_file_disk(true, true); /* one chain per round: an interrupt per chain without EVENT_IDX */
+	test_file_disk(false, true);
 	test_uring_refused();
 	test_multi_queue();
 	test_reset_in_flight();

@@ -302,7 +302,8 @@ struct virtio_dev *virtio_blk_create(const struct dev_services *svc, struct pci_
 			    (disk->readonly ? 1ULL << VIRTIO_BLK_F_RO
 					    : (1ULL << VIRTIO_BLK_F_DISCARD) |
 						      (1ULL << VIRTIO_BLK_F_WRITE_ZEROES)) |
-			    (nr_queues > 1 ? 1ULL << VIRTIO_BLK_F_MQ : 0),
+			    (nr_queues > 1 ? 1ULL << VIRTIO_BLK_F_MQ : 0) |
+			    (1ULL << VIRTIO_RING_F_EVENT_IDX),
 		.queue_notify = blk_queue_notify, .reset = blk_reset, .destroy = blk_destroy,
 	};
 	if (id)

@@ -63,6 +63,7 @@ void virtio_enable_queue(struct virtio_dev *v, unsigned q)
 		return; /* the spec allows enabling only between FEATURES_OK and DRIVER_OK */
 	struct virtq *vq = &v->vq[q];
 	vq->enabled = true;
+	vq->event_idx = virtio_has_feature(v, VIRTIO_RING_F_EVENT_IDX); /* offered by some devices */
 	if (vq_activate(vq, v->mem, virtio_has_feature(v, VIRTIO_RING_F_INDIRECT_DESC)) < 0)
 		virtio_needs_reset(v);
 }
