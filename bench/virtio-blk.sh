@@ -23,7 +23,8 @@ describe_environment() {
 	echo "- host CPU: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) CPUs"
 	echo "- host kernel: $(uname -r); QEMU: $(qemu-system-x86_64 --version | head -n1)"
 	echo "- guest kernel: $(cat build/guest/kernel-release)"
-	echo "- hardy: $([ -x build/hardy ] && build/hardy --version 2>/dev/null || echo 'not built')"
+	echo "- hardy: $([ -x build/hardy ] && build/hardy --version 2>/dev/null || echo 'not built')" \
+		"(commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ', modified'))"
 }
 
 [ -f build/guest/vmlinuz ] || { echo "bench/virtio-blk.sh: run make guest first" >&2; exit 1; }
