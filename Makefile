@@ -7,7 +7,7 @@ OPT     ?= -O2 -g
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 CFLAGS_COMMON := -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wvla \
                  -D_GNU_SOURCE -Isrc -MMD -MP
-LDLIBS  := -lpthread -lm -lZydis -luring
+LDLIBS  := -lpthread -lm -lZydis -luring -lslirp
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 # Everything under src/ except main.c forms the library that tools and unit tests link against.
@@ -70,7 +70,7 @@ $(BUILD)/guest-bin/% $(BUILD)/host-bin/%: tests/$$(notdir $$(@D))/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_COMMON) -O2 -static -o $@ $< -lpthread
 
-integration: $(BUILD)/hardy $(BUILD)/san/hardy guest guest-generic $(TEST_GUESTS) $(GUEST_BINS) $(HOST_BINS)
+integration: $(BUILD)/hardy $(BUILD)/san/hardy guest guest-generic rootfs $(TEST_GUESTS) $(GUEST_BINS) $(HOST_BINS)
 	tests/harness/run-integration
 
 test: unit difftest cpu-run-test fuzz integration
@@ -82,8 +82,10 @@ guest:
 rootfs: guest
 	guest/build-rootfs.sh $(BUILD)/guest
 
-bench: $(BUILD)/hardy guest
+bench: $(BUILD)/hardy guest $(GUEST_BINS)
 	bench/boot.sh
+	bench/virtio-net.sh
+	bench/virtio-blk.sh
 
 bench-blk: $(BUILD)/hardy guest $(BUILD)/guest-bin/blkbench
 	bench/virtio-blk.sh
@@ -154,6 +156,18 @@ FUZZ_VQ_TIME    ?= 20
 FUZZ_VQ_CORPUS  := tests/fuzz/corpus/virtqueue
 FUZZ_VQ_CRASHES := tests/fuzz/crashes/virtqueue
 FUZZER_VQ       := $(BUILD)/fuzz/fuzz_virtqueue
+# virtio-net's requests (headers and chains of every shape) against a fake backend.
+FUZZ_NET_SRCS    := tests/fuzz/fuzz_virtio_net.c $(filter-out tests/fuzz/fuzz_devices.c,$(FUZZ_SRCS))
+FUZZ_NET_TIME    ?= 20
+FUZZ_NET_CORPUS  := tests/fuzz/corpus/virtio_net
+FUZZ_NET_CRASHES := tests/fuzz/crashes/virtio_net
+FUZZER_NET       := $(BUILD)/fuzz/fuzz_virtio_net
+# virtio-vsock's packets and protocol engine, over a fake host backend.
+FUZZ_VS_SRCS    := tests/fuzz/fuzz_vsock.c src/devices/virtio/vsock_proto.c
+FUZZ_VS_TIME    ?= 20
+FUZZ_VS_CORPUS  := tests/fuzz/corpus/vsock
+FUZZ_VS_CRASHES := tests/fuzz/crashes/vsock
+FUZZER_VS       := $(BUILD)/fuzz/fuzz_vsock
 # virtio-blk's request parsing alone (blk_req.c), chains of every shape on a memfd image.
 FUZZ_BLK_SRCS    := tests/fuzz/fuzz_blk.c src/devices/virtio/blk_req.c src/devices/virtio/queue.c \
                     src/backends/disk_raw.c src/backends/disk_queue.c src/backends/disk_uring.c \
@@ -165,7 +179,7 @@ FUZZER_BLK       := $(BUILD)/fuzz/fuzz_blk
 .PHONY: fuzz fuzz-regress fuzz-long fuzz-corpus clean-fuzz
 clean: clean-fuzz
 clean-fuzz:
-	rm -f $(FUZZER) $(FUZZER_VQ) $(FUZZER_BLK)
+	rm -f $(FUZZER) $(FUZZER_VQ) $(FUZZER_NET) $(FUZZER_VS) $(FUZZER_BLK)
 
 $(FUZZER): $(FUZZ_SRCS) $(shell find src -name '*.h')
 	@mkdir -p $(BUILD)/fuzz/corpus
@@ -177,6 +191,16 @@ $(FUZZER_VQ): $(FUZZ_VQ_SRCS) $(shell find src -name '*.h')
 	$(FUZZ_CC) -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -D_GNU_SOURCE -Isrc \
 		-O1 -g $(FUZZ_FLAGS) -o $@ $(FUZZ_VQ_SRCS)
 
+$(FUZZER_NET): $(FUZZ_NET_SRCS) $(shell find src -name '*.h') tests/unit/virtio_driver.h
+	@mkdir -p $(BUILD)/fuzz/corpus-virtio-net
+	$(FUZZ_CC) -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -D_GNU_SOURCE -Isrc \
+		-Itests/unit -O1 -g $(FUZZ_FLAGS) -o $@ $(FUZZ_NET_SRCS) -lpthread -luring
+
+$(FUZZER_VS): $(FUZZ_VS_SRCS) $(shell find src -name '*.h')
+	@mkdir -p $(BUILD)/fuzz/corpus-vsock
+	$(FUZZ_CC) -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -D_GNU_SOURCE -Isrc \
+		-O1 -g $(FUZZ_FLAGS) -o $@ $(FUZZ_VS_SRCS)
+
 $(FUZZER_BLK): $(FUZZ_BLK_SRCS) $(shell find src -name '*.h')
 	@mkdir -p $(BUILD)/fuzz/corpus-blk
 	$(FUZZ_CC) -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -D_GNU_SOURCE -Isrc \
@@ -185,9 +209,11 @@ $(FUZZER_BLK): $(FUZZ_BLK_SRCS) $(shell find src -name '*.h')
 # Every kept input once (the corpus and every crash ever found), then FUZZ_TIME seconds of new
 # inputs; new corpus entries go to build/fuzz/corpus (make fuzz-corpus keeps them), a crash to
 # build/fuzz/crash-* (fix it, then add it to $(FUZZ_CRASHES)).
-fuzz-regress: $(FUZZER) $(FUZZER_VQ) $(FUZZER_BLK)
+fuzz-regress: $(FUZZER) $(FUZZER_VQ) $(FUZZER_NET) $(FUZZER_VS) $(FUZZER_BLK)
 	$(FUZZER) -runs=0 $(FUZZ_CORPUS) $(FUZZ_CRASHES)
 	$(FUZZER_VQ) -runs=0 $(FUZZ_VQ_CORPUS) $(FUZZ_VQ_CRASHES)
+	$(FUZZER_NET) -runs=0 $(FUZZ_NET_CORPUS) $(FUZZ_NET_CRASHES)
+	$(FUZZER_VS) -runs=0 $(FUZZ_VS_CORPUS) $(FUZZ_VS_CRASHES)
 	$(FUZZER_BLK) -runs=0 $(FUZZ_BLK_CORPUS) $(FUZZ_BLK_CRASHES)
 
 fuzz: fuzz-regress
@@ -195,15 +221,23 @@ fuzz: fuzz-regress
 		$(BUILD)/fuzz/corpus $(FUZZ_CORPUS)
 	$(FUZZER_VQ) -max_total_time=$(FUZZ_VQ_TIME) -print_final_stats=1 \
 		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-virtqueue $(FUZZ_VQ_CORPUS)
+	$(FUZZER_NET) -max_total_time=$(FUZZ_NET_TIME) -print_final_stats=1 \
+		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-virtio-net $(FUZZ_NET_CORPUS)
+	$(FUZZER_VS) -max_total_time=$(FUZZ_VS_TIME) -print_final_stats=1 \
+		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-vsock $(FUZZ_VS_CORPUS)
 	$(FUZZER_BLK) -max_total_time=$(FUZZ_BLK_TIME) -print_final_stats=1 \
 		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-blk $(FUZZ_BLK_CORPUS)
 
 fuzz-long: FUZZ_TIME = 3600
 fuzz-long: FUZZ_VQ_TIME = 3600
+fuzz-long: FUZZ_NET_TIME = 3600
+fuzz-long: FUZZ_VS_TIME = 3600
 fuzz-long: FUZZ_BLK_TIME = 3600
 fuzz-long: fuzz
 
 # Minimizes build/fuzz/corpus* into the kept corpora (commit what it adds).
-fuzz-corpus: $(FUZZER) $(FUZZER_BLK)
+fuzz-corpus: $(FUZZER) $(FUZZER_NET) $(FUZZER_VS) $(FUZZER_BLK)
 	$(FUZZER) -merge=1 $(FUZZ_CORPUS) $(BUILD)/fuzz/corpus
+	$(FUZZER_NET) -merge=1 $(FUZZ_NET_CORPUS) $(BUILD)/fuzz/corpus-virtio-net
+	$(FUZZER_VS) -merge=1 $(FUZZ_VS_CORPUS) $(BUILD)/fuzz/corpus-vsock
 	$(FUZZER_BLK) -merge=1 $(FUZZ_BLK_CORPUS) $(BUILD)/fuzz/corpus-blk

@@ -7,9 +7,10 @@
 #   With a working /dev/kvm: `build/hardy run ARGS` directly.
 #   Without (a VM or CI runner without nested virtualization): inside a nested L1 booted under
 #   QEMU's software emulation (tests/harness/host.sh), whose init runs `hardy run ARGS` on its
-#   console; L1 powers off when hardy exits and the script exits with hardy's status. Paths in
-#   ARGS must lie inside this checkout's build/guest/ there (the L1 holds only that). Expect the
-#   nested boot to take some seconds.
+#   console; L1 powers off when hardy exits and the script exits with hardy's status. --disk
+#   images become L1's own virtio disks (handed on to hardy as /dev/vdX); other paths in ARGS
+#   must lie inside this checkout's build/guest/ (the L1 holds only that). Expect the nested
+#   boot to take some seconds.
 # Leave the guest with `poweroff` in its shell, or Ctrl-A x (hardy's console escape).
 # Environment: HARDY=PATH boots with another binary of hardy's CLI (skips `make`).
 set -eu
@@ -35,6 +36,27 @@ boot_nested() {
 	echo "quickstart: software emulation (slower). Ctrl-A x or 'poweroff' leaves both."
 	local job=build/quickstart/l1-job.sh
 	mkdir -p build/quickstart
+	# Each --disk image becomes one of L1's own disks (/dev/vda, vdb, ...), handed on to hardy
+	# there: the L1 cannot see this machine's files. Writes reach the image, ro stays read-only.
+	local args=() letters=abcdefgh n=0 path opts
+	while [ $# -gt 0 ]; do
+		if [ "$1" = --disk ] && [ $# -ge 2 ] && [ $n -lt ${#letters} ]; then
+			path=${2%%,*} opts=
+			[ "$path" != "$2" ] && opts=,${2#*,}
+			[ -e "$path" ] || { echo "quickstart: --disk: no such file: $path" >&2; exit 2; }
+			case ,$opts, in
+			*,ro,*) L1_DISKS+=("$(realpath "$path"),readonly=on,cache=none") ;;
+			*) L1_DISKS+=("$(realpath "$path"),cache=none") ;;
+			esac
+			args+=(--disk "/dev/vd${letters:n:1}$opts")
+			n=$((n + 1))
+			shift 2
+		else
+			args+=("$1")
+			shift
+		fi
+	done
+	set -- "${args[@]}"
 	# cttyhack gives hardy the L1 console as its controlling terminal.
 	echo "exec setsid cttyhack /hardy/${HARDY#"$PWD"/} run$(sh_quote "$@")" >"$job"
 	local with_qemu=

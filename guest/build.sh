@@ -4,7 +4,7 @@
 #   OUTDIR/initrd    gzip'd newc cpio: busybox-static, the virtio/ACPI-button modules, guest/init
 #                    and its udhcpc hook
 #   OUTDIR/l1-kit/   what the nested test harness needs from the same packages
-#                    (static busybox, irqbypass/kvm/kvm-amd modules)
+#                    (static busybox, irqbypass/kvm/kvm-amd modules, tun for the TAP tests)
 # Packages are fetched with `apt-get download` into build/cache/ and unpacked with `dpkg -x`.
 # Nothing is rebuilt unless an input changed: OUTDIR/.stamp holds a hash of the package versions,
 # this script and guest/init.
@@ -20,7 +20,10 @@ INIT_SCRIPT=$ROOT/guest/init
 GUEST_MODULES="virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
   virtio_mmio virtio_blk failover net_failover virtio_net virtio_rng virtio_console
   vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport evdev"
-L1_MODULES="irqbypass kvm kvm_amd"
+# L1 (the nested harness): KVM, tun for the TAP tests, and virtio-blk for the disk image some
+# tests hand it.
+L1_MODULES="irqbypass kvm kvm_amd tun virtio virtio_ring virtio_pci_legacy_dev
+  virtio_pci_modern_dev virtio_pci virtio_blk"
 
 log() { echo "guest/build.sh: $*" >&2; }
 die() { log "$*"; exit 1; }

@@ -32,6 +32,17 @@ static const char run_usage[] =
 	"                    ro: read-only; id: what the guest's GET_ID (serial) returns;\n"
 	"                    aio: io_uring, many requests in flight (default; sync where the\n"
 	"                    kernel refuses it), or sync: one at a time\n"
+	"  --net user[,hostfwd=tcp|udp:[HADDR]:HPORT-[GADDR]:GPORT]...[,mac=MAC]\n"
+	"                    a virtio-net NIC on a user-mode network (libslirp): 10.0.2.0/24, the\n"
+	"                    guest gets 10.0.2.15 by DHCP, 10.0.2.2 is the host, 10.0.2.3 DNS;\n"
+	"                    hostfwd forwards a host port to the guest (up to 8 rules)\n"
+	"  --net tap=IFNAME[,mac=MAC]  a virtio-net NIC on an existing TAP interface, with\n"
+	"                    checksum and TSO offloads; --net repeats (up to 8 NICs); default MACs\n"
+	"                    52:54:00:12:34:56, :57, ...\n"
+	"  --vsock cid=N,uds=PATH  a virtio-vsock device with guest CID N (3 or more); host\n"
+	"                    clients connect to the Unix socket PATH and write 'CONNECT <port>\\n'\n"
+	"                    (answer 'OK <hostport>\\n'); guest connections to CID 2 port P reach\n"
+	"                    the Unix socket PATH_P\n"
 	"  --no-rng          no virtio-rng device (default: one, fed from the host's getrandom)\n"
 	"  -h, --help        this help\n"
 	"\n"
@@ -91,7 +102,8 @@ static int parse_accel(const char *s, struct vm_config *c)
 int cli_run(int argc, char **argv)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_NAME,
-	       OPT_ACCEL, OPT_CONSOLE, OPT_CONSOLE_LIMIT, OPT_NO_RNG, OPT_DISK };
+	       OPT_ACCEL, OPT_CONSOLE, OPT_CONSOLE_LIMIT, OPT_NO_RNG, OPT_DISK, OPT_NET,
+	       OPT_VSOCK };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -104,6 +116,8 @@ int cli_run(int argc, char **argv)
 		{ "console-limit", required_argument, NULL, OPT_CONSOLE_LIMIT },
 		{ "no-rng", no_argument, NULL, OPT_NO_RNG },
 		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "net", required_argument, NULL, OPT_NET },
+		{ "vsock", required_argument, NULL, OPT_VSOCK },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -111,6 +125,7 @@ int cli_run(int argc, char **argv)
 	vm_config_defaults(&cfg);
 	char kernel_buf[PATH_MAX], initrd_buf[PATH_MAX];
 	char disk_specs[HARDY_MAX_DISKS][PATH_MAX + 64];
+	char vsock_spec[PATH_MAX + 64];
 	bool initrd_given = false;
 
 	opterr = 0;
@@ -158,6 +173,36 @@ int cli_run(int argc, char **argv)
 				return usage_error("%s", msg);
 			}
 			cfg.nr_disks++;
+			break;
+		}
+		case OPT_NET: {
+			char problem[160], spec[512];
+			if (cfg.nr_nets == HARDY_MAX_NICS)
+				return usage_error("--net '%s': at most 8 NICs", optarg);
+			if (strlen(optarg) >= sizeof(spec))
+				return usage_error("--net '%.60s...': too long", optarg);
+			strcpy(spec, optarg);
+			if (parse_net(spec, cfg.nr_nets, &cfg.nets[cfg.nr_nets], problem,
+				      sizeof(problem)) < 0) {
+				char msg[sizeof(spec) + sizeof(problem) + 16];
+				snprintf(msg, sizeof(msg), "--net '%s': %s", optarg, problem);
+				return usage_error("%s", msg);
+			}
+			cfg.nr_nets++;
+			break;
+		}
+		case OPT_VSOCK: {
+			char problem[96];
+			if (cfg.vsock.enabled)
+				return usage_error("--vsock '%s': only one vsock device", optarg);
+			if (strlen(optarg) >= sizeof(vsock_spec))
+				return usage_error("--vsock '%.60s...': too long", optarg);
+			strcpy(vsock_spec, optarg);
+			if (parse_vsock(vsock_spec, &cfg.vsock, problem, sizeof(problem)) < 0) {
+				char msg[PATH_MAX + 200];
+				snprintf(msg, sizeof(msg), "--vsock '%s': %s", optarg, problem);
+				return usage_error("%s", msg);
+			}
 			break;
 		}
 		case 'h':

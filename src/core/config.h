@@ -26,6 +26,38 @@ struct vm_disk_config {
 	bool aio_sync;   /* aio=sync: one request at a time on the device's thread, no io_uring */
 };
 
+/* --vsock cid=N,uds=PATH (one device) */
+#define HARDY_VSOCK_CID_MIN 3u          /* 0-2 are the hypervisor, local and host */
+#define HARDY_VSOCK_CID_MAX 0xFFFFFFFEu /* Linux keeps CIDs in 32 bits; -1 is "any" */
+struct vm_vsock_config {
+	bool enabled;
+	uint64_t cid;
+	const char *uds_path;
+};
+
+#define HARDY_MAX_NICS 8
+#define HARDY_MAX_HOSTFWD 8
+#define HARDY_IFNAME_MAX 15 /* IFNAMSIZ - 1 */
+
+enum net_backend_kind { NET_USER, NET_TAP };
+
+/* hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT; addresses in network byte order
+ * (0: any host address; the guest's DHCP address when no guest address is given). */
+struct vm_hostfwd {
+	bool udp;
+	uint32_t host_addr, guest_addr;
+	uint16_t host_port, guest_port;
+};
+
+/* --net user[,hostfwd=...]...[,mac=MAC] | --net tap=IFNAME[,mac=MAC] */
+struct vm_net_config {
+	enum net_backend_kind kind;
+	char ifname[HARDY_IFNAME_MAX + 1]; /* NET_TAP */
+	uint8_t mac[6];                    /* given, or 52:54:00:12:34:56 + index */
+	struct vm_hostfwd fwd[HARDY_MAX_HOSTFWD]; /* NET_USER */
+	unsigned nr_fwd;
+};
+
 enum accel_choice { ACCEL_AUTO, ACCEL_KVM, ACCEL_SOFT };
 enum console_kind { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_NONE };
 
@@ -43,6 +75,9 @@ struct vm_config {
 	bool rng;                 /* a virtio-rng device (default on; --no-rng) */
 	struct vm_disk_config disks[HARDY_MAX_DISKS];
 	unsigned nr_disks;
+	struct vm_net_config nets[HARDY_MAX_NICS];
+	unsigned nr_nets;
+	struct vm_vsock_config vsock;
 };
 
 void vm_config_defaults(struct vm_config *c);

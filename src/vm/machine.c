@@ -6,7 +6,9 @@
 #include "backends/entropy.h"
 #include "devices/devices.h"
 #include "devices/virtio/blk.h"
+#include "devices/virtio/net.h"
 #include "devices/virtio/rng.h"
+#include "devices/virtio/vsock.h"
 
 void machine_resources_init(struct resources *r)
 {
@@ -15,8 +17,9 @@ void machine_resources_init(struct resources *r)
 }
 
 int machine_build(const struct dev_services *svc, const struct vm_config *cfg,
-		  struct console *con, struct disk *const *disks, struct machine *m,
-		  struct error *err)
+		  struct console *con, struct disk *const *disks, struct net_backend *const *nets,
+		  struct vsock_host *vsock,
+		  struct machine *m, struct error *err)
 {
 	if (!serial_create(svc, X86_COM1_PORT, X86_COM1_IRQ, con, err) ||
 	    !i8042_create(svc, err) ||
@@ -36,5 +39,11 @@ int machine_build(const struct dev_services *svc, const struct vm_config *cfg,
 	for (unsigned i = 0; i < cfg->nr_disks; i++)
 		if (!virtio_blk_create(svc, pci, disks[i], cfg->disks[i].id, cfg->ncpus, err))
 			return -1;
+	for (unsigned i = 0; i < cfg->nr_nets; i++)
+		if (!virtio_net_create(svc, pci, nets[i], cfg->nets[i].mac, err))
+			return -1;
+	if (cfg->vsock.enabled && vsock &&
+	    !virtio_vsock_create(svc, pci, cfg->vsock.cid, vsock, err))
+		return -1;
 	return 0;
 }

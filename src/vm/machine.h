@@ -10,6 +10,8 @@
 
 struct console;
 struct disk;
+struct net_backend;
+struct vsock_host;
 
 /* What the rest of the VM needs from the devices once they exist. */
 struct machine {
@@ -21,9 +23,12 @@ struct machine {
 void machine_resources_init(struct resources *r);
 
 /* Creates every device into svc->devices; on failure the list holds what was made (destroy
- * it). con: the serial port's console; disks: cfg->nr_disks opened images (the caller's). */
+ * it). con: the serial port's console; disks: cfg->nr_disks opened images; nets:
+ * cfg->nr_nets opened network backends; vsock: cfg->vsock's opened backend, NULL without one
+ * (all the caller's). */
 int machine_build(const struct dev_services *svc, const struct vm_config *cfg,
-		  struct console *con, struct disk *const *disks, struct machine *m,
-		  struct error *err);
+		  struct console *con, struct disk *const *disks, struct net_backend *const *nets,
+		  struct vsock_host *vsock,
+		  struct machine *m, struct error *err);
 
 #endif

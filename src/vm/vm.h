@@ -24,7 +24,9 @@
 
 struct console;
 struct disk;
+struct net_backend;
 struct event_loop;
+struct vsock_host;
 
 enum vcpu_state { VCPU_CREATED, VCPU_RUNNING, VCPU_EXITED };
 
@@ -58,6 +60,9 @@ struct vm {
 	struct device_list devices;
 	char *cmdline;             /* the user's command line plus the devices' words */
 	struct disk *disks[HARDY_MAX_DISKS]; /* opened (and locked) before any VM exists */
+	struct net_backend *nets[HARDY_MAX_NICS]; /* opened before any VM exists, closed after
+						    the devices */
+	struct vsock_host *vsock;  /* --vsock's backend, listening before any VM exists */
 };
 
 /* Runs a VM to completion; returns the process exit status, with err filled when non-zero. */

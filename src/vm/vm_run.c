@@ -10,6 +10,8 @@
 
 #include "arch/x86/layout.h"
 #include "backends/disk.h"
+#include "backends/net.h"
+#include "backends/vsock_host.h"
 #include "core/console.h"
 #include "core/event_loop.h"
 #include "vm/machine.h"
@@ -58,9 +60,13 @@ static void vm_destroy(struct vm *vm)
 		free(vm->vcpus);
 	}
 	device_list_destroy(&vm->devices);
+	if (vm->vsock)
+		vm->vsock->ops->destroy(vm->vsock); /* after the device, which stopped it */
 	vm_signals_close(&vm->signals);
 	for (unsigned i = 0; i < HARDY_MAX_DISKS; i++)
 		disk_close(vm->disks[i]);
+	for (unsigned i = 0; i < HARDY_MAX_NICS; i++)
+		net_backend_close(vm->nets[i]);
 	if (vm->console) {
 		console_close(vm->console);
 		free(vm->console);
@@ -96,7 +102,8 @@ static int vm_build(struct vm *vm, const struct x86_boot_config *inputs, struct 
 	machine_resources_init(&vm->res);
 	struct dev_services svc = vm_dev_services(vm);
 	struct machine m = { 0 };
-	if (machine_build(&svc, vm->cfg, vm->console, vm->disks, &m, err) < 0)
+	if (machine_build(&svc, vm->cfg, vm->console, vm->disks, vm->nets, vm->vsock, &m,
+			  err) < 0)
 		return -1;
 	vm->signals.stop = vm_stopper(vm);
 	vm->signals.power_button = m.power_button;
@@ -190,6 +197,15 @@ int vm_run(const struct vm_config *cfg, struct error *err)
 			goto out;
 		vm->disks[i]->sync_only = cfg->disks[i].aio_sync;
 	}
+	/* Network backends too: a missing TAP interface or a taken port is status 2 anywhere. */
+	for (unsigned i = 0; i < cfg->nr_nets; i++) {
+		vm->nets[i] = net_backend_open(&cfg->nets[i], err);
+		if (!vm->nets[i])
+			goto out;
+	}
+	/* The vsock socket too: a bad or busy path is refused whether or not KVM works. */
+	if (cfg->vsock.enabled && !(vm->vsock = vsock_uds_open(cfg->vsock.uds_path, err)))
+		goto out;
 	if (vm_choose_accel(cfg, &vm->accel, err) < 0)
 		goto out;
 	vm_signals_block();

@@ -2,7 +2,8 @@
  * buses a vCPU exit uses, by random sequences of accesses interleaved with time steps, console
  * input and power-button presses. The machine is built by machine_build() from a services
  * handle made here (no struct vm), so a device wired there is fuzzed with no change here; it
- * has virtio-rng and one virtio-blk disk (a 1 MiB memfd) on PCI bus 0.
+ * has virtio-rng, one virtio-blk disk (a 1 MiB memfd) and virtio-vsock (CID 3, a host side
+ * where nothing listens: every guest connect is refused) on PCI bus 0.
  *
  * Input: a sequence of operations, each one opcode byte and its operands; missing operand bytes
  * read as zero, the input ends the sequence.
@@ -25,10 +26,29 @@
 #include <unistd.h>
 
 #include "backends/disk.h"
+#include "backends/vsock_host.h"
 #include "devices/device.h"
 #include "core/console.h"
 #include "core/event_loop.h"
 #include "vm/machine.h"
+
+/* virtio-vsock's host side: no clients, nothing listens, so no stream ever exists. */
+static int fuzz_vsock_start(struct vsock_host *h, struct event_loop *loop, pthread_mutex_t *lock,
+			    const struct vsock_host_events *ev, void *ctx, struct error *err)
+{
+	return 0;
+}
+
+static struct vsock_stream *fuzz_vsock_connect(struct vsock_host *h, uint32_t port, void *conn)
+{
+	return NULL;
+}
+
+static void fuzz_vsock_stop(struct vsock_host *h) {}
+
+static const struct vsock_host_ops fuzz_vsock_ops = {
+	.start = fuzz_vsock_start, .connect = fuzz_vsock_connect, .stop = fuzz_vsock_stop,
+};
 
 struct fuzz_input {
 	const uint8_t *p;
@@ -172,9 +192,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	cfg.disks[0] = (struct vm_disk_config){ .path = fuzz_disk_path, .id = "fuzz" };
 	cfg.nr_disks = 1;
+	cfg.vsock = (struct vm_vsock_config){ .enabled = true, .cid = 3, .uds_path = "unused" };
+	static struct vsock_host vsock = { .ops = &fuzz_vsock_ops };
 	m.con = (struct console){ .in_fd = -1, .out_fd = -1, .wake_efd = -1 };
 	if (console_attach_output(&m.con, fuzz_out_pipe[1], 0, FUZZ_RING_SIZE, &err) < 0 ||
-	    machine_build(&m.svc, &cfg, &m.con, &disk, &m.machine, &err) < 0) {
+	    machine_build(&m.svc, &cfg, &m.con, &disk, NULL, &vsock, &m.machine, &err) < 0) {
 		fprintf(stderr, "fuzz_devices: cannot build the machine: %s\n", err.msg);
 		abort();
 	}

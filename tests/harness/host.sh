@@ -13,6 +13,7 @@
 HARDY_ROOT=${HARDY_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 L1_MEM=${HARDY_L1_MEM:-3072}
 L1_CPUS=${HARDY_L1_CPUS:-2}
+L1_DISKS=()
 
 # KVM is usable when /dev/kvm opens read-write and the CPU advertises virtualization (vmx/svm).
 # The second check matters: some sandboxes expose a /dev/kvm on which guests never run.
@@ -97,7 +98,8 @@ build_l1() {
 	rm -rf "$stage"
 }
 
-# boot_l1 INITRD CONSOLE_LOG TIMEOUT_S [interactive] : boots L1 with the default guest's kernel.
+# boot_l1 INITRD CONSOLE_LOG TIMEOUT_S [interactive] : boots L1 with the default guest's kernel
+# (and the images in L1_DISKS as its /dev/vda, /dev/vdb, ...).
 # Non-interactive: the serial console is copied to CONSOLE_LOG and to stdout. Interactive: the
 # console is this terminal or whatever stdin/stdout are (QEMU's signals and escape are off, so
 # Ctrl-A x reaches hardy), and QEMU also logs it to CONSOLE_LOG; TIMEOUT_S is not applied.
@@ -107,6 +109,12 @@ boot_l1() {
 	local qemu=(qemu-system-x86_64 -accel tcg -cpu EPYC,+svm -smp "$L1_CPUS" -m "$L1_MEM"
 		-M pc -nodefaults -no-reboot -display none
 		-kernel "$HARDY_ROOT/build/guest/vmlinuz" -initrd "$initrd" -append "$cmdline")
+	# L1_DISKS: images L1 sees as /dev/vda, /dev/vdb, ... (virtio-blk), each "PATH,QEMU-OPTIONS"
+	# (e.g. snapshot=on keeps the file untouched whatever L1 and its guests write).
+	local disk
+	for disk in "${L1_DISKS[@]}"; do
+		qemu+=(-drive "file=${disk%%,*},format=raw,if=virtio,${disk#*,}")
+	done
 	if [ "$mode" = interactive ]; then
 		"${qemu[@]}" -chardev "stdio,id=con,signal=off,logfile=$log" -serial chardev:con \
 			2> >(grep -v "TCG doesn't support requested feature" >&2)

@@ -1,4 +1,6 @@
-/* Unit test: CLI value parsing (sizes with suffixes, counts) and vm_config validation. */
+/* Unit test: CLI value parsing (sizes with suffixes, counts, --disk and --net values) and
+ * vm_config validation. */
+#include <arpa/inet.h>
 #include <stdint.h>
 
 #include "check.h"
@@ -30,6 +32,42 @@ static void check_disk(const char *spec, int want_rc, const char *path, bool ro,
 	      (id ? d.id && !strcmp(d.id, id) : !d.id), "--disk '%s' parsed wrong", spec);
 }
 
+static void check_vsock(const char *spec, int want_rc, uint64_t cid, const char *path)
+{
+	char buf[160], problem[96] = "";
+	snprintf(buf, sizeof(buf), "%s", spec);
+	struct vm_vsock_config v;
+	int rc = parse_vsock(buf, &v, problem, sizeof(problem));
+	CHECK(rc == want_rc, "--vsock '%s': rc %d (%s)", spec, rc, problem);
+	if (rc < 0) {
+		CHECK(problem[0] && !strchr(problem, '\n'), "--vsock '%s': no one-line reason", spec);
+		return;
+	}
+	CHECK(v.enabled && v.cid == cid && !strcmp(v.uds_path, path), "--vsock '%s' parsed wrong", spec);
+}
+
+static void test_vsock(void)
+{
+	SECTION("--vsock cid=N,uds=PATH");
+	check_vsock("cid=3,uds=/tmp/v.sock", 0, 3, "/tmp/v.sock");
+	check_vsock("uds=/tmp/v.sock,cid=4294967294", 0, 4294967294u, "/tmp/v.sock");
+	check_vsock("cid=2,uds=/tmp/v.sock", -1, 0, NULL);
+	check_vsock("cid=4294967295,uds=/tmp/v.sock", -1, 0, NULL);
+	check_vsock("cid=-3,uds=/tmp/v.sock", -1, 0, NULL);
+	check_vsock("cid=3x,uds=/tmp/v.sock", -1, 0, NULL);
+	check_vsock("cid=3", -1, 0, NULL);
+	check_vsock("uds=/tmp/v.sock", -1, 0, NULL);
+	check_vsock("cid=3,uds=", -1, 0, NULL);
+	check_vsock("cid=3,uds=/tmp/v.sock,x=1", -1, 0, NULL);
+	/* PATH_4294967295 must fit sun_path: 96 bytes at most. */
+	char path[100] = "/tmp/", spec[120];
+	memset(path + 5, 'x', 91);
+	snprintf(spec, sizeof(spec), "cid=3,uds=%s", path);
+	check_vsock(spec, 0, 3, path);
+	snprintf(spec, sizeof(spec), "cid=3,uds=%sx", path);
+	check_vsock(spec, -1, 0, NULL);
+}
+
 static void test_disks(void)
 {
 	SECTION("--disk PATH[,ro][,id=ID][,aio=io_uring|sync]");
@@ -58,9 +96,58 @@ static void test_disks(void)
 	      problem);
 }
 
+static struct vm_net_config check_net(const char *spec, unsigned index, int want_rc)
+{
+	char buf[256], problem[160] = "";
+	struct vm_net_config n;
+	snprintf(buf, sizeof(buf), "%s", spec);
+	int rc = parse_net(buf, index, &n, problem, sizeof(problem));
+	CHECK(rc == want_rc, "--net '%s': rc %d (%s)", spec, rc, problem);
+	if (rc < 0)
+		CHECK(problem[0] && !strchr(problem, '\n'), "--net '%s': no one-line reason", spec);
+	return n;
+}
+
+static void test_nets(void)
+{
+	SECTION("--net user[,hostfwd=...][,mac=] and tap=IFNAME[,mac=]");
+	struct vm_net_config n = check_net("user", 0, 0);
+	CHECK(n.kind == NET_USER && n.nr_fwd == 0 && n.mac[0] == 0x52 && n.mac[5] == 0x56,
+	      "user: defaults");
+	n = check_net("user", 3, 0);
+	CHECK(n.mac[5] == 0x59, "fourth NIC's default MAC ends %02x", n.mac[5]);
+	n = check_net("user,hostfwd=tcp::8080-:80,hostfwd=udp:127.0.0.1:5353-10.0.2.15:53", 0, 0);
+	CHECK(n.nr_fwd == 2 && !n.fwd[0].udp && n.fwd[0].host_port == 8080 &&
+	      n.fwd[0].guest_port == 80 && n.fwd[0].host_addr == 0 && n.fwd[0].guest_addr == 0,
+	      "first hostfwd parsed wrong");
+	CHECK(n.fwd[1].udp && n.fwd[1].host_port == 5353 && n.fwd[1].guest_port == 53 &&
+	      n.fwd[1].host_addr == htonl(0x7F000001) && n.fwd[1].guest_addr == htonl(0x0A00020F),
+	      "second hostfwd parsed wrong");
+	n = check_net("tap=tap0,mac=02:00:00:AB:cd:01", 0, 0);
+	CHECK(n.kind == NET_TAP && !strcmp(n.ifname, "tap0") && n.mac[0] == 2 && n.mac[3] == 0xAB &&
+	      n.mac[4] == 0xCD && n.mac[5] == 1, "tap with mac parsed wrong");
+	SECTION("--net values refused");
+	const char *bad[] = {
+		"", "usr", "tap", "tap=", "tap=abcdefghijklmnop", "tap=a/b", "user,", "user,x=1",
+		"user,hostfwd=", "user,hostfwd=tcp:8080-:80", "user,hostfwd=tcp::8080-:", "user,hostfwd=tcp::-:80",
+		"user,hostfwd=tcp::0-:80", "user,hostfwd=tcp::65536-:80", "user,hostfwd=tcp::80a-:80",
+		"user,hostfwd=tcp:300.1.1.1:80-:80", "user,hostfwd=tcp::80-192.168.0.1:80",
+		"user,hostfwd=icmp::80-:80", "tap=t0,hostfwd=tcp::80-:80", "user,mac=", "user,mac=01:02:03:04:05:06",
+		"user,mac=00:00:00:00:00:00", "user,mac=52:54:00:12:34:56:78", "user,mac=52-54-00-12-34-56",
+		"user,mac=52:54:00:12:34:5",
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		check_net(bad[i], 0, -1);
+	char many[512] = "user";
+	for (int i = 0; i < HARDY_MAX_HOSTFWD + 1; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), ",hostfwd=tcp::%d-:80", 1000 + i);
+	check_net(many, 0, -1);
+}
+
 int main(void)
 {
 	test_disks();
+	test_nets();
 	SECTION("sizes with and without suffixes");
 	check_size("512M", 0, 512ULL << 20);
 	check_size("2G", 0, 2ULL << 30);
@@ -104,6 +191,7 @@ int main(void)
 	vm_config_defaults(&c);
 	c.ncpus = HARDY_MAX_CPUS + 1;
 	CHECK(vm_config_validate(&c, &err) < 0, "too many cpus accepted");
+	test_vsock();
 	puts("test_cli_parse: all passed");
 	return 0;
 }

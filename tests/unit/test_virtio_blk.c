@@ -24,6 +24,7 @@
 #include "devices/devices.h"
 #include "backends/disk_queue.h"
 #include "devices/virtio/blk.h"
+#define VD_QSIZE 128 /* 32 chains of 3 buffers in flight at once */
 #include "virtio_driver.h"
 
 #define SECTORS 128
@@ -123,6 +124,8 @@ static uint8_t status(void)
 	return *(uint8_t *)gmem_ptr(&mem, STAT, 1);
 }
 
+static unsigned req_queue; /* the queue request() uses */
+
 /* header, data (direction by write), status */
 static long request(struct vdriver *d, uint32_t type, uint64_t sector, uint32_t data_len,
 		    bool data_to_device)
@@ -136,9 +139,9 @@ static long request(struct vdriver *d, uint32_t type, uint64_t sector, uint32_t 
 		gpa[1] = STAT;
 		len[1] = 1;
 		w[1] = true;
-		return vd_submit(d, 2, gpa, len, w);
+		return vd_submit_q(d, req_queue, 2, gpa, len, w);
 	}
-	return vd_submit(d, 3, gpa, len, w);
+	return vd_submit_q(d, req_queue, 3, gpa, len, w);
 }
 
 static void test_rw_disk(void)
@@ -272,7 +275,7 @@ static void in_flight_batch(struct vdriver *d, uint32_t type, const unsigned *se
 	struct vring_used *used = gmem_ptr(&mem, VD_USED, 4 + 8 * VD_QSIZE + 2);
 	struct vring_avail *avail = gmem_ptr(&mem, VD_AVAIL, 4 + 2 * VD_QSIZE + 2);
 	struct vring vr = { .num = VD_QSIZE, .avail = avail, .used = used };
-	uint16_t before = vd_used_idx(d);
+	uint16_t before = vd_used_idx(d, 0);
 	if (drv_event_idx)
 		__atomic_store_n(&vring_used_event(&vr), (uint16_t)(before + NR_FLIGHT - 1),
 				 __ATOMIC_RELEASE);
@@ -284,19 +287,19 @@ static void in_flight_batch(struct vdriver *d, uint32_t type, const unsigned *se
 		uint32_t len[3] = { sizeof(h), 4096, 1 };
 		bool w[3] = { false, type == VIRTIO_BLK_T_IN, true };
 		uint16_t old = avail->idx;
-		vd_add(d, 3, gpa, len, w);
+		vd_add(d, 0, 3, gpa, len, w);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST); /* avail index before the device's flag */
 		bool kick = drv_event_idx
 				    ? vring_need_event(__atomic_load_n(&vring_avail_event(&vr), __ATOMIC_RELAXED),
 						       (uint16_t)(old + 1), old)
 				    : !(__atomic_load_n(&used->flags, __ATOMIC_RELAXED) & VRING_USED_F_NO_NOTIFY);
 		if (lazy && kick)
-			vd_notify(d);
+			vd_notify(d, 0);
 	}
 	if (!lazy)
-		vd_notify(d);
-	CHECK(vd_wait_used(d, (uint16_t)(before + NR_FLIGHT), 2000), "only %u of %u chains used%s",
-	      (unsigned)(uint16_t)(vd_used_idx(d) - before), NR_FLIGHT,
+		vd_notify(d, 0);
+	CHECK(vd_wait_used_to(d, 0, (uint16_t)(before + NR_FLIGHT), 2000), "only %u of %u chains used%s",
+	      (unsigned)(uint16_t)(vd_used_idx(d, 0) - before), NR_FLIGHT,
 	      lazy ? " (a chain added while notifications were off was lost)" : "");
 	usleep(20000);
 	if (drv_event_idx)
@@ -417,14 +420,14 @@ static void test_multi_queue(void)
 	CHECK(features & (1u << VIRTIO_BLK_F_MQ), "MQ not offered with 2 queues");
 	CHECK(fake_mmio_read(&f, d.device + offsetof(struct virtio_blk_config, num_queues), 2) == 2,
 	      "num_queues");
-	d.cur = 1;
+	req_queue = 1;
 	memset(gmem_ptr(&mem, DATA, 512), 0x3C, 512);
 	CHECK(request(&d, VIRTIO_BLK_T_OUT, 7, 512, true) == 1 && status() == VIRTIO_BLK_S_OK,
 	      "write on queue 1: status %u", status());
 	CHECK(f.msi_data == 0x32, "queue 1's completion came on MSI data %#x, not its vector 2",
 	      f.msi_data);
 	CHECK(disk.bytes[7 * 512] == 0x3C, "the write through queue 1 did not land");
-	d.cur = 0;
+	req_queue = 0;
 	memset(gmem_ptr(&mem, DATA, 512), 0, 512);
 	CHECK(request(&d, VIRTIO_BLK_T_IN, 7, 512, false) == 513 && status() == VIRTIO_BLK_S_OK &&
 	      *(uint8_t *)gmem_ptr(&mem, DATA + 511, 1) == 0x3C, "read back on queue 0");
@@ -453,8 +456,8 @@ static void test_reset_in_flight(void)
 	uint64_t gpa[3] = { HDR, DATA, STAT };
 	uint32_t len[3] = { 16, 512, 1 };
 	bool w[3] = { false, true, true };
-	vd_add(&d, 3, gpa, len, w);
-	vd_notify(&d);
+	vd_add(&d, 0, 3, gpa, len, w);
+	vd_notify(&d, 0);
 	pthread_mutex_lock(&gate.lock);
 	while (!gate.entered)
 		pthread_cond_wait(&gate.cond, &gate.lock);
@@ -465,7 +468,7 @@ static void test_reset_in_flight(void)
 	gate.armed = false;
 	pthread_cond_broadcast(&gate.cond);
 	pthread_mutex_unlock(&gate.lock);
-	CHECK(!vd_wait_used(&d, 1, 200), "the chain from before the reset was completed after it");
+	CHECK(!vd_wait_used_to(&d, 0, 1, 200), "the chain from before the reset was completed after it");
 	CHECK(request(&d, VIRTIO_BLK_T_IN, 0, 512, false) == 513 && status() == VIRTIO_BLK_S_OK,
 	      "the device does not work after the reset");
 	fake_env_destroy(&f);

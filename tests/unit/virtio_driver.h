@@ -1,8 +1,9 @@
 /* A minimal virtio-pci driver for unit tests, doing what Linux's virtio_pci_modern does: find
  * the function on bus 0, walk its capabilities, negotiate VERSION_1 plus the given features,
- * set up queues (128 entries each; queue q's rings VD_QSTRIDE * q above queue 0's) with MSI-X
- * (vector 0 configuration, 1 + q for queue q), and submit chains (one, or several at once) to
- * the queue d->cur. Uses fake_services.h's buses. */
+ * set up queues 0..n-1 (VD_QSIZE entries each, 16 unless the test defines it before including
+ * this, at most 128; rings at VD_DESC + q * VD_QSTRIDE ...) with MSI-X
+ * (vector 0 config, 1 + q for queue q), and submit chains. Uses fake_services.h's buses;
+ * devices that work on the event loop get it run through d->poll while a test waits. */
 #ifndef HARDY_TESTS_VIRTIO_DRIVER_H
 #define HARDY_TESTS_VIRTIO_DRIVER_H
 
@@ -20,9 +21,11 @@
 #define VD_DESC  0x10000ULL
 #define VD_AVAIL 0x11000ULL
 #define VD_USED  0x12000ULL
-#define VD_QSIZE 128
-#define VD_QSTRIDE 0x3000ULL
-#define VD_MAXQ  4 /* rings up to 0x1C000 + used ring: below the tests' buffers at 0x20000 */
+#ifndef VD_QSIZE
+#define VD_QSIZE 16
+#endif
+#define VD_QSTRIDE 0x4000ULL /* queue q's rings: VD_DESC/AVAIL/USED + q * VD_QSTRIDE */
+#define VD_MAX_QUEUES 4
 
 struct vdriver {
 	struct fake_env *f;
@@ -30,39 +33,39 @@ struct vdriver {
 	unsigned devfn;
 	uint64_t bar, common, notify, device;
 	uint32_t mul;
-	unsigned nq, cur; /* queues set up; the one vd_add and friends use */
-	uint16_t next_desc[VD_MAXQ];
+	uint16_t next_desc[VD_MAX_QUEUES];
+	void (*poll)(void *ctx); /* run while waiting for the device (an event loop), optional */
+	void *poll_ctx;
 };
 
-static uint32_t vd_cfg_read(struct vdriver *d, unsigned reg)
+static inline uint32_t vd_cfg_read(struct vdriver *d, unsigned reg)
 {
 	fake_out(d->f, X86_PCI_CONF_ADDR, 4, 0x80000000u | d->devfn << 8 | (reg & 0xFC));
 	return (uint32_t)fake_in(d->f, X86_PCI_CONF_DATA, 4);
 }
 
-static void vd_cfg_write(struct vdriver *d, unsigned reg, uint32_t v)
+static inline void vd_cfg_write(struct vdriver *d, unsigned reg, uint32_t v)
 {
 	fake_out(d->f, X86_PCI_CONF_ADDR, 4, 0x80000000u | d->devfn << 8 | (reg & 0xFC));
 	fake_out(d->f, X86_PCI_CONF_DATA, 4, v);
 }
 
-static uint64_t vd_read(struct vdriver *d, unsigned off, unsigned len)
+static inline uint64_t vd_read(struct vdriver *d, unsigned off, unsigned len)
 {
 	return fake_mmio_read(d->f, d->common + off, len);
 }
 
-static void vd_write(struct vdriver *d, unsigned off, unsigned len, uint64_t v)
+static inline void vd_write(struct vdriver *d, unsigned off, unsigned len, uint64_t v)
 {
 	fake_mmio_write(d->f, d->common + off, len, v);
 }
 
-/* Finds the function, negotiates, sets up queues 0 .. nq-1; returns the device's features
+/* Finds the function, negotiates, sets up queues 0..nq-1; returns the device's features
  * (low 32). */
-static uint32_t vd_init_queues(struct vdriver *d, struct fake_env *f, const struct guest_mem *mem,
+static inline uint32_t vd_init_queues(struct vdriver *d, struct fake_env *f, const struct guest_mem *mem,
 			       unsigned slot, uint32_t want, unsigned nq)
 {
-	CHECK(nq >= 1 && nq <= VD_MAXQ, "the test driver sets up 1 to %d queues", VD_MAXQ);
-	*d = (struct vdriver){ .f = f, .mem = mem, .devfn = slot << 3, .nq = nq };
+	*d = (struct vdriver){ .f = f, .mem = mem, .devfn = slot << 3 };
 	CHECK((vd_cfg_read(d, 0) & 0xFFFF) == 0x1AF4, "no virtio function at slot %u", slot);
 	d->bar = vd_cfg_read(d, PCI_BASE_ADDRESS_0) & ~0xFu;
 	unsigned msix = 0;
@@ -99,16 +102,15 @@ static uint32_t vd_init_queues(struct vdriver *d, struct fake_env *f, const stru
 	}
 	vd_cfg_write(d, msix, vd_cfg_read(d, msix) | (uint32_t)PCI_MSIX_FLAGS_ENABLE << 16);
 	vd_write(d, VD_CC(msix_config), 2, 0);
-	/* Fresh rings, as a driver allocates them: nothing stale from an earlier test. */
-	uint64_t rings = VD_QSTRIDE * (VD_MAXQ - 1) + VD_USED + 4 + 8 * VD_QSIZE - VD_DESC;
-	memset(gmem_ptr(mem, VD_DESC, rings), 0, rings);
 	for (unsigned q = 0; q < nq; q++) {
+		/* Fresh rings, as a driver allocates them (a test may init the device again). */
+		memset(gmem_ptr(mem, VD_DESC + q * VD_QSTRIDE, 0x3000), 0, 0x3000);
 		vd_write(d, VD_CC(queue_select), 2, q);
 		vd_write(d, VD_CC(queue_size), 2, VD_QSIZE);
 		vd_write(d, VD_CC(queue_msix_vector), 2, 1 + q);
-		vd_write(d, VD_CC(queue_desc_lo), 4, VD_DESC + VD_QSTRIDE * q);
-		vd_write(d, VD_CC(queue_avail_lo), 4, VD_AVAIL + VD_QSTRIDE * q);
-		vd_write(d, VD_CC(queue_used_lo), 4, VD_USED + VD_QSTRIDE * q);
+		vd_write(d, VD_CC(queue_desc_lo), 4, VD_DESC + q * VD_QSTRIDE);
+		vd_write(d, VD_CC(queue_avail_lo), 4, VD_AVAIL + q * VD_QSTRIDE);
+		vd_write(d, VD_CC(queue_used_lo), 4, VD_USED + q * VD_QSTRIDE);
 		vd_write(d, VD_CC(queue_enable), 2, 1);
 	}
 	vd_write(d, VD_CC(device_status), 1, 0x0F);
@@ -116,20 +118,25 @@ static uint32_t vd_init_queues(struct vdriver *d, struct fake_env *f, const stru
 	return features;
 }
 
-static uint32_t vd_init(struct vdriver *d, struct fake_env *f, const struct guest_mem *mem,
+static inline uint32_t vd_init(struct vdriver *d, struct fake_env *f, const struct guest_mem *mem,
 			unsigned slot, uint32_t want)
 {
 	return vd_init_queues(d, f, mem, slot, want, 1);
 }
 
-/* Puts one chain of n buffers (gpa, len, writable) in the avail ring without notifying. */
-static void vd_add(struct vdriver *d, unsigned n, const uint64_t *gpa, const uint32_t *len,
-		   const bool *writable)
+static inline struct vring_used *vd_used_ring(struct vdriver *d, unsigned q)
 {
-	uint64_t at = VD_QSTRIDE * d->cur;
-	struct vring_desc *desc = gmem_ptr(d->mem, VD_DESC + at, 16 * VD_QSIZE);
-	struct vring_avail *avail = gmem_ptr(d->mem, VD_AVAIL + at, 4 + 2 * VD_QSIZE);
-	uint16_t head = d->next_desc[d->cur];
+	return gmem_ptr(d->mem, VD_USED + q * VD_QSTRIDE, 4 + 8 * VD_QSIZE);
+}
+
+/* Makes one chain of n buffers (gpa, len, writable) available on queue q without notifying;
+ * returns the head. */
+static inline uint16_t vd_add(struct vdriver *d, unsigned q, unsigned n, const uint64_t *gpa,
+			      const uint32_t *len, const bool *writable)
+{
+	struct vring_desc *desc = gmem_ptr(d->mem, VD_DESC + q * VD_QSTRIDE, 16 * VD_QSIZE);
+	struct vring_avail *avail = gmem_ptr(d->mem, VD_AVAIL + q * VD_QSTRIDE, 4 + 2 * VD_QSIZE);
+	uint16_t head = d->next_desc[q];
 	for (unsigned i = 0; i < n; i++) {
 		uint16_t idx = (uint16_t)((head + i) % VD_QSIZE);
 		desc[idx] = (struct vring_desc){
@@ -139,44 +146,73 @@ static void vd_add(struct vdriver *d, unsigned n, const uint64_t *gpa, const uin
 			.next = (uint16_t)((idx + 1) % VD_QSIZE),
 		};
 	}
-	d->next_desc[d->cur] = (uint16_t)((head + n) % VD_QSIZE);
+	d->next_desc[q] = (uint16_t)((head + n) % VD_QSIZE);
 	avail->ring[avail->idx % VD_QSIZE] = head;
 	__atomic_store_n(&avail->idx, (uint16_t)(avail->idx + 1), __ATOMIC_RELEASE);
+	return head;
 }
 
-static void vd_notify(struct vdriver *d)
+static inline void vd_notify(struct vdriver *d, unsigned q)
 {
-	vd_write(d, VD_CC(queue_select), 2, d->cur);
-	uint64_t off = vd_read(d, VD_CC(queue_notify_off), 2);
-	fake_mmio_write(d->f, d->notify + off * d->mul, 2, d->cur);
+	fake_mmio_write(d->f, d->notify + q * d->mul, 2, q);
 }
 
-static uint16_t vd_used_idx(struct vdriver *d)
+/* vd_add, then notify, without waiting; returns the head. */
+static inline uint16_t vd_post(struct vdriver *d, unsigned q, unsigned n, const uint64_t *gpa,
+			       const uint32_t *len, const bool *writable)
 {
-	struct vring_used *used = gmem_ptr(d->mem, VD_USED + VD_QSTRIDE * d->cur, 4 + 8 * VD_QSIZE);
-	return __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE);
+	uint16_t head = vd_add(d, q, n, gpa, len, writable);
+	vd_notify(d, q);
+	return head;
 }
 
-/* Devices with a worker complete asynchronously: waits up to ms for used->idx to reach
- * target; true when it did. */
-static bool vd_wait_used(struct vdriver *d, uint16_t target, int ms)
+static inline uint16_t vd_used_idx(struct vdriver *d, unsigned q)
 {
-	for (int i = 0; i < ms && vd_used_idx(d) != target; i++)
-		usleep(1000);
-	return vd_used_idx(d) == target;
+	return __atomic_load_n(&vd_used_ring(d, q)->idx, __ATOMIC_ACQUIRE);
 }
 
-/* Submits one chain and notifies; returns the used length, or -1 when nothing was used. */
-static long vd_submit(struct vdriver *d, unsigned n, const uint64_t *gpa, const uint32_t *len,
-		      const bool *writable)
+/* Waits up to ms (running d->poll) until queue q's used index is target; true when it is. */
+static inline bool vd_wait_used_to(struct vdriver *d, unsigned q, uint16_t target, int ms)
 {
-	struct vring_used *used = gmem_ptr(d->mem, VD_USED + VD_QSTRIDE * d->cur, 4 + 8 * VD_QSIZE);
-	uint16_t used_before = vd_used_idx(d);
-	vd_add(d, n, gpa, len, writable);
-	vd_notify(d);
-	if (!vd_wait_used(d, (uint16_t)(used_before + 1), 300))
+	for (int i = 0; i < ms && vd_used_idx(d, q) != target; i++) {
+		if (d->poll)
+			d->poll(d->poll_ctx);
+		else
+			usleep(1000);
+	}
+	return vd_used_idx(d, q) == target;
+}
+
+/* Waits up to 300 ms (running d->poll) until queue q's used index passes before. */
+static inline bool vd_wait_used(struct vdriver *d, unsigned q, uint16_t before)
+{
+	struct vring_used *used = vd_used_ring(d, q);
+	for (int i = 0; i < 300 && __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE) == before; i++) {
+		if (d->poll)
+			d->poll(d->poll_ctx);
+		else
+			usleep(1000); /* devices with a worker complete asynchronously */
+	}
+	return used->idx != before;
+}
+
+/* Submits one chain on queue q and waits; returns the used length, or -1 when nothing was
+ * used. */
+static inline long vd_submit_q(struct vdriver *d, unsigned q, unsigned n, const uint64_t *gpa,
+			const uint32_t *len, const bool *writable)
+{
+	struct vring_used *used = vd_used_ring(d, q);
+	uint16_t used_before = used->idx;
+	vd_post(d, q, n, gpa, len, writable);
+	if (!vd_wait_used(d, q, used_before))
 		return -1;
 	return (long)used->ring[(uint16_t)(used->idx - 1) % VD_QSIZE].len;
+}
+
+static inline long vd_submit(struct vdriver *d, unsigned n, const uint64_t *gpa, const uint32_t *len,
+		      const bool *writable)
+{
+	return vd_submit_q(d, 0, n, gpa, len, writable);
 }
 
 #endif

@@ -102,3 +102,10 @@ void virtio_complete(struct virtio_dev *v, unsigned q, uint16_t head, uint32_t w
 	virtio_push_used(v, q, head, written);
 	virtio_signal_used(v, q);
 }
+
+void virtio_complete_many(struct virtio_dev *v, unsigned q, const struct vring_used_elem *elems,
+			  unsigned n)
+{
+	vq_push_many(&v->vq[q], elems, n);
+	virtio_signal_used(v, q);
+}

@@ -144,6 +144,25 @@ void vq_push(struct virtq *q, uint16_t head, uint32_t written)
 	__atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
 }
 
+void vq_unpop(struct virtq *q, unsigned n)
+{
+	q->last_avail = (uint16_t)(q->last_avail - n);
+}
+
+void vq_push_many(struct virtq *q, const struct vring_used_elem *elems, unsigned n)
+{
+	if (!q->active)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		struct vring_used_elem *e = &q->used->ring[(uint16_t)(q->used_idx + i) & (q->size - 1)];
+		__atomic_store_n(&e->id, elems[i].id, __ATOMIC_RELAXED);
+		__atomic_store_n(&e->len, elems[i].len, __ATOMIC_RELAXED);
+	}
+	q->used_idx = (uint16_t)(q->used_idx + n);
+	/* All n elements before the one index store that publishes them together. */
+	__atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
+}
+
 void vq_set_notify(struct virtq *q, bool enable)
 {
 	if (!q->active)

@@ -72,6 +72,14 @@ int vq_pop(struct virtq *q, const struct guest_mem *m, struct vq_chain *c);
 /* Returns a chain to the driver: written bytes of its writable buffers. */
 void vq_push(struct virtq *q, uint16_t head, uint32_t written);
 
+/* Gives back the last n chains popped and not pushed: the next pops return them again (a
+ * device that found too few buffers for a whole frame). */
+void vq_unpop(struct virtq *q, unsigned n);
+
+/* Returns n chains at once, published by one index update: a driver never sees part of a
+ * set (virtio-net's merged receive buffers). elems[i].id: the head, .len: bytes written. */
+void vq_push_many(struct virtq *q, const struct vring_used_elem *elems, unsigned n);
+
 /* Asks the driver to notify (or not) when it adds buffers: VRING_USED_F_NO_NOTIFY, or with
  * EVENT_IDX avail_event, which vq_pop() keeps at the next index while notifications are on. A device
  * that turns notifications back on before it sleeps must then check vq_has_pending(): a

@@ -76,6 +76,9 @@ void virtio_complete(struct virtio_dev *v, unsigned q, uint16_t head, uint32_t w
  * driver wants one) for all of them. */
 void virtio_push_used(struct virtio_dev *v, unsigned q, uint16_t head, uint32_t written);
 void virtio_signal_used(struct virtio_dev *v, unsigned q);
+/* Device side: n chains used at once (vq_push_many), one interrupt. */
+void virtio_complete_many(struct virtio_dev *v, unsigned q, const struct vring_used_elem *elems,
+			  unsigned n);
 
 /* Back to the power-on state (status 0). */
 void virtio_reset(struct virtio_dev *v);
