@@ -1,27 +1,22 @@
 #!/bin/sh
-# The measuring half of the device I/O benchmarks (bench/virtio-blk.sh): runs on a machine with
-# a working /dev/kvm (the host, or the nested L1). Each part boots the default guest kernel with
-# an initrd that carries the guest-side load generator and a script, once per VMM, reads the
-# generator's result lines from the serial console and prints a markdown table between
+# The measuring half of bench/virtio-blk.sh: runs on a machine with a working /dev/kvm (the
+# host, or the nested L1). Boots the default guest kernel with an initrd that carries blkbench
+# (tests/guest-bin/blkbench.c) and a script, once per VMM and run, reads blkbench's result
+# lines from the serial console and prints a markdown table of medians between
 # "BENCH-TABLE: BEGIN" and "BENCH-TABLE: END".
-#
-# Parts: blk (virtio-blk: blkbench in the guest, tests/guest-bin/blkbench.c). A network part
-# adds a part_net function here (its load generator in tests/guest-bin/, a host-side peer in
-# tests/host-bin/) and a row set of its own; run_vm, median and the table markers are shared.
-# POSIX sh (busybox in L1). Usage: io-inner.sh PART [RUNS]
+# POSIX sh (busybox in L1). Usage: virtio-blk-inner.sh [RUNS]
 #   env: BENCH_MEM_MIB (512), BENCH_CPUS (1), BENCH_SECS (5, per test), BENCH_DISK_MIB (256),
 #        BENCH_SEQ_THREADS (4), BENCH_RAND_THREADS (16), HARDY
 set -eu
 
-PART=${1:-blk}
-RUNS=${2:-1}
+RUNS=${1:-1}
 ROOT=${HARDY_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 GUEST=$ROOT/build/guest
 MEM=${BENCH_MEM_MIB:-512}
 CPUS=${BENCH_CPUS:-1}
 SECS=${BENCH_SECS:-5}
 HARDY=${HARDY:-$ROOT/build/hardy}
-WORK=${TMPDIR:-/tmp}/hardy-iobench.$$
+WORK=${TMPDIR:-/tmp}/hardy-blkbench.$$
 CMDLINE="console=ttyS0 quiet"
 
 # bench_initrd OUT SCRIPT PROG... : the default initrd plus SCRIPT as /etc/hardy-test.sh (run
@@ -129,10 +124,7 @@ SCRIPT
 }
 
 mkdir -p "$WORK"
-case $PART in
-blk) part_blk >"$WORK/table.md" ;;
-*) echo "io-inner.sh: unknown part '$PART'" >&2; exit 2 ;;
-esac
+part_blk >"$WORK/table.md"
 echo "BENCH-TABLE: BEGIN"
 cat "$WORK/table.md"
 echo "BENCH-TABLE: END"
