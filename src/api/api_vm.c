@@ -179,9 +179,10 @@ int api_vm_sync(struct api_vm *vm, struct error *err)
 			.path = d->path,
 			.readonly = d->readonly,
 			.id = strlen(d->drive_id) <= HARDY_DISK_ID_MAX ? d->drive_id : NULL,
+			/* io_engine Sync: one request at a time, no io_uring (as --disk aio=sync) */
+			.aio_sync = d->engine == API_IO_SYNC,
 		};
-		/* io_engine: Sync maps to the disk's aio=sync once the config has that option;
-		 * cache_type: hardy always honours the guest's flushes (Writeback behaviour). */
+		/* cache_type: hardy always honours the guest's flushes (Writeback behaviour). */
 	}
 	struct vm_net_config nets[HARDY_MAX_NICS];
 	for (unsigned i = 0; i < vm->nr_ifaces; i++)
