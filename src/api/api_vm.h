@@ -127,5 +127,10 @@ void api_log(struct api_vm *vm, enum api_log_level level, const char *fmt, ...)
 int api_metrics_flush(struct api_vm *vm, struct error *err);
 /* Opens a log or metrics destination for appending without blocking (FIFOs included). */
 int api_open_sink(const char *what, const char *path, struct error *err);
+/* api_log.c: one line to a sink, never blocking (dropped when it does not fit). */
+void api_sink_write(int fd, const char *line, size_t len);
+const char *api_log_level_name(enum api_log_level level);
+/* "Info" (any case) and friends; -1 for anything else. */
+int api_log_level_parse(const char *name, enum api_log_level *level);
 
 #endif

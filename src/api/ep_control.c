@@ -1,6 +1,5 @@
-/* Control endpoints: PUT /actions, PATCH /vm, PUT /logger, PUT /metrics, and the logger and
- * metrics they set up (appended to a file or FIFO without ever blocking: a line that does not
- * fit a full FIFO is dropped). */
+/* Control endpoints: PUT /actions, PATCH /vm, PUT /logger, PUT /metrics, FlushMetrics (the
+ * sinks themselves are api_log.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -60,24 +59,6 @@ int api_patch_vm(struct api_vm *vm, const char *id, struct json_object *body,
 	return 0;
 }
 
-int api_open_sink(const char *what, const char *path, struct error *err)
-{
-	if (!path[0])
-		return error_set(err, ERR_INPUT, "%s: must not be empty", what);
-	/* O_NONBLOCK: a FIFO without a reader is refused (ENXIO) instead of waiting for one. */
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
-		      0600);
-	if (fd < 0)
-		return error_set(err, ERR_INPUT, "%s: cannot open '%.200s': %s", what, path,
-				 strerror(errno));
-	return fd;
-}
-
-static const char *const level_names[] = {
-	[API_LOG_OFF] = "Off", [API_LOG_ERROR] = "Error", [API_LOG_WARNING] = "Warning",
-	[API_LOG_INFO] = "Info", [API_LOG_DEBUG] = "Debug", [API_LOG_TRACE] = "Trace",
-};
-
 int api_put_logger(struct api_vm *vm, const char *id, struct json_object *body,
 		   struct json_object **reply, struct error *err)
 {
@@ -93,16 +74,9 @@ int api_put_logger(struct api_vm *vm, const char *id, struct json_object *body,
 	    jf_string(body, "module", false, &module, err) < 0)
 		return -1;
 	enum api_log_level lv = API_LOG_INFO;
-	if (level) {
-		unsigned i = 0;
-		while (i < sizeof(level_names) / sizeof(level_names[0]) &&
-		       strcasecmp(level, level_names[i]))
-			i++;
-		if (i == sizeof(level_names) / sizeof(level_names[0]))
-			return error_set(err, ERR_INPUT, "level: expected Error, Warning, Info, Debug, "
-					 "Trace or Off");
-		lv = (enum api_log_level)i;
-	}
+	if (level && api_log_level_parse(level, &lv) < 0)
+		return error_set(err, ERR_INPUT, "level: expected Error, Warning, Info, Debug, "
+				 "Trace or Off");
 	if (vm->logger.set)
 		return error_set(err, ERR_INPUT, "logger: already configured");
 	int fd = -1;
@@ -121,7 +95,7 @@ int api_put_logger(struct api_vm *vm, const char *id, struct json_object *body,
 	vm->logger.show_level = show_level;
 	vm->logger.show_origin = show_origin;
 	vm->logger.set = true;
-	api_log(vm, API_LOG_INFO, "logger configured (level %s)", level_names[lv]);
+	api_log(vm, API_LOG_INFO, "logger configured (level %s)", api_log_level_name(lv));
 	return 0;
 }
 
@@ -145,39 +119,6 @@ int api_put_metrics(struct api_vm *vm, const char *id, struct json_object *body,
 	vm->metrics.fd = fd;
 	vm->metrics.set = true;
 	return 0;
-}
-
-/* One write; a sink that cannot take the whole line now (a full FIFO) loses it. */
-static void api_sink_write(int fd, const char *line, size_t len)
-{
-	ssize_t n = write(fd, line, len);
-	(void)n;
-}
-
-void api_log(struct api_vm *vm, enum api_log_level level, const char *fmt, ...)
-{
-	if (!vm->logger.set || level > vm->logger.level || level == API_LOG_OFF)
-		return;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	char line[512];
-	int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%09ld [%s:api%s%s] ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			 tm.tm_sec, ts.tv_nsec, vm->cfg->name, vm->logger.show_level ? ":" : "",
-			 vm->logger.show_level ? level_names[level] : "");
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-	va_end(ap);
-	if (m < 0)
-		return;
-	size_t len = strlen(line);
-	line[len++] = '\n';
-	api_sink_write(vm->logger.fd >= 0 ? vm->logger.fd : STDERR_FILENO, line, len);
 }
 
 int api_metrics_flush(struct api_vm *vm, struct error *err)
