@@ -47,7 +47,7 @@ api_expect 200 GET /machine-config "" '"vcpu_count":2,"mem_size_mib":256'
 status=0
 wait "$pid" || status=$?
 [ "$status" = 0 ] || { show_file "$log"; show_file "$log.err"; fail "hardy exited $status, expected 0"; }
-[ "$(field sum "$log")" = "$sum" ] || { show_file "$log"; fail "the guest read '$(field sum "$log")', expected $sum"; }
+[ "$(field sum "$log")" = "$sum" ] || { show_file "$log"; show_file "$log.err"; fail "the guest read '$(field sum "$log")', expected $sum"; }
 [ "$(field serial "$log")" = datadisk ] && [ "$(field ro "$log")" = 1 ] &&
 	[ "$(field cpus "$log")" = 2 ] || { show_file "$log"; fail "serial/ro/cpus wrong"; }
 note "ok: booted from the config file: 2 vCPUs, the read-only drive's bytes and serial arrived"
