@@ -12,24 +12,12 @@
 #include <string.h>
 
 #include "devices/virtio/queue.h"
+#include "fuzz_take.h"
 
 #define FUZZ_RAM_WINDOW 0x10000u
 
 static struct guest_mem fuzz_mem;
 
-static uint64_t take(const uint8_t **p, size_t *left, unsigned bytes)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < bytes; i++) {
-		uint8_t b = 0;
-		if (*left) {
-			b = *(*p)++;
-			(*left)--;
-		}
-		v |= (uint64_t)b << (8 * i);
-	}
-	return v;
-}
 
 static bool in_ram(const uint8_t *p, uint32_t len)
 {
