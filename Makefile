@@ -7,7 +7,7 @@ OPT     ?= -O2 -g
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 CFLAGS_COMMON := -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wvla \
                  -D_GNU_SOURCE -Isrc -MMD -MP
-LDLIBS  := -lpthread -lm -lZydis -lslirp -lmicrohttpd -ljson-c -lcurl
+LDLIBS  := -lpthread -lm -lZydis -luring -lslirp -lmicrohttpd -ljson-c -lcurl
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 # Everything under src/ except main.c forms the library that tools and unit tests link against.
@@ -20,7 +20,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(OBJ)/%.o)
 SAN_LIB_OBJS := $(LIB_SRCS:%.c=$(SANOBJ)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/san/tests/%)
 
-.PHONY: all test unit integration guest guest-generic rootfs clean bench
+.PHONY: all test unit integration guest guest-generic rootfs clean bench bench-blk
 all: $(BUILD)/hardy
 
 $(BUILD)/hardy: $(OBJ)/src/main.o $(LIB_OBJS)
@@ -85,6 +85,11 @@ rootfs: guest
 bench: $(BUILD)/hardy guest $(GUEST_BINS)
 	bench/boot.sh
 	bench/virtio-net.sh
+	bench/virtio-blk.sh
+	bench/api.sh
+
+bench-blk: $(BUILD)/hardy guest $(BUILD)/guest-bin/blkbench
+	bench/virtio-blk.sh
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/san $(BUILD)/hardy
@@ -139,7 +144,8 @@ FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno
 FUZZ_SRCS  := tests/fuzz/fuzz_devices.c $(sort $(wildcard src/devices/*.c src/devices/virtio/*.c)) src/core/bus.c \
               src/core/clock.c src/core/config.c src/core/console.c src/core/console_out.c src/core/event_loop.c \
               src/core/guest_mem.c src/vm/machine.c src/core/resources.c src/backends/entropy.c \
-              src/backends/disk_raw.c src/arch/x86/acpi_pci.c src/arch/x86/aml.c \
+              src/backends/disk_raw.c src/backends/disk_queue.c src/backends/disk_uring.c \
+              src/arch/x86/acpi_pci.c src/arch/x86/aml.c \
               src/util/error.c src/util/term.c
 FUZZ_CORPUS  := tests/fuzz/corpus/devices
 FUZZ_CRASHES := tests/fuzz/crashes/devices
@@ -163,15 +169,30 @@ FUZZ_VS_TIME    ?= 20
 FUZZ_VS_CORPUS  := tests/fuzz/corpus/vsock
 FUZZ_VS_CRASHES := tests/fuzz/crashes/vsock
 FUZZER_VS       := $(BUILD)/fuzz/fuzz_vsock
+# The API's request handling and config file reader (no sockets), fake VMM callbacks.
+FUZZ_API_SRCS    := tests/fuzz/fuzz_api.c $(filter-out src/api/http_server.c src/api/api_socket.c,\
+                    $(sort $(wildcard src/api/*.c))) src/cli/parse.c src/core/config.c src/util/error.c
+FUZZ_API_TIME    ?= 20
+FUZZ_API_CORPUS  := tests/fuzz/corpus/api
+FUZZ_API_CRASHES := tests/fuzz/crashes/api
+FUZZER_API       := $(BUILD)/fuzz/fuzz_api
+# virtio-blk's request parsing alone (blk_req.c), chains of every shape on a memfd image.
+FUZZ_BLK_SRCS    := tests/fuzz/fuzz_blk.c src/devices/virtio/blk_req.c src/devices/virtio/queue.c \
+                    src/backends/disk_raw.c src/backends/disk_queue.c src/backends/disk_uring.c \
+                    src/core/guest_mem.c src/util/error.c
+FUZZ_BLK_TIME    ?= 20
+FUZZ_BLK_CORPUS  := tests/fuzz/corpus/blk
+FUZZ_BLK_CRASHES := tests/fuzz/crashes/blk
+FUZZER_BLK       := $(BUILD)/fuzz/fuzz_blk
 .PHONY: fuzz fuzz-regress fuzz-long fuzz-corpus clean-fuzz
 clean: clean-fuzz
 clean-fuzz:
-	rm -f $(FUZZER) $(FUZZER_VQ) $(FUZZER_NET) $(FUZZER_VS)
+	rm -f $(FUZZER) $(FUZZER_VQ) $(FUZZER_NET) $(FUZZER_VS) $(FUZZER_API) $(FUZZER_BLK)
 
 $(FUZZER): $(FUZZ_SRCS) $(shell find src -name '*.h')
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(FUZZ_CC) -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -D_GNU_SOURCE -Isrc \
-		-O1 -g $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS) -lpthread
+		-O1 -g $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS) -lpthread -luring
 
 $(FUZZER_VQ): $(FUZZ_VQ_SRCS) $(shell find src -name '*.h')
 	@mkdir -p $(BUILD)/fuzz/corpus-virtqueue
@@ -181,21 +202,33 @@ $(FUZZER_VQ): $(FUZZ_VQ_SRCS) $(shell find src -name '*.h')
 $(FUZZER_NET): $(FUZZ_NET_SRCS) $(shell find src -name '*.h') tests/unit/virtio_driver.h
 	@mkdir -p $(BUILD)/fuzz/corpus-virtio-net
 	$(FUZZ_CC) -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -D_GNU_SOURCE -Isrc \
-		-Itests/unit -O1 -g $(FUZZ_FLAGS) -o $@ $(FUZZ_NET_SRCS) -lpthread
+		-Itests/unit -O1 -g $(FUZZ_FLAGS) -o $@ $(FUZZ_NET_SRCS) -lpthread -luring
 
 $(FUZZER_VS): $(FUZZ_VS_SRCS) $(shell find src -name '*.h')
 	@mkdir -p $(BUILD)/fuzz/corpus-vsock
 	$(FUZZ_CC) -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -D_GNU_SOURCE -Isrc \
 		-O1 -g $(FUZZ_FLAGS) -o $@ $(FUZZ_VS_SRCS)
 
+$(FUZZER_API): $(FUZZ_API_SRCS) $(shell find src -name '*.h')
+	@mkdir -p $(BUILD)/fuzz/corpus-api
+	$(FUZZ_CC) -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -D_GNU_SOURCE -Isrc \
+		-O1 -g $(FUZZ_FLAGS) -o $@ $(FUZZ_API_SRCS) -ljson-c
+
+$(FUZZER_BLK): $(FUZZ_BLK_SRCS) $(shell find src -name '*.h')
+	@mkdir -p $(BUILD)/fuzz/corpus-blk
+	$(FUZZ_CC) -std=gnu17 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -D_GNU_SOURCE -Isrc \
+		-O1 -g $(FUZZ_FLAGS) -o $@ $(FUZZ_BLK_SRCS) -luring
+
 # Every kept input once (the corpus and every crash ever found), then FUZZ_TIME seconds of new
 # inputs; new corpus entries go to build/fuzz/corpus (make fuzz-corpus keeps them), a crash to
 # build/fuzz/crash-* (fix it, then add it to $(FUZZ_CRASHES)).
-fuzz-regress: $(FUZZER) $(FUZZER_VQ) $(FUZZER_NET) $(FUZZER_VS)
+fuzz-regress: $(FUZZER) $(FUZZER_VQ) $(FUZZER_NET) $(FUZZER_VS) $(FUZZER_API) $(FUZZER_BLK)
 	$(FUZZER) -runs=0 $(FUZZ_CORPUS) $(FUZZ_CRASHES)
 	$(FUZZER_VQ) -runs=0 $(FUZZ_VQ_CORPUS) $(FUZZ_VQ_CRASHES)
 	$(FUZZER_NET) -runs=0 $(FUZZ_NET_CORPUS) $(FUZZ_NET_CRASHES)
 	$(FUZZER_VS) -runs=0 $(FUZZ_VS_CORPUS) $(FUZZ_VS_CRASHES)
+	$(FUZZER_API) -runs=0 $(FUZZ_API_CORPUS) $(FUZZ_API_CRASHES)
+	$(FUZZER_BLK) -runs=0 $(FUZZ_BLK_CORPUS) $(FUZZ_BLK_CRASHES)
 
 fuzz: fuzz-regress
 	$(FUZZER) -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
@@ -206,15 +239,23 @@ fuzz: fuzz-regress
 		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-virtio-net $(FUZZ_NET_CORPUS)
 	$(FUZZER_VS) -max_total_time=$(FUZZ_VS_TIME) -print_final_stats=1 \
 		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-vsock $(FUZZ_VS_CORPUS)
+	$(FUZZER_API) -max_total_time=$(FUZZ_API_TIME) -print_final_stats=1 \
+		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-api $(FUZZ_API_CORPUS)
+	$(FUZZER_BLK) -max_total_time=$(FUZZ_BLK_TIME) -print_final_stats=1 \
+		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus-blk $(FUZZ_BLK_CORPUS)
 
 fuzz-long: FUZZ_TIME = 3600
 fuzz-long: FUZZ_VQ_TIME = 3600
 fuzz-long: FUZZ_NET_TIME = 3600
 fuzz-long: FUZZ_VS_TIME = 3600
+fuzz-long: FUZZ_API_TIME = 3600
+fuzz-long: FUZZ_BLK_TIME = 3600
 fuzz-long: fuzz
 
-# Minimizes build/fuzz/corpus into the kept corpus (commit what it adds).
-fuzz-corpus: $(FUZZER) $(FUZZER_NET) $(FUZZER_VS)
+# Minimizes build/fuzz/corpus* into the kept corpora (commit what it adds).
+fuzz-corpus: $(FUZZER) $(FUZZER_NET) $(FUZZER_VS) $(FUZZER_API) $(FUZZER_BLK)
 	$(FUZZER) -merge=1 $(FUZZ_CORPUS) $(BUILD)/fuzz/corpus
 	$(FUZZER_NET) -merge=1 $(FUZZ_NET_CORPUS) $(BUILD)/fuzz/corpus-virtio-net
 	$(FUZZER_VS) -merge=1 $(FUZZ_VS_CORPUS) $(BUILD)/fuzz/corpus-vsock
+	$(FUZZER_API) -merge=1 $(FUZZ_API_CORPUS) $(BUILD)/fuzz/corpus-api
+	$(FUZZER_BLK) -merge=1 $(FUZZ_BLK_CORPUS) $(BUILD)/fuzz/corpus-blk

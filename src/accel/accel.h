@@ -42,7 +42,7 @@ struct vcpu_exit {
 			bool is_write;
 			uint8_t *data;
 		} mmio;
-		const char *error;
+		const char *error; /* ERROR: why; RESET: what happened, NULL for a plain request */
 	};
 };
 

@@ -184,6 +184,7 @@ static int kvm_exit_internal(struct kvm_vcpu *kv, struct vcpu_exit *exit)
 	bool have_pc = kvm_x86_guest_pc(kv, &rip, &linear) == 0;
 	if (have_pc && linear == KVM_X86_RESET_VECTOR) {
 		exit->kind = VCPU_EXIT_RESET;
+		exit->error = NULL;
 		return 0;
 	}
 	if (!have_pc)
@@ -226,11 +227,14 @@ static int kvm_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 		exit->kind = VCPU_EXIT_INTR;
 		return 0;
 	case KVM_EXIT_SHUTDOWN:
+		/* A triple fault: a PC resets, and so does hardy (status 0), but says so. */
 		exit->kind = VCPU_EXIT_RESET;
+		exit->error = "the guest triple-faulted (KVM_EXIT_SHUTDOWN)";
 		return 0;
 	case KVM_EXIT_SYSTEM_EVENT:
 		exit->kind = run->system_event.type == KVM_SYSTEM_EVENT_RESET ? VCPU_EXIT_RESET
 									       : VCPU_EXIT_POWEROFF;
+		exit->error = NULL;
 		return 0;
 	case KVM_EXIT_HLT:
 		/* Only without an in-kernel LAPIC; with it, HLT never leaves the kernel. */

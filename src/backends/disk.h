@@ -1,5 +1,7 @@
 /* Disk images behind a small interface, so virtio-blk is tested with a fake and the image
- * code alone. Today one implementation: raw files (disk_raw.c).
+ * code alone. Today one implementation: raw files (disk_raw.c). These ops are synchronous;
+ * devices reach them through a request queue (disk_queue.h), which runs them inline or, for
+ * file-backed images, hands the same requests to io_uring with many in flight.
  *
  * Contract: disk_raw_open() runs before any VM exists (a bad or busy image is status 2 with
  * one line), takes an OFD lock on the whole image (shared for read-only, exclusive for
@@ -24,12 +26,15 @@ struct disk_ops {
 	int (*flush)(struct disk *d);                                /* data durable on the host */
 	int (*discard)(struct disk *d, uint64_t offset, uint64_t len); /* reads back as zeros */
 	void (*close)(struct disk *d);
+	/* The image is d->fd: an asynchronous engine may do the same I/O on it directly. */
+	bool file_backed;
 };
 
 struct disk {
 	const struct disk_ops *ops;
 	uint64_t size;  /* bytes */
 	bool readonly;
+	bool sync_only; /* --disk ...,aio=sync: one request at a time, no io_uring */
 	int fd;
 };
 

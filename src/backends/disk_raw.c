@@ -49,7 +49,7 @@ static void raw_close(struct disk *d)
 
 static const struct disk_ops raw_ops = {
 	.readv = raw_readv, .writev = raw_writev, .flush = raw_flush, .discard = raw_discard,
-	.close = raw_close,
+	.close = raw_close, .file_backed = true,
 };
 
 struct disk *disk_raw_open(const char *path, bool readonly, struct error *err)

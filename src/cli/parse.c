@@ -81,8 +81,14 @@ int parse_disk(char *spec, struct vm_disk_config *d, char *problem, size_t probl
 				}
 			}
 			d->id = id;
+		} else if (!strcmp(opt, "aio=sync") || !strcmp(opt, "aio=io_uring")) {
+			d->aio_sync = !strcmp(opt, "aio=sync");
+		} else if (!strncmp(opt, "aio=", 4)) {
+			snprintf(problem, problem_size, "aio must be io_uring or sync, not '%.40s'", opt + 4);
+			return -1;
 		} else {
-			snprintf(problem, problem_size, "unknown option '%.40s' (expected ro or id=ID)", opt);
+			snprintf(problem, problem_size,
+				 "unknown option '%.40s' (expected ro, id=ID or aio=io_uring|sync)", opt);
 			return -1;
 		}
 		opt = next;

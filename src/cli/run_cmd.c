@@ -28,8 +28,11 @@ static const char run_usage[] =
 	"  --console KIND    stdio|file:PATH|none (default stdio)\n"
 	"  --console-limit SIZE  largest console file, K/M/G suffix (default 64M, 0: no limit);\n"
 	"                    past it one notice line is written and further output dropped\n"
-	"  --disk PATH[,ro][,id=ID]  a raw disk image as virtio-blk (/dev/vda, vdb, ...; up to 8);\n"
-	"                    ro: read-only; id: what the guest's GET_ID (serial) returns\n"
+	"  --disk PATH[,ro][,id=ID][,aio=io_uring|sync]\n"
+	"                    a raw disk image as virtio-blk (/dev/vda, vdb, ...; up to 8);\n"
+	"                    ro: read-only; id: what the guest's GET_ID (serial) returns;\n"
+	"                    aio: io_uring, many requests in flight (default; sync where the\n"
+	"                    kernel refuses it), or sync: one at a time\n"
 	"  --net user[,hostfwd=tcp|udp:[HADDR]:HPORT-[GADDR]:GPORT]...[,mac=MAC]\n"
 	"                    a virtio-net NIC on a user-mode network (libslirp): 10.0.2.0/24, the\n"
 	"                    guest gets 10.0.2.15 by DHCP, 10.0.2.2 is the host, 10.0.2.3 DNS;\n"
@@ -42,6 +45,12 @@ static const char run_usage[] =
 	"                    (answer 'OK <hostport>\\n'); guest connections to CID 2 port P reach\n"
 	"                    the Unix socket PATH_P\n"
 	"  --no-rng          no virtio-rng device (default: one, fed from the host's getrandom)\n"
+	"  --api-sock PATH   serve the Firecracker-compatible API on a Unix socket (mode 0600);\n"
+	"                    without --config-file, hardy waits to be configured and started\n"
+	"                    through it (PUT /boot-source ..., PUT /actions InstanceStart)\n"
+	"  --config-file PATH  boot from a Firecracker config file (the JSON of GET /vm/config);\n"
+	"                    with either, the VM's flags (--kernel, --cpus, --disk, ...) are not\n"
+	"                    allowed: the JSON describes it (defaults 1 vCPU, 128 MiB, no rng)\n"
 	"  -h, --help        this help\n"
 	"\n"
 	"Console: Ctrl-A x quits, Ctrl-A a sends Ctrl-A, Ctrl-A h shows help. Output that a slow\n"
@@ -106,12 +115,17 @@ static int run_set(char **field, const char *value, struct error *err)
 enum { RUN_PARSED = -1 };
 
 /* Flags into cfg; RUN_PARSED, or the exit status to end with (0 for --help). */
-static int run_parse(int argc, char **argv, struct vm_config *cfg, bool *name_given,
+struct run_args {
+	const char *api_sock, *config_file;
+	bool name_given;
+};
+
+static int run_parse(int argc, char **argv, struct vm_config *cfg, struct run_args *args,
 		     struct error *err)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_NAME,
 	       OPT_ACCEL, OPT_CONSOLE, OPT_CONSOLE_LIMIT, OPT_NO_RNG, OPT_DISK, OPT_NET,
-	       OPT_VSOCK };
+	       OPT_VSOCK, OPT_API_SOCK, OPT_CONFIG_FILE };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -126,16 +140,25 @@ static int run_parse(int argc, char **argv, struct vm_config *cfg, bool *name_gi
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "vsock", required_argument, NULL, OPT_VSOCK },
+		{ "api-sock", required_argument, NULL, OPT_API_SOCK },
+		{ "config-file", required_argument, NULL, OPT_CONFIG_FILE },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	bool initrd_given = false;
+	const char *vm_flag = NULL; /* the first flag that describes the VM itself */
 
 	opterr = 0;
 	optind = 1;
 	int opt;
 	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		int rc = 0;
+		if (!vm_flag && (opt == OPT_KERNEL || opt == OPT_INITRD || opt == OPT_CMDLINE ||
+				 opt == OPT_CPUS || opt == OPT_MEM || opt == OPT_NO_RNG ||
+				 opt == OPT_DISK || opt == OPT_NET || opt == OPT_VSOCK))
+			for (const struct option *o = opts; o->name && !vm_flag; o++)
+				if (o->val == opt)
+					vm_flag = o->name;
 		switch (opt) {
 		case OPT_KERNEL: rc = run_set(&cfg->kernel_path, optarg, err); break;
 		case OPT_INITRD:
@@ -153,7 +176,7 @@ static int run_parse(int argc, char **argv, struct vm_config *cfg, bool *name_gi
 			break;
 		case OPT_NAME:
 			rc = run_set(&cfg->name, optarg, err);
-			*name_given = true;
+			args->name_given = true;
 			break;
 		case OPT_ACCEL:
 			if (parse_accel(optarg, cfg))
@@ -219,6 +242,8 @@ static int run_parse(int argc, char **argv, struct vm_config *cfg, bool *name_gi
 			rc = vm_config_set_vsock(cfg, &v, err);
 			break;
 		}
+		case OPT_API_SOCK: args->api_sock = optarg; break;
+		case OPT_CONFIG_FILE: args->config_file = optarg; break;
 		case 'h':
 			fputs(run_usage, stdout);
 			return 0;
@@ -235,6 +260,12 @@ static int run_parse(int argc, char **argv, struct vm_config *cfg, bool *name_gi
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 
+	if (args->api_sock || args->config_file) {
+		if (vm_flag)
+			return usage_error("--%s: not with --api-sock or --config-file (the JSON "
+					   "describes the VM)", vm_flag);
+		return RUN_PARSED; /* the API checks the rest */
+	}
 	if (vm_config_validate(cfg, err) < 0) {
 		fprintf(stderr, "hardy: %s\n", err->msg);
 		return err->status;
@@ -261,7 +292,7 @@ static int run_parse(int argc, char **argv, struct vm_config *cfg, bool *name_gi
 static struct vmm *run_vmm(struct vm_config *cfg, bool name_given, struct error *err)
 {
 	struct error first = { 0 };
-	struct vmm *m = vmm_create(cfg->name, &first);
+	struct vmm *m = vmm_create(cfg, &first);
 	if (m || name_given || first.status != ERR_INPUT) {
 		if (!m)
 			*err = first;
@@ -271,15 +302,24 @@ static struct vmm *run_vmm(struct vm_config *cfg, bool name_given, struct error 
 	snprintf(name, sizeof(name), "%s-%d", HARDY_DEFAULT_NAME, (int)getpid());
 	if (vm_config_set_str(&cfg->name, name, err) < 0)
 		return NULL;
-	return vmm_create(cfg->name, err);
+	return vmm_create(cfg, err);
 }
 
-static int run_vm(struct vm_config *cfg, bool name_given, struct error *err)
+/* Flags start the VM at once; a config file starts it from the JSON; an API socket serves
+ * (and, without a file, waits for InstanceStart). */
+static int run_vm(struct vm_config *cfg, const struct run_args *args, struct error *err)
 {
-	struct vmm *m = run_vmm(cfg, name_given, err);
+	struct vmm *m = run_vmm(cfg, args->name_given, err);
 	if (m) {
 		proc_title_set("hardy: %s", cfg->name);
-		if (vmm_instance_start(m, cfg, err) == 0)
+		int rc = 0;
+		if (args->config_file)
+			rc = vmm_load_config_file(m, args->config_file, err);
+		else if (!args->api_sock)
+			rc = vmm_start(m, cfg, err);
+		if (rc == 0 && args->api_sock)
+			rc = vmm_serve_api(m, args->api_sock, err);
+		if (rc == 0)
 			vmm_run(m, err);
 		vmm_destroy(m);
 	}
@@ -296,10 +336,10 @@ int cli_run(int argc, char **argv)
 		fprintf(stderr, "hardy: %s\n", err.msg);
 		return err.status;
 	}
-	bool name_given = false;
-	int status = run_parse(argc, argv, &cfg, &name_given, &err);
+	struct run_args args = { 0 };
+	int status = run_parse(argc, argv, &cfg, &args, &err);
 	if (status == RUN_PARSED)
-		status = run_vm(&cfg, name_given, &err);
+		status = run_vm(&cfg, &args, &err);
 	vm_config_free(&cfg);
 	return status;
 }

@@ -83,7 +83,7 @@ int vm_config_add_disk(struct vm_config *c, const struct vm_disk_config *d, stru
 	if (c->nr_disks == HARDY_MAX_DISKS)
 		return error_set(err, ERR_INPUT, "at most %d disks", HARDY_MAX_DISKS);
 	struct vm_disk_config *slot = &c->disks[c->nr_disks];
-	*slot = (struct vm_disk_config){ .readonly = d->readonly };
+	*slot = (struct vm_disk_config){ .readonly = d->readonly, .aio_sync = d->aio_sync };
 	if (vm_config_set_str(&slot->path, d->path, err) < 0 ||
 	    vm_config_set_str(&slot->id, d->id, err) < 0) {
 		free(slot->path);

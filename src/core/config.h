@@ -23,11 +23,12 @@
 #define HARDY_MAX_DISKS 8
 #define HARDY_DISK_ID_MAX 20 /* bytes: VIRTIO_BLK_ID_BYTES */
 
-/* --disk PATH[,ro][,id=ID] */
+/* --disk PATH[,ro][,id=ID][,aio=io_uring|sync] */
 struct vm_disk_config {
 	char *path;
 	bool readonly;
-	char *id; /* NULL: none */
+	char *id;        /* NULL: none */
+	bool aio_sync;   /* aio=sync: one request at a time on the device's thread, no io_uring */
 };
 
 /* --vsock cid=N,uds=PATH (one device) */

@@ -37,7 +37,7 @@ int machine_build(const struct dev_services *svc, const struct vm_config *cfg,
 	if (cfg->rng && !virtio_rng_create(svc, pci, entropy_host(), err))
 		return -1;
 	for (unsigned i = 0; i < cfg->nr_disks; i++)
-		if (!virtio_blk_create(svc, pci, disks[i], cfg->disks[i].id, err))
+		if (!virtio_blk_create(svc, pci, disks[i], cfg->disks[i].id, cfg->ncpus, err))
 			return -1;
 	for (unsigned i = 0; i < cfg->nr_nets; i++)
 		if (!virtio_net_create(svc, pci, nets[i], cfg->nets[i].mac, err))

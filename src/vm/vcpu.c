@@ -29,7 +29,10 @@ static void vcpu_exit_intr(struct vcpu *vcpu, struct vcpu_exit *e)
 
 static void vcpu_exit_reset(struct vcpu *vcpu, struct vcpu_exit *e)
 {
-	vm_request_stop(vcpu->vm, VM_STOP_REBOOT, NULL);
+	char msg[128];
+	if (e->error)
+		snprintf(msg, sizeof(msg), "vCPU %u: %s: a reset, as on a PC", vcpu->index, e->error);
+	vm_request_stop(vcpu->vm, VM_STOP_REBOOT, e->error ? msg : NULL);
 }
 
 static void vcpu_exit_poweroff(struct vcpu *vcpu, struct vcpu_exit *e)

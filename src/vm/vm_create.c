@@ -195,6 +195,7 @@ struct vm *vm_create(const struct vm_config *cfg, struct event_loop *loop, struc
 		vm->disks[i] = disk_raw_open(cfg->disks[i].path, cfg->disks[i].readonly, err);
 		if (!vm->disks[i])
 			goto out;
+		vm->disks[i]->sync_only = cfg->disks[i].aio_sync;
 	}
 	/* Network backends too: a missing TAP interface or a taken port is status 2 anywhere. */
 	for (unsigned i = 0; i < cfg->nr_nets; i++) {

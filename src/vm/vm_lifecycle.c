@@ -97,8 +97,13 @@ int vm_press_power_button(struct vm *vm, struct error *err)
 static int vm_exit_status(struct vm *vm, struct error *err)
 {
 	switch (atomic_load(&vm->stop_reason)) {
-	case VM_STOP_POWEROFF:
 	case VM_STOP_REBOOT:
+		/* A reset the guest did not ask for (a triple fault) still ends with status 0, but
+		 * one line on stderr says what happened. */
+		if (vm->stop_msg[0])
+			fprintf(stderr, "hardy: %s\n", vm->stop_msg);
+		return 0;
+	case VM_STOP_POWEROFF:
 	case VM_STOP_ESCAPE:
 		return 0;
 	case VM_STOP_KILLED:

@@ -31,6 +31,7 @@
 #include "core/console.h"
 #include "core/event_loop.h"
 #include "vm/machine.h"
+#include "fuzz_take.h"
 
 /* virtio-vsock's host side: no clients, nothing listens, so no stream ever exists. */
 static int fuzz_vsock_start(struct vsock_host *h, struct event_loop *loop, pthread_mutex_t *lock,
@@ -55,18 +56,9 @@ struct fuzz_input {
 	size_t left;
 };
 
-static uint64_t take(struct fuzz_input *in, unsigned bytes)
+static uint64_t take_in(struct fuzz_input *in, unsigned bytes)
 {
-	uint64_t v = 0;
-	for (unsigned i = 0; i < bytes; i++) {
-		uint8_t b = 0;
-		if (in->left) {
-			b = *in->p++;
-			in->left--;
-		}
-		v |= (uint64_t)b << (8 * i);
-	}
-	return v;
+	return take(&in->p, &in->left, bytes);
 }
 
 /* A small ring, so that inputs reach the full-ring path too. */
@@ -118,13 +110,13 @@ static void fuzz_access(struct fuzz_machine *m, struct bus *bus, uint8_t op,
 	bool is_write = op & 0x10;
 	uint64_t addr;
 	if ((op & 0x20) || bus->nr == 0) {
-		addr = take(in, bus == &m->pio_bus ? 2 : 8);
+		addr = take_in(in, bus == &m->pio_bus ? 2 : 8);
 	} else {
-		const struct bus_range *r = &bus->range[take(in, 1) % bus->nr];
-		addr = r->base + take(in, 1) % (r->len + 8);
+		const struct bus_range *r = &bus->range[take_in(in, 1) % bus->nr];
+		addr = r->base + take_in(in, 1) % (r->len + 8);
 	}
 	uint8_t data[8];
-	uint64_t v = is_write ? take(in, 8) : 0;
+	uint64_t v = is_write ? take_in(in, 8) : 0;
 	memcpy(data, &v, sizeof(data));
 	bool claimed = bus_dispatch(bus, addr, is_write, data, len);
 	if (!is_write && !claimed) {
@@ -137,9 +129,9 @@ static void fuzz_access(struct fuzz_machine *m, struct bus *bus, uint8_t op,
 static void fuzz_time(struct fuzz_machine *m, uint8_t op, struct fuzz_input *in)
 {
 	if (op & 0x10)
-		m->clock_ns = (int64_t)take(in, 8);
+		m->clock_ns = (int64_t)take_in(in, 8);
 	else
-		m->clock_ns = (int64_t)((uint64_t)m->clock_ns + take(in, 4) * 1000u); /* wraps */
+		m->clock_ns = (int64_t)((uint64_t)m->clock_ns + take_in(in, 4) * 1000u); /* wraps */
 }
 
 static void fuzz_drain(struct fuzz_machine *m)
@@ -154,9 +146,9 @@ static void fuzz_console(struct fuzz_machine *m, uint8_t op, struct fuzz_input *
 {
 	if (op & 0x10) {
 		uint8_t buf[32];
-		size_t n = take(in, 1) % (sizeof(buf) + 1);
+		size_t n = take_in(in, 1) % (sizeof(buf) + 1);
 		for (size_t i = 0; i < n; i++)
-			buf[i] = (uint8_t)take(in, 1);
+			buf[i] = (uint8_t)take_in(in, 1);
 		if (m->con.deliver)
 			m->con.deliver(m->con.sink, buf, n);
 	} else if (op & 0x20) {
@@ -207,7 +199,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct fuzz_input in = { data, size };
 	while (in.left) {
-		uint8_t op = (uint8_t)take(&in, 1);
+		uint8_t op = (uint8_t)take_in(&in, 1);
 		switch (op & 3) {
 		case 0: fuzz_access(&m, &m.pio_bus, op, &in); break;
 		case 1: fuzz_access(&m, &m.mmio_bus, op, &in); break;

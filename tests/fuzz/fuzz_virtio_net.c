@@ -22,6 +22,7 @@
 #include "devices/devices.h"
 #include "devices/virtio/net.h"
 #include "virtio_driver.h"
+#include "fuzz_take.h"
 
 #define FUZZ_RAM_BASE 0x10000u
 
@@ -59,19 +60,6 @@ static const struct net_backend_ops fuzz_backend_ops = {
 	.set_offload = fb_set_offload, .close = fb_close,
 };
 
-static uint64_t take(const uint8_t **p, size_t *left, unsigned bytes)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < bytes; i++) {
-		uint8_t b = 0;
-		if (*left) {
-			b = *(*p)++;
-			(*left)--;
-		}
-		v |= (uint64_t)b << (8 * i);
-	}
-	return v;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

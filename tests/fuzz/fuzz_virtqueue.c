@@ -5,31 +5,19 @@
  * broken. Checked besides the sanitizers (which cannot see inside the guest mapping): every
  * buffer handed out lies inside guest RAM, the chain's counts and lengths agree and stay within
  * their bounds, and the walk ends.
- * Input: byte 0 bit 0 indirect, bit 1 raw ring addresses (8 bytes each; else 2 bytes each,
+ * Input: byte 0 bit 0 indirect, bit 2 EVENT_IDX, bit 1 raw ring addresses (8 bytes each; else 2 bytes each,
  * 16-byte units inside the 64 KiB); bytes 1-2 queue size; then the addresses; the rest is RAM. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "devices/virtio/queue.h"
+#include "fuzz_take.h"
 
 #define FUZZ_RAM_WINDOW 0x10000u
 
 static struct guest_mem fuzz_mem;
 
-static uint64_t take(const uint8_t **p, size_t *left, unsigned bytes)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < bytes; i++) {
-		uint8_t b = 0;
-		if (*left) {
-			b = *(*p)++;
-			(*left)--;
-		}
-		v |= (uint64_t)b << (8 * i);
-	}
-	return v;
-}
 
 static bool in_ram(const uint8_t *p, uint32_t len)
 {
@@ -66,6 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct virtq q;
 	vq_reset(&q);
 	q.size = (uint16_t)take(&p, &left, 2);
+	q.event_idx = flags & 4;
 	unsigned width = (flags & 2) ? 8 : 2;
 	uint64_t addr[3];
 	for (int i = 0; i < 3; i++) {
@@ -95,6 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		static const uint8_t pattern[64] = { 0xA5 };
 		vq_chain_write(&c, 0, pattern, sizeof(pattern));
 		vq_push(&q, c.head, (uint32_t)(c.in_len < 64 ? c.in_len : 64));
+		vq_set_notify(&q, n & 1);
+		(void)vq_wants_interrupt(&q);
 	}
 	return 0;
 }

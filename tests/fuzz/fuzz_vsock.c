@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 
 #include "devices/virtio/vsock_proto.h"
+#include "fuzz_take.h"
 
 #define FUZZ_CID 3u
 #define FUZZ_STREAMS 512
@@ -94,13 +95,6 @@ static const struct vsock_host_ops fake_ops = {
 static uint8_t payload[VSOCK_MAX_PAYLOAD];
 static uint8_t rx[VSOCK_HDR_SIZE + VSOCK_MAX_PAYLOAD];
 
-static uint64_t take(const uint8_t **p, size_t *left, unsigned bytes)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < bytes && *left; i++, (*left)--)
-		v |= (uint64_t)*(*p)++ << (8 * i);
-	return v;
-}
 
 static void drain(struct vsock_engine *e, size_t cap)
 {

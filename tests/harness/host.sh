@@ -93,6 +93,11 @@ build_l1() {
 			stage_libraries "$stage" "$HARDY_ROOT/$bin"
 		fi
 	done
+	# curl, the API tests' client (curl --unix-socket), with its libraries.
+	if command -v curl >/dev/null; then
+		stage_file "$stage" "$(command -v curl)"
+		stage_libraries "$stage" "$(command -v curl)"
+	fi
 	[ "$with_qemu" = --with-qemu ] && stage_qemu "$stage"
 	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out"
 	rm -rf "$stage"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # --disk values that cannot work are refused with status 2 and one line before any VM exists
-# (so this runs on hosts without KVM): no path, an unknown option, ids that are empty, too long
+# (so this runs on hosts without KVM): no path, an unknown option or aio engine, ids that are empty, too long
 # or not printable, a missing image, a directory, an image smaller than a sector, more than 8
 # disks; and an image another process holds a lock on (as a second hardy or QEMU would): a
 # writer's lock refuses both read-write and read-only use, a reader's lock refuses read-write.
@@ -15,6 +15,7 @@ dd if=/dev/zero of="$img" bs=1M count=1 2>/dev/null
 
 expect_usage_error "disk without a path" run --disk ",ro"
 expect_usage_error "disk with an unknown option" run --disk "$img,rw"
+expect_usage_error "disk with an unknown aio engine" run --disk "$img,aio=threads"
 expect_usage_error "disk with an empty id" run --disk "$img,id="
 expect_usage_error "disk id longer than 20 bytes" run --disk "$img,id=abcdefghijklmnopqrstu"
 expect_usage_error "disk id with a space" run --disk "$img,id=a b"

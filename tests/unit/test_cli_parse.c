@@ -70,7 +70,7 @@ static void test_vsock(void)
 
 static void test_disks(void)
 {
-	SECTION("--disk PATH[,ro][,id=ID]");
+	SECTION("--disk PATH[,ro][,id=ID][,aio=io_uring|sync]");
 	check_disk("a.img", 0, "a.img", false, NULL);
 	check_disk("/x/a.img,ro", 0, "/x/a.img", true, NULL);
 	check_disk("a.img,id=root", 0, "a.img", false, "root");
@@ -84,6 +84,16 @@ static void test_disks(void)
 	check_disk("a.img,id=abcdefghijklmnopqrstu", -1, NULL, false, NULL);
 	check_disk("a.img,id=a b", -1, NULL, false, NULL);
 	check_disk("a.img,id=\x01", -1, NULL, false, NULL);
+	check_disk("a.img,aio=threads", -1, NULL, false, NULL);
+	check_disk("a.img,aio=", -1, NULL, false, NULL);
+	SECTION("--disk aio=");
+	char buf[64] = "a.img,aio=sync,ro", problem[96] = "";
+	struct vm_disk_config d;
+	CHECK(parse_disk(buf, &d, problem, sizeof(problem)) == 0 && d.aio_sync && d.readonly,
+	      "aio=sync: %s", problem);
+	snprintf(buf, sizeof(buf), "a.img,aio=io_uring");
+	CHECK(parse_disk(buf, &d, problem, sizeof(problem)) == 0 && !d.aio_sync, "aio=io_uring: %s",
+	      problem);
 }
 
 static struct vm_net_config check_net(const char *spec, unsigned index, int want_rc)

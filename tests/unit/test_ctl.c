@@ -1,8 +1,7 @@
 /* Unit test: the control socket without a VM (a VMM waiting to be configured): the runtime
- * directory and socket modes, unique names, stale sockets, the HTTP subset over a real Unix
- * socket with libcurl (good and bad requests), a stalled client and a flood of connections
- * that do not delay another client, and ctl_handle's answers for running and paused VMs
- * against fake callbacks. */
+ * directory and socket modes, unique names, stale sockets, the API over a real Unix socket
+ * with the verbs' libcurl client (good and bad requests, a VM configured through the control
+ * socket), a stalled client and a flood of connections that do not delay another client. */
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -12,10 +11,20 @@
 
 #include "check.h"
 #include "cli/ctl_client.h"
-#include "vmm/ctl_server.h"
+#include "api/api.h"
 #include "vmm/vmm.h"
 
 static char rt[64];
+
+static struct vmm *vmm_named(const char *name, struct error *err)
+{
+	struct vm_config base;
+	CHECK(vm_config_defaults(&base, err) == 0, "defaults");
+	CHECK(vm_config_set_str(&base.name, name, err) == 0, "name");
+	struct vmm *m = vmm_create(&base, err);
+	vm_config_free(&base);
+	return m;
+}
 
 static void *loop_thread(void *arg)
 {
@@ -55,7 +64,7 @@ static void test_waiting_vmm(void)
 {
 	SECTION("runtime directory 0700, socket 0600, names unique");
 	struct error err = { 0 };
-	struct vmm *m = vmm_create("t1", &err);
+	struct vmm *m = vmm_named("t1", &err);
 	CHECK(m, "vmm_create: %s", err.msg);
 	struct stat st;
 	char path[256];
@@ -65,7 +74,7 @@ static void test_waiting_vmm(void)
 	CHECK(stat(path, &st) == 0 && S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0600,
 	      "socket mode %o", st.st_mode & 0777);
 	err = (struct error){ 0 };
-	CHECK(!vmm_create("t1", &err) && err.status == ERR_INPUT, "a second t1 was created");
+	CHECK(!vmm_named("t1", &err) && err.status == ERR_INPUT, "a second t1 was created");
 	char want[64];
 	snprintf(want, sizeof(want), "a VM named t1 is running (pid %d)", (int)getpid());
 	CHECK(!strcmp(err.msg, want), "second t1: '%s'", err.msg);
@@ -86,31 +95,48 @@ static void test_waiting_vmm(void)
 	CHECK(json_object_object_get_ex(r, "id", &v) && !strcmp(json_object_get_string(v), "t1"), "id");
 	json_object_put(r);
 	CHECK(req(&t, "PATCH", "/vm", "{\"state\": \"Paused\"}", &r, fault) == 400 &&
-	      strstr(fault, "not started"), "pause before start: %s", fault);
-	CHECK(req(&t, "PATCH", "/vm", "{\"state\": \"Bogus\"}", &r, fault) == 400 &&
-	      strstr(fault, "Bogus"), "bad state: %s", fault);
-	CHECK(req(&t, "PATCH", "/vm", "{\"state\": \"Paused\", \"x\": 1}", &r, fault) == 400 &&
-	      strstr(fault, "unknown field"), "unknown field: %s", fault);
-	CHECK(req(&t, "PATCH", "/vm", "{\"state\": 3}", &r, fault) == 400, "wrong type");
-	CHECK(req(&t, "PATCH", "/vm", "{\"state\": ", &r, fault) == 400 &&
-	      strstr(fault, "JSON"), "truncated JSON: %s", fault);
+	      strstr(fault, "before starting"), "pause before start: %s", fault);
+	CHECK(req(&t, "PUT", "/machine-config", "{\"vcpu_count\": 2, \"mem_size_mib\": 64, "
+		  "\"x\": 1}", &r, fault) == 400 && strstr(fault, "x"), "unknown field: %s", fault);
+	CHECK(req(&t, "PUT", "/machine-config", "{\"vcpu_count\": \"2\", \"mem_size_mib\": 64}",
+		  &r, fault) == 400, "wrong type");
+	CHECK(req(&t, "PUT", "/machine-config", "{\"vcpu_count\": ", &r, fault) == 400,
+	      "truncated JSON: %s", fault);
 	CHECK(req(&t, "GET", "/nope", NULL, &r, fault) == 400, "unknown path");
-	CHECK(req(&t, "DELETE", "/", NULL, &r, fault) == 405, "DELETE /");
-	CHECK(req(&t, "GET", "/vm/config", NULL, &r, fault) == 400 && strstr(fault, "configured"),
-	      "config before one exists: %s", fault);
-	CHECK(req(&t, "PUT", "/actions", "{\"action_type\": \"SendCtrlAltDel\"}", &r, fault) == 400,
-	      "SendCtrlAltDel with no VM");
-	static char big[8192];
+	CHECK(req(&t, "DELETE", "/", NULL, &r, fault) == 400, "DELETE /");
+
+	SECTION("the control socket configures the VM as --api-sock would");
+	CHECK(req(&t, "PUT", "/machine-config", "{\"vcpu_count\": 3, \"mem_size_mib\": 256}",
+		  &r, fault) == 204, "PUT /machine-config: %s", fault);
+	char disk[] = "/tmp/hardy-unit-ctl-disk-XXXXXX", drive[256];
+	int dfd = mkstemp(disk);
+	CHECK(dfd >= 0 && ftruncate(dfd, 1 << 20) == 0, "disk image");
+	close(dfd);
+	snprintf(drive, sizeof(drive), "{\"drive_id\": \"rootfs\", \"path_on_host\": \"%s\", "
+		 "\"is_root_device\": true, \"is_read_only\": true}", disk);
+	CHECK(req(&t, "PUT", "/drives/rootfs", drive, &r, fault) == 204, "PUT /drives: %s", fault);
+	CHECK(req(&t, "GET", "/machine-config", NULL, &r, fault) == 200 &&
+	      json_object_object_get_ex(r, "vcpu_count", &v) && json_object_get_int(v) == 3,
+	      "GET /machine-config: %s", fault);
+	json_object_put(r);
+	CHECK(req(&t, "GET", "/vm/config", NULL, &r, fault) == 200, "GET /vm/config: %s", fault);
+	CHECK(strstr(json_object_to_json_string(r), "\"is_read_only\": true"), "vm/config: %s",
+	      json_object_to_json_string(r));
+	json_object_put(r);
+	CHECK(req(&t, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}", &r, fault) == 400 &&
+	      strstr(fault, "boot source"), "InstanceStart without a kernel: %s", fault);
+	unlink(disk);
+	static char big[API_MAX_BODY + 4096];
 	memset(big, ' ', sizeof(big) - 1);
 	big[0] = '{';
 	big[sizeof(big) - 2] = '}';
-	CHECK(req(&t, "PATCH", "/vm", big, &r, fault) == 400 && strstr(fault, "larger"),
-	      "8 KiB body: %s", fault);
+	CHECK(req(&t, "PUT", "/machine-config", big, &r, fault) >= 400 && strstr(fault, "larger"),
+	      "a body over the limit: %s", fault);
 
 	SECTION("a stalled client and a flood do not delay another client");
 	int stalled = raw_connect(t.sock);
 	CHECK(write(stalled, "GET / HTTP/1.1\r\nHost: x\r\n", 25) == 25, "write");
-	int flood[CTL_MAX_CONNS + 8];
+	int flood[API_MAX_CONNECTIONS + 8];
 	for (unsigned i = 0; i < sizeof(flood) / sizeof(flood[0]); i++)
 		flood[i] = raw_connect(t.sock);
 	for (unsigned i = 0; i < sizeof(flood) / sizeof(flood[0]); i++)
@@ -136,7 +162,7 @@ static void test_waiting_vmm(void)
 	CHECK(bind(s, (struct sockaddr *)&a, sizeof(a)) == 0, "bind dead.sock again");
 	close(s);
 	err = (struct error){ 0 };
-	struct vmm *m2 = vmm_create("dead", &err);
+	struct vmm *m2 = vmm_named("dead", &err);
 	CHECK(m2, "a stale socket blocked its name: %s", err.msg);
 	vmm_destroy(m2);
 	CHECK(access(a.sun_path, F_OK) < 0, "vmm_destroy left its socket");
@@ -150,81 +176,12 @@ static void test_waiting_vmm(void)
 	CHECK(access(path, F_OK) < 0, "t1.sock left behind");
 }
 
-/* Fake callbacks: a VM whose state the test sets. */
-static enum vm_state fake_state;
-static int fake_pauses, fake_resumes, fake_buttons;
-static struct vm_config fake_cfg;
-
-static int fake_pause(void *ctx, struct error *err)
-{
-	fake_pauses++;
-	return 0;
-}
-static int fake_resume(void *ctx, struct error *err)
-{
-	fake_resumes++;
-	return error_set(err, ERR_RUNTIME, "backend broke");
-}
-static int fake_button(void *ctx, struct error *err)
-{
-	fake_buttons++;
-	return 0;
-}
-static enum vm_state fake_get_state(void *ctx)
-{
-	return fake_state;
-}
-static const struct vm_config *fake_config(void *ctx)
-{
-	return &fake_cfg;
-}
-
-static void test_handle(void)
-{
-	SECTION("ctl_handle against fake callbacks");
-	static const struct ctl_ops ops = { .pause = fake_pause, .resume = fake_resume,
-					    .ctrl_alt_del = fake_button, .state = fake_get_state,
-					    .config = fake_config };
-	struct error err = { 0 };
-	CHECK(vm_config_defaults(&fake_cfg, &err) == 0, "defaults");
-	fake_cfg.ncpus = 3;
-	vm_config_set_str(&fake_cfg.kernel_path, "/k", &err);
-	vm_config_add_disk(&fake_cfg, &(struct vm_disk_config){ .path = (char *)"/d", .readonly = true },
-			   &err);
-	int st;
-	char *reply;
-	fake_state = VM_STATE_PAUSED;
-	ctl_handle(&ops, NULL, "x", "GET", "/", NULL, 0, &st, &reply);
-	CHECK(st == 200 && strstr(reply, "\"state\":\"Paused\""), "GET / paused: %s", reply);
-	free(reply);
-	ctl_handle(&ops, NULL, "x", "GET", "/machine-config", NULL, 0, &st, &reply);
-	CHECK(st == 200 && strstr(reply, "\"vcpu_count\":3") && strstr(reply, "\"mem_size_mib\":512"),
-	      "machine-config: %s", reply);
-	free(reply);
-	ctl_handle(&ops, NULL, "x", "GET", "/vm/config", NULL, 0, &st, &reply);
-	CHECK(st == 200 && strstr(reply, "\"kernel_image_path\":\"\\/k\"") &&
-	      strstr(reply, "\"is_read_only\":true"), "vm/config: %s", reply);
-	free(reply);
-	const char *pause = "{\"state\":\"Paused\"}", *resume = "{\"state\":\"Resumed\"}";
-	ctl_handle(&ops, NULL, "x", "PATCH", "/vm", pause, strlen(pause), &st, &reply);
-	CHECK(st == 204 && !reply && fake_pauses == 1, "pause: %d", st);
-	ctl_handle(&ops, NULL, "x", "PATCH", "/vm", resume, strlen(resume), &st, &reply);
-	CHECK(st == 500 && strstr(reply, "backend broke") && fake_resumes == 1, "resume failure: %s",
-	      reply);
-	free(reply);
-	const char *cad = "{\"action_type\":\"SendCtrlAltDel\"}";
-	ctl_handle(&ops, NULL, "x", "PUT", "/actions", cad, strlen(cad), &st, &reply);
-	CHECK(st == 204 && fake_buttons == 1, "SendCtrlAltDel: %d", st);
-	vm_config_free(&fake_cfg);
-}
-
 int main(void)
 {
 	snprintf(rt, sizeof(rt), "/tmp/hardy-unit-ctl-XXXXXX");
 	CHECK(mkdtemp(rt), "mkdtemp");
 	strcat(rt, "/rt"); /* not there yet: vmm_create makes it */
 	setenv("HARDY_RUNTIME_DIR", rt, 1);
-	test_handle();
 	test_waiting_vmm();
 	rmdir(rt);
 	*strrchr(rt, '/') = '\0';

@@ -1,6 +1,7 @@
 /* A minimal virtio-pci driver for unit tests, doing what Linux's virtio_pci_modern does: find
  * the function on bus 0, walk its capabilities, negotiate VERSION_1 plus the given features,
- * set up queues 0..n-1 (16 entries each, rings at VD_DESC + q * VD_QSTRIDE ...) with MSI-X
+ * set up queues 0..n-1 (VD_QSIZE entries each, 16 unless the test defines it before including
+ * this, at most 128; rings at VD_DESC + q * VD_QSTRIDE ...) with MSI-X
  * (vector 0 config, 1 + q for queue q), and submit chains. Uses fake_services.h's buses;
  * devices that work on the event loop get it run through d->poll while a test waits. */
 #ifndef HARDY_TESTS_VIRTIO_DRIVER_H
@@ -20,7 +21,9 @@
 #define VD_DESC  0x10000ULL
 #define VD_AVAIL 0x11000ULL
 #define VD_USED  0x12000ULL
+#ifndef VD_QSIZE
 #define VD_QSIZE 16
+#endif
 #define VD_QSTRIDE 0x4000ULL /* queue q's rings: VD_DESC/AVAIL/USED + q * VD_QSTRIDE */
 #define VD_MAX_QUEUES 4
 
@@ -126,10 +129,10 @@ static inline struct vring_used *vd_used_ring(struct vdriver *d, unsigned q)
 	return gmem_ptr(d->mem, VD_USED + q * VD_QSTRIDE, 4 + 8 * VD_QSIZE);
 }
 
-/* Makes one chain of n buffers (gpa, len, writable) available on queue q and notifies,
- * without waiting; returns the head. */
-static inline uint16_t vd_post(struct vdriver *d, unsigned q, unsigned n, const uint64_t *gpa,
-			const uint32_t *len, const bool *writable)
+/* Makes one chain of n buffers (gpa, len, writable) available on queue q without notifying;
+ * returns the head. */
+static inline uint16_t vd_add(struct vdriver *d, unsigned q, unsigned n, const uint64_t *gpa,
+			      const uint32_t *len, const bool *writable)
 {
 	struct vring_desc *desc = gmem_ptr(d->mem, VD_DESC + q * VD_QSTRIDE, 16 * VD_QSIZE);
 	struct vring_avail *avail = gmem_ptr(d->mem, VD_AVAIL + q * VD_QSTRIDE, 4 + 2 * VD_QSIZE);
@@ -146,8 +149,38 @@ static inline uint16_t vd_post(struct vdriver *d, unsigned q, unsigned n, const 
 	d->next_desc[q] = (uint16_t)((head + n) % VD_QSIZE);
 	avail->ring[avail->idx % VD_QSIZE] = head;
 	__atomic_store_n(&avail->idx, (uint16_t)(avail->idx + 1), __ATOMIC_RELEASE);
-	fake_mmio_write(d->f, d->notify + q * d->mul, 2, q);
 	return head;
+}
+
+static inline void vd_notify(struct vdriver *d, unsigned q)
+{
+	fake_mmio_write(d->f, d->notify + q * d->mul, 2, q);
+}
+
+/* vd_add, then notify, without waiting; returns the head. */
+static inline uint16_t vd_post(struct vdriver *d, unsigned q, unsigned n, const uint64_t *gpa,
+			       const uint32_t *len, const bool *writable)
+{
+	uint16_t head = vd_add(d, q, n, gpa, len, writable);
+	vd_notify(d, q);
+	return head;
+}
+
+static inline uint16_t vd_used_idx(struct vdriver *d, unsigned q)
+{
+	return __atomic_load_n(&vd_used_ring(d, q)->idx, __ATOMIC_ACQUIRE);
+}
+
+/* Waits up to ms (running d->poll) until queue q's used index is target; true when it is. */
+static inline bool vd_wait_used_to(struct vdriver *d, unsigned q, uint16_t target, int ms)
+{
+	for (int i = 0; i < ms && vd_used_idx(d, q) != target; i++) {
+		if (d->poll)
+			d->poll(d->poll_ctx);
+		else
+			usleep(1000);
+	}
+	return vd_used_idx(d, q) == target;
 }
 
 /* Waits up to 300 ms (running d->poll) until queue q's used index passes before. */

@@ -63,6 +63,7 @@ void virtio_enable_queue(struct virtio_dev *v, unsigned q)
 		return; /* the spec allows enabling only between FEATURES_OK and DRIVER_OK */
 	struct virtq *vq = &v->vq[q];
 	vq->enabled = true;
+	vq->event_idx = virtio_has_feature(v, VIRTIO_RING_F_EVENT_IDX); /* offered by some devices */
 	if (vq_activate(vq, v->mem, virtio_has_feature(v, VIRTIO_RING_F_INDIRECT_DESC)) < 0)
 		virtio_needs_reset(v);
 }
@@ -85,17 +86,26 @@ void virtio_needs_reset(struct virtio_dev *v)
 		v->transport->signal_config(v);
 }
 
-void virtio_complete(struct virtio_dev *v, unsigned q, uint16_t head, uint32_t written)
+void virtio_push_used(struct virtio_dev *v, unsigned q, uint16_t head, uint32_t written)
 {
 	vq_push(&v->vq[q], head, written);
+}
+
+void virtio_signal_used(struct virtio_dev *v, unsigned q)
+{
 	if (vq_wants_interrupt(&v->vq[q]))
 		v->transport->signal_queue(v, q);
+}
+
+void virtio_complete(struct virtio_dev *v, unsigned q, uint16_t head, uint32_t written)
+{
+	virtio_push_used(v, q, head, written);
+	virtio_signal_used(v, q);
 }
 
 void virtio_complete_many(struct virtio_dev *v, unsigned q, const struct vring_used_elem *elems,
 			  unsigned n)
 {
 	vq_push_many(&v->vq[q], elems, n);
-	if (vq_wants_interrupt(&v->vq[q]))
-		v->transport->signal_queue(v, q);
+	virtio_signal_used(v, q);
 }

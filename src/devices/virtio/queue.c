@@ -16,13 +16,15 @@ int vq_activate(struct virtq *q, const struct guest_mem *m, bool indirect)
 	if (n == 0 || n > VQ_MAX_SIZE || (n & (n - 1)) || (q->desc_gpa & 15) ||
 	    (q->avail_gpa & 1) || (q->used_gpa & 3))
 		goto broken;
+	uint64_t event = q->event_idx ? 2 : 0; /* used_event, avail_event */
 	q->desc = gmem_ptr(m, q->desc_gpa, 16 * n);
-	q->avail = gmem_ptr(m, q->avail_gpa, 4 + 2 * n);
-	q->used = gmem_ptr(m, q->used_gpa, 4 + 8 * n);
+	q->avail = gmem_ptr(m, q->avail_gpa, 4 + 2 * n + event);
+	q->used = gmem_ptr(m, q->used_gpa, 4 + 8 * n + event);
 	if (!q->desc || !q->avail || !q->used)
 		goto broken;
 	q->indirect = indirect;
 	q->last_avail = q->used_idx = 0;
+	q->notify_off = q->signalled = false;
 	q->active = true;
 	q->broken = false;
 	return 0;
@@ -32,6 +34,18 @@ broken:
 	q->avail = NULL;
 	q->used = NULL;
 	return -1;
+}
+
+/* EVENT_IDX's two words, where the UAPI's vring_avail_event/vring_used_event put them: just
+ * past the used ring's and the avail ring's entries (vq_activate mapped both). */
+static uint16_t *vq_avail_event(const struct virtq *q)
+{
+	return (uint16_t *)&q->used->ring[q->size];
+}
+
+static uint16_t *vq_used_event(const struct virtq *q)
+{
+	return &q->avail->ring[q->size];
 }
 
 static int vq_break(struct virtq *q)
@@ -113,6 +127,8 @@ int vq_pop(struct virtq *q, const struct guest_mem *m, struct vq_chain *c)
 		idx = d.next;
 	}
 	q->last_avail++;
+	if (q->event_idx && !q->notify_off) /* notify when you add the next one */
+		__atomic_store_n(vq_avail_event(q), q->last_avail, __ATOMIC_RELAXED);
 	return 1;
 }
 
@@ -147,12 +163,42 @@ void vq_push_many(struct virtq *q, const struct vring_used_elem *elems, unsigned
 	__atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
 }
 
-bool vq_wants_interrupt(const struct virtq *q)
+void vq_set_notify(struct virtq *q, bool enable)
+{
+	if (!q->active)
+		return;
+	q->notify_off = !enable;
+	if (q->event_idx) {
+		/* Off: avail_event stays behind, so the driver's next index does not cross it. */
+		if (enable)
+			__atomic_store_n(vq_avail_event(q), q->last_avail, __ATOMIC_RELAXED);
+		return;
+	}
+	__atomic_store_n(&q->used->flags, enable ? 0 : VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
+}
+
+bool vq_has_pending(const struct virtq *q)
+{
+	if (!q->active || q->broken)
+		return false;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* the flag before the driver's avail index */
+	return __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE) != q->last_avail;
+}
+
+bool vq_wants_interrupt(struct virtq *q)
 {
 	if (!q->active)
 		return false;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* used->idx before the driver's flags */
-	return !(__atomic_load_n(&q->avail->flags, __ATOMIC_RELAXED) & VRING_AVAIL_F_NO_INTERRUPT);
+	if (!q->event_idx)
+		return !(__atomic_load_n(&q->avail->flags, __ATOMIC_RELAXED) & VRING_AVAIL_F_NO_INTERRUPT);
+	uint16_t event = __atomic_load_n(vq_used_event(q), __ATOMIC_RELAXED);
+	bool want = !q->signalled || vring_need_event(event, q->used_idx, q->signalled_used);
+	if (want) {
+		q->signalled = true;
+		q->signalled_used = q->used_idx;
+	}
+	return want;
 }
 
 static uint32_t vq_chain_copy(const struct vq_chain *c, unsigned first, unsigned count,

@@ -43,8 +43,14 @@ struct virtq {
 	bool enabled;
 	uint16_t msix_vector;
 	uint64_t desc_gpa, avail_gpa, used_gpa;
+	/* VIRTIO_RING_F_EVENT_IDX negotiated: set by the core before vq_activate(). The rings then
+	 * carry used_event (after avail's ring) and avail_event (after used's ring). */
+	bool event_idx;
 	/* Set by vq_activate(). */
 	bool active, broken, indirect;
+	bool notify_off;          /* vq_set_notify(q, false) */
+	bool signalled;           /* an interrupt was sent since activation ... */
+	uint16_t signalled_used;  /* ... at this used index (EVENT_IDX) */
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
@@ -74,8 +80,18 @@ void vq_unpop(struct virtq *q, unsigned n);
  * set (virtio-net's merged receive buffers). elems[i].id: the head, .len: bytes written. */
 void vq_push_many(struct virtq *q, const struct vring_used_elem *elems, unsigned n);
 
-/* Does the driver want an interrupt for used buffers (VRING_AVAIL_F_NO_INTERRUPT clear)? */
-bool vq_wants_interrupt(const struct virtq *q);
+/* Asks the driver to notify (or not) when it adds buffers: VRING_USED_F_NO_NOTIFY, or with
+ * EVENT_IDX avail_event, which vq_pop() keeps at the next index while notifications are on. A device
+ * that turns notifications back on before it sleeps must then check vq_has_pending(): a
+ * buffer added before the driver saw the flag was not notified. */
+void vq_set_notify(struct virtq *q, bool enable);
+/* Chains are available that vq_pop() has not taken yet (after a full barrier). */
+bool vq_has_pending(const struct virtq *q);
+
+/* Does the driver want an interrupt for the used buffers pushed since the last one
+ * (VRING_AVAIL_F_NO_INTERRUPT clear; with EVENT_IDX, used_event passed)? A true answer
+ * counts as the interrupt sent. */
+bool vq_wants_interrupt(struct virtq *q);
 
 /* Copies up to len bytes into the chain's writable buffers; returns bytes copied. */
 uint32_t vq_chain_write(const struct vq_chain *c, uint64_t offset, const void *src, uint32_t len);

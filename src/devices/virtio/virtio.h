@@ -72,6 +72,10 @@ void virtio_notify(struct virtio_dev *v, unsigned q);
 void virtio_needs_reset(struct virtio_dev *v);
 /* Device side: a chain is used; interrupt when the driver wants one. */
 void virtio_complete(struct virtio_dev *v, unsigned q, uint16_t head, uint32_t written);
+/* The same in two steps, for a batch: push each used chain, then one interrupt (when the
+ * driver wants one) for all of them. */
+void virtio_push_used(struct virtio_dev *v, unsigned q, uint16_t head, uint32_t written);
+void virtio_signal_used(struct virtio_dev *v, unsigned q);
 /* Device side: n chains used at once (vq_push_many), one interrupt. */
 void virtio_complete_many(struct virtio_dev *v, unsigned q, const struct vring_used_elem *elems,
 			  unsigned n);
