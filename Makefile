@@ -141,7 +141,7 @@ clean-soft:
 FUZZ_CC    ?= clang-14
 FUZZ_TIME  ?= 40
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_SRCS  := tests/fuzz/fuzz_devices.c $(sort $(wildcard src/devices/*.c src/devices/virtio/*.c)) src/core/bus.c \
+FUZZ_SRCS  := tests/fuzz/fuzz_devices.c $(sort $(wildcard src/devices/*.c src/devices/virtio/*.c src/devices/x86/*.c)) src/core/bus.c \
               src/core/clock.c src/core/config.c src/core/console.c src/core/console_out.c src/core/event_loop.c \
               src/core/guest_mem.c src/vm/machine.c src/core/resources.c src/backends/entropy.c \
               src/backends/disk_raw.c src/backends/disk_queue.c src/backends/disk_uring.c \

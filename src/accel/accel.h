@@ -1,21 +1,30 @@
-/* The CPU backend seam: everything the machine model needs from "something that runs vCPUs".
- * Two implementations are planned: kvm (ioctls on /dev/kvm, in-kernel LAPIC/IOAPIC/PIC/PIT) and
- * soft (hardy's own x86-64 CPU). The machine model never asks which one it runs on.
+/* The CPU backend seam: everything the machine model needs from "something that runs vCPUs",
+ * and everything such a backend gets from the machine: nothing else. A backend sees neither
+ * struct vm nor struct vcpu; it gets guest memory and the vCPU count (struct accel_vm_params)
+ * and hands back opaque handles of its own (struct accel_vm, struct accel_vcpu). Backends are
+ * listed in one table (accel_table.c): kvm (ioctls on /dev/kvm, in-kernel LAPIC/IOAPIC/PIC/PIT)
+ * and soft (hardy's own x86-64 CPU; a placeholder until the system CPU exists).
  *
- * Threads: vm_create/vcpu_create/vcpu_boot_setup run on the main thread before vCPU threads
- * start; vcpu_run runs only on its vCPU's thread; vcpu_kick and irq_line may be called from any
- * thread. */
+ * Both ways: the machine drives the backend through these ops, and the backend answers with
+ * exits (port I/O, MMIO, reset, power-off), takes interrupts through irq_line/irq_msi when it
+ * has its own interrupt controllers (caps.irqchip), and moves the whole register state through
+ * get_regs/set_regs (generic code sets the boot state with them).
+ *
+ * Threads: vm_create/vcpu_create/get_regs/set_regs run on the main thread before vCPU threads
+ * start (or while the vCPU is parked); vcpu_thread_init and vcpu_run only on the vCPU's own
+ * thread; vcpu_kick, irq_line and irq_msi from any thread. */
 #ifndef HARDY_ACCEL_ACCEL_H
 #define HARDY_ACCEL_ACCEL_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "arch/x86/boot.h"
+#include "arch/x86/cpu_state.h"
+#include "core/guest_mem.h"
 #include "util/error.h"
 
-struct vm;
-struct vcpu;
+struct accel_vm;   /* a backend's VM, opaque to everyone else */
+struct accel_vcpu; /* a backend's vCPU, opaque to everyone else */
 
 enum vcpu_exit_kind {
 	VCPU_EXIT_PIO,       /* port I/O: pio describes it; for reads, fill pio.data */
@@ -46,36 +55,67 @@ struct vcpu_exit {
 	};
 };
 
-struct accel_limits {
+/* What a backend can do here; the machine builder decides from it what it models itself. */
+struct accel_caps {
 	unsigned max_vcpus;
+	/* The backend has its own LAPICs, IOAPIC, PIC and PIT (KVM's in-kernel ones) and takes
+	 * interrupts through irq_line/irq_msi. false: the machine creates user-space interrupt
+	 * controllers (src/devices/x86/) and routes lines there. */
+	bool irqchip;
+	bool ioeventfd; /* ops->ioeventfd works */
+	bool msi;       /* ops->irq_msi delivers MSIs itself */
+};
+
+/* What the machine gives a backend's VM. */
+struct accel_vm_params {
+	const struct guest_mem *mem; /* the guest's RAM regions; outlives the backend's VM */
+	unsigned nr_vcpus;
 };
 
 struct accel_ops {
 	const char *name;
-	/* Can this backend run here, and within which limits? Opens nothing that outlives it. */
-	int (*probe)(struct accel_limits *limits, struct error *err);
-	int (*vm_create)(struct vm *vm, struct error *err);
-	void (*vm_destroy)(struct vm *vm);
-	int (*vcpu_create)(struct vcpu *vcpu, struct error *err);
-	/* Registers for the boot vCPU; the others wait for INIT/SIPI from the guest. */
-	int (*vcpu_boot_setup)(struct vcpu *vcpu, const struct x86_boot_regs *regs, struct error *err);
-	int (*vcpu_run)(struct vcpu *vcpu, struct vcpu_exit *exit);
-	void (*vcpu_kick)(struct vcpu *vcpu);
+	/* Can this backend run here, and with what? Opens nothing that outlives it. Fails with
+	 * ERR_RUNTIME when the host lacks it, ERR_INPUT when it does not exist in this build. */
+	int (*probe)(struct accel_caps *caps, struct error *err);
+	struct accel_vm *(*vm_create)(const struct accel_vm_params *p, struct error *err);
+	void (*vm_destroy)(struct accel_vm *vm);
+	/* index: 0 is the boot vCPU; the others wait for INIT/SIPI from the guest. */
+	struct accel_vcpu *(*vcpu_create)(struct accel_vm *vm, unsigned index, struct error *err);
+	void (*vcpu_destroy)(struct accel_vcpu *v);
+	/* The whole register state; set_regs takes what get_regs gave, changed or not. */
+	int (*get_regs)(struct accel_vcpu *v, struct x86_cpu_state *s, struct error *err);
+	int (*set_regs)(struct accel_vcpu *v, const struct x86_cpu_state *s, struct error *err);
+	/* Optional, once on the vCPU's thread before its first run: what the kick needs from the
+	 * thread it interrupts (KVM: the thread to signal, with its signal unblocked there). */
+	int (*vcpu_thread_init)(struct accel_vcpu *v, struct error *err);
+	int (*vcpu_run)(struct accel_vcpu *v, struct vcpu_exit *exit);
+	/* Any thread: makes the current or next vcpu_run return soon with VCPU_EXIT_INTR. The
+	 * backend owns how (KVM: immediate_exit and a signal it set up itself; a CPU in user
+	 * space: an atomic flag it checks between blocks, and a wake-up if it waits). */
+	void (*vcpu_kick)(struct accel_vcpu *v);
 	/* Optional, on the vCPU's thread before it runs again after a pause: tell the guest it
 	 * was stopped (KVM: KVM_KVMCLOCK_CTRL, so the guest's soft-lockup watchdog excuses it). */
-	void (*vcpu_resumed)(struct vcpu *vcpu);
-	void (*vcpu_destroy)(struct vcpu *vcpu);
-	/* Sets the level of an interrupt line (GSI); edge-triggered lines pulse 1 then 0. */
-	int (*irq_line)(struct vm *vm, unsigned gsi, int level);
-	/* Delivers one message-signalled interrupt (address and data as a device's MSI-X table
-	 * holds them). Any thread. */
-	int (*irq_msi)(struct vm *vm, uint64_t addr, uint32_t data);
-	/* Optional: guest writes of len bytes at gpa signal the eventfd fd instead of exiting to
-	 * a vCPU thread. NULL or -1: unsupported, and such writes arrive as MMIO exits, which the
-	 * device handles the same way (the fallback every backend has). */
-	int (*ioeventfd)(struct vm *vm, uint64_t gpa, unsigned len, int fd);
+	void (*vcpu_resumed)(struct accel_vcpu *v);
+	/* With caps.irqchip: sets the level of an interrupt line (GSI); edge-triggered lines
+	 * pulse 1 then 0. -1 with errno on failure. */
+	int (*irq_line)(struct accel_vm *vm, unsigned gsi, int level);
+	/* With caps.msi: delivers one message-signalled interrupt (address and data as a device's
+	 * MSI-X table holds them). */
+	int (*irq_msi)(struct accel_vm *vm, uint64_t addr, uint32_t data);
+	/* Optional (caps.ioeventfd): guest writes of len bytes at gpa signal the eventfd fd
+	 * instead of exiting to a vCPU thread. -1: unsupported, and such writes arrive as MMIO
+	 * exits, which the device handles the same way (the fallback every backend has). */
+	int (*ioeventfd)(struct accel_vm *vm, uint64_t gpa, unsigned len, int fd);
 };
 
+/* The backends, in the order --accel auto tries them (accel_table.c). */
 extern const struct accel_ops accel_kvm_ops;
+extern const struct accel_ops accel_soft_ops;
+
+extern const struct accel_ops *const accel_table[];
+extern const unsigned accel_table_len;
+
+/* The backend called name, or NULL. */
+const struct accel_ops *accel_find(const char *name);
 
 #endif

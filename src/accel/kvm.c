@@ -1,9 +1,11 @@
 /* KVM backend, generic half: the VM and vCPU file descriptors, memory slots, the run loop that
- * turns KVM exits into struct vcpu_exit, kicks and interrupt lines. */
+ * turns KVM exits into struct vcpu_exit, its kick signal, and interrupt lines. It knows the
+ * machine only through accel.h: guest memory and the vCPU count. */
 #include "accel/kvm.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,7 +15,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vm/vm.h"
 
 static int kvm_open(struct error *err)
 {
@@ -30,7 +31,7 @@ static int kvm_open(struct error *err)
 	return fd;
 }
 
-static int kvm_probe(struct accel_limits *limits, struct error *err)
+static int kvm_probe(struct accel_caps *caps, struct error *err)
 {
 	if (!kvm_x86_host_has_hw_virt())
 		return error_set(err, ERR_RUNTIME,
@@ -44,13 +45,14 @@ static int kvm_probe(struct accel_limits *limits, struct error *err)
 	int max = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
 	if (max <= 0)
 		max = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
-	limits->max_vcpus = max > 0 ? (unsigned)max : 1;
 	static const struct { int cap; const char *name; } needed[] = {
 		{ KVM_CAP_IRQCHIP, "in-kernel irqchip" },
 		{ KVM_CAP_PIT2, "in-kernel PIT" },
 		{ KVM_CAP_EXT_CPUID, "CPUID" },
 		{ KVM_CAP_IMMEDIATE_EXIT, "immediate exit" },
 		{ KVM_CAP_SIGNAL_MSI, "MSI injection" },
+		{ KVM_CAP_VCPU_EVENTS, "vCPU event state" },
+		{ KVM_CAP_MP_STATE, "multiprocessor state" },
 	};
 	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
 		if (ioctl(fd, KVM_CHECK_EXTENSION, needed[i].cap) <= 0) {
@@ -58,8 +60,44 @@ static int kvm_probe(struct accel_limits *limits, struct error *err)
 			return error_set(err, ERR_RUNTIME, "KVM lacks %s", needed[i].name);
 		}
 	}
+	*caps = (struct accel_caps){
+		.max_vcpus = max > 0 ? (unsigned)max : 1,
+		.irqchip = true, /* KVM_CREATE_IRQCHIP and KVM_CREATE_PIT2, kvm_x86.c */
+		.ioeventfd = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) > 0,
+		.msi = true,
+	};
 	close(fd);
 	return 0;
+}
+
+/* The kick: immediate_exit plus SIGUSR1 sent to the vCPU's thread, whose handler does nothing
+ * but make KVM_RUN return EINTR. The signal is the KVM backend's alone: installed here once,
+ * blocked in the thread that creates the VM (so threads it starts inherit the block) and
+ * unblocked only on vCPU threads (kvm_vcpu_thread_init). */
+#define KVM_KICK_SIGNAL SIGUSR1
+
+static void kvm_kick_handler(int sig)
+{
+	/* Empty: its only job is to make the blocking ioctl return EINTR. */
+}
+
+static void kvm_kick_install(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kvm_kick_handler; /* no SA_RESTART */
+	sigemptyset(&sa.sa_mask);
+	sigaction(KVM_KICK_SIGNAL, &sa, NULL);
+}
+
+static void kvm_kick_setup(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, kvm_kick_install);
+	sigset_t kick;
+	sigemptyset(&kick);
+	sigaddset(&kick, KVM_KICK_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &kick, NULL);
 }
 
 static int kvm_set_memory(struct kvm_vm *kvm, const struct guest_mem *m, struct error *err)
@@ -77,9 +115,9 @@ static int kvm_set_memory(struct kvm_vm *kvm, const struct guest_mem *m, struct 
 	return 0;
 }
 
-static void kvm_vm_destroy(struct vm *vm)
+static void kvm_vm_destroy(struct accel_vm *v)
 {
-	struct kvm_vm *kvm = vm->accel_data;
+	struct kvm_vm *kvm = kvm_vm_of(v);
 	if (!kvm)
 		return;
 	if (kvm->vm_fd >= 0)
@@ -88,66 +126,93 @@ static void kvm_vm_destroy(struct vm *vm)
 		close(kvm->kvm_fd);
 	free(kvm->supported_cpuid);
 	free(kvm);
-	vm->accel_data = NULL;
 }
 
-static int kvm_vm_create(struct vm *vm, struct error *err)
+static struct accel_vm *kvm_vm_create(const struct accel_vm_params *p, struct error *err)
 {
 	struct kvm_vm *kvm = calloc(1, sizeof(*kvm));
-	if (!kvm)
-		return error_errno(err, "out of memory");
+	if (!kvm) {
+		error_errno(err, "out of memory");
+		return NULL;
+	}
 	kvm->vm_fd = -1;
-	vm->accel_data = kvm;
+	kvm->nr_vcpus = p->nr_vcpus;
+	kvm_kick_setup();
 	kvm->kvm_fd = kvm_open(err);
 	if (kvm->kvm_fd < 0)
-		return -1;
+		goto fail;
 	kvm->run_size = ioctl(kvm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (kvm->run_size < (int)sizeof(struct kvm_run))
-		return error_errno(err, "KVM_GET_VCPU_MMAP_SIZE");
+	if (kvm->run_size < (int)sizeof(struct kvm_run)) {
+		error_errno(err, "KVM_GET_VCPU_MMAP_SIZE");
+		goto fail;
+	}
 	do
 		kvm->vm_fd = ioctl(kvm->kvm_fd, KVM_CREATE_VM, 0);
 	while (kvm->vm_fd < 0 && errno == EINTR);
-	if (kvm->vm_fd < 0)
-		return error_errno(err, "KVM_CREATE_VM");
-	if (kvm_x86_vm_setup(kvm, err) < 0)
-		return -1;
-	return kvm_set_memory(kvm, &vm->mem, err);
+	if (kvm->vm_fd < 0) {
+		error_errno(err, "KVM_CREATE_VM");
+		goto fail;
+	}
+	if (kvm_x86_vm_setup(kvm, err) < 0 || kvm_set_memory(kvm, p->mem, err) < 0)
+		goto fail;
+	return (struct accel_vm *)kvm;
+fail:
+	kvm_vm_destroy((struct accel_vm *)kvm);
+	return NULL;
 }
 
-static void kvm_vcpu_destroy(struct vcpu *vcpu)
+static void kvm_vcpu_destroy(struct accel_vcpu *v)
 {
-	struct kvm_vcpu *kv = vcpu->accel_data;
+	struct kvm_vcpu *kv = kvm_vcpu_of(v);
 	if (!kv)
 		return;
 	if (kv->run)
-		munmap(kv->run, (size_t)((struct kvm_vm *)vcpu->vm->accel_data)->run_size);
+		munmap(kv->run, (size_t)kv->kvm->run_size);
 	if (kv->fd >= 0)
 		close(kv->fd);
 	free(kv);
-	vcpu->accel_data = NULL;
 }
 
-static int kvm_vcpu_create(struct vcpu *vcpu, struct error *err)
+static struct accel_vcpu *kvm_vcpu_create(struct accel_vm *v, unsigned index, struct error *err)
 {
-	struct kvm_vm *kvm = vcpu->vm->accel_data;
+	struct kvm_vm *kvm = kvm_vm_of(v);
 	struct kvm_vcpu *kv = calloc(1, sizeof(*kv));
-	if (!kv)
-		return error_errno(err, "out of memory");
-	vcpu->accel_data = kv;
-	kv->fd = ioctl(kvm->vm_fd, KVM_CREATE_VCPU, (unsigned long)vcpu->index);
-	if (kv->fd < 0)
-		return error_errno(err, "KVM_CREATE_VCPU %u", vcpu->index);
+	if (!kv) {
+		error_errno(err, "out of memory");
+		return NULL;
+	}
+	kv->kvm = kvm;
+	kv->index = index;
+	kv->fd = ioctl(kvm->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
+	if (kv->fd < 0) {
+		error_errno(err, "KVM_CREATE_VCPU %u", index);
+		goto fail;
+	}
 	void *run = mmap(NULL, (size_t)kvm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, kv->fd, 0);
-	if (run == MAP_FAILED)
-		return error_errno(err, "mmap of vCPU %u run area", vcpu->index);
+	if (run == MAP_FAILED) {
+		error_errno(err, "mmap of vCPU %u run area", index);
+		goto fail;
+	}
 	kv->run = run;
-	return kvm_x86_vcpu_setup(kvm, kv, vcpu->index, vcpu->vm->nr_vcpus, err);
+	if (kvm_x86_vcpu_setup(kvm, kv, err) < 0)
+		goto fail;
+	return (struct accel_vcpu *)kv;
+fail:
+	kvm_vcpu_destroy((struct accel_vcpu *)kv);
+	return NULL;
 }
 
-static int kvm_vcpu_boot_setup(struct vcpu *vcpu, const struct x86_boot_regs *regs,
-			       struct error *err)
+/* On the vCPU's thread: the kick's target, and the only thread where the signal gets through. */
+static int kvm_vcpu_thread_init(struct accel_vcpu *v, struct error *err)
 {
-	return kvm_x86_boot_regs(vcpu->accel_data, regs, err);
+	struct kvm_vcpu *kv = kvm_vcpu_of(v);
+	kv->thread = pthread_self();
+	atomic_store(&kv->thread_known, true);
+	sigset_t kick;
+	sigemptyset(&kick);
+	sigaddset(&kick, KVM_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	return 0;
 }
 
 static int kvm_exit_error(struct kvm_vcpu *kv, struct vcpu_exit *exit, const char *fmt, ...)
@@ -194,9 +259,9 @@ static int kvm_exit_internal(struct kvm_vcpu *kv, struct vcpu_exit *exit)
 			      kvm_internal_error_name(sub), (unsigned long long)rip);
 }
 
-static int kvm_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
+static int kvm_vcpu_run(struct accel_vcpu *v, struct vcpu_exit *exit)
 {
-	struct kvm_vcpu *kv = vcpu->accel_data;
+	struct kvm_vcpu *kv = kvm_vcpu_of(v);
 	struct kvm_run *run = kv->run;
 
 	if (ioctl(kv->fd, KVM_RUN, 0) < 0) {
@@ -250,38 +315,39 @@ static int kvm_vcpu_run(struct vcpu *vcpu, struct vcpu_exit *exit)
 	}
 }
 
-/* Called from any thread: makes the vCPU's next or current KVM_RUN return with EINTR. */
-static void kvm_vcpu_kick(struct vcpu *vcpu)
+/* Called from any thread: makes the vCPU's next or current KVM_RUN return with EINTR. The
+ * caller keeps the thread joinable while it kicks (vcpu.c kicks only started, unjoined ones). */
+static void kvm_vcpu_kick(struct accel_vcpu *v)
 {
-	struct kvm_vcpu *kv = vcpu->accel_data;
+	struct kvm_vcpu *kv = kvm_vcpu_of(v);
 	if (!kv || !kv->run)
 		return;
 	__atomic_store_n(&kv->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-	if (vcpu->thread_started)
-		pthread_kill(vcpu->thread, SIGUSR1);
+	if (atomic_load(&kv->thread_known))
+		pthread_kill(kv->thread, KVM_KICK_SIGNAL);
 }
 
 /* On the vCPU's thread after a pause: sets the guest's kvmclock "stopped" flag, which the
  * guest's watchdogs read to excuse the time it did not run. EINVAL: the guest has no kvmclock
  * (nothing to tell). */
-static void kvm_vcpu_resumed(struct vcpu *vcpu)
+static void kvm_vcpu_resumed(struct accel_vcpu *v)
 {
-	struct kvm_vcpu *kv = vcpu->accel_data;
+	struct kvm_vcpu *kv = kvm_vcpu_of(v);
 	if (kv && ioctl(kv->fd, KVM_KVMCLOCK_CTRL, 0) < 0 && errno != EINVAL) {
 		/* Nothing better to do: the guest may print a soft-lockup warning. */
 	}
 }
 
-static int kvm_irq_line(struct vm *vm, unsigned gsi, int level)
+static int kvm_irq_line(struct accel_vm *v, unsigned gsi, int level)
 {
-	struct kvm_vm *kvm = vm->accel_data;
+	struct kvm_vm *kvm = kvm_vm_of(v);
 	struct kvm_irq_level irq = { .irq = gsi, .level = (uint32_t)level };
 	return ioctl(kvm->vm_fd, KVM_IRQ_LINE, &irq); /* -1 with errno set on failure */
 }
 
-static int kvm_irq_msi(struct vm *vm, uint64_t addr, uint32_t data)
+static int kvm_irq_msi(struct accel_vm *v, uint64_t addr, uint32_t data)
 {
-	struct kvm_vm *kvm = vm->accel_data;
+	struct kvm_vm *kvm = kvm_vm_of(v);
 	struct kvm_msi msi = { .address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32),
 			       .data = data };
 	return ioctl(kvm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -1 : 0;
@@ -289,9 +355,9 @@ static int kvm_irq_msi(struct vm *vm, uint64_t addr, uint32_t data)
 
 /* A notification write then completes in the kernel; the device's event loop callback reads
  * the eventfd. */
-static int kvm_ioeventfd(struct vm *vm, uint64_t gpa, unsigned len, int fd)
+static int kvm_ioeventfd(struct accel_vm *v, uint64_t gpa, unsigned len, int fd)
 {
-	struct kvm_vm *kvm = vm->accel_data;
+	struct kvm_vm *kvm = kvm_vm_of(v);
 	struct kvm_ioeventfd io = { .addr = gpa, .len = len, .fd = fd };
 	return ioctl(kvm->vm_fd, KVM_IOEVENTFD, &io);
 }
@@ -302,11 +368,13 @@ const struct accel_ops accel_kvm_ops = {
 	.vm_create = kvm_vm_create,
 	.vm_destroy = kvm_vm_destroy,
 	.vcpu_create = kvm_vcpu_create,
-	.vcpu_boot_setup = kvm_vcpu_boot_setup,
+	.vcpu_destroy = kvm_vcpu_destroy,
+	.get_regs = kvm_x86_get_regs,
+	.set_regs = kvm_x86_set_regs,
+	.vcpu_thread_init = kvm_vcpu_thread_init,
 	.vcpu_run = kvm_vcpu_run,
 	.vcpu_kick = kvm_vcpu_kick,
 	.vcpu_resumed = kvm_vcpu_resumed,
-	.vcpu_destroy = kvm_vcpu_destroy,
 	.irq_line = kvm_irq_line,
 	.irq_msi = kvm_irq_msi,
 	.ioeventfd = kvm_ioeventfd,

@@ -1,6 +1,6 @@
 /* KVM backend, x86 half: in-kernel interrupt controllers and PIT, per-vCPU CPUID (KVM's supported
  * set plus hypervisor leaves and a topology of ncpus single-thread cores), initial MSRs, LAPIC
- * wiring, FPU state, and the register state of the 64-bit Linux entry. */
+ * wiring, FPU state, and the whole register state moved through the seam (get/set_regs). */
 #include <cpuid.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -234,10 +234,9 @@ static int kvm_set_lapic(struct kvm_vcpu *kv, struct error *err)
 	return 0;
 }
 
-int kvm_x86_vcpu_setup(struct kvm_vm *kvm, struct kvm_vcpu *kv, unsigned index, unsigned ncpus,
-		       struct error *err)
+int kvm_x86_vcpu_setup(struct kvm_vm *kvm, struct kvm_vcpu *kv, struct error *err)
 {
-	if (kvm_set_cpuid(kvm, kv, index, ncpus, err) < 0)
+	if (kvm_set_cpuid(kvm, kv, kv->index, kvm->nr_vcpus, err) < 0)
 		return -1;
 	kvm_set_msrs(kv);
 	if (kvm_set_lapic(kv, err) < 0)
@@ -248,42 +247,173 @@ int kvm_x86_vcpu_setup(struct kvm_vm *kvm, struct kvm_vcpu *kv, unsigned index, 
 	return 0;
 }
 
-int kvm_x86_boot_regs(struct kvm_vcpu *kv, const struct x86_boot_regs *r, struct error *err)
-{
-	struct kvm_sregs s;
-	if (ioctl(kv->fd, KVM_GET_SREGS, &s) < 0)
-		return error_errno(err, "KVM_GET_SREGS");
-	struct kvm_segment code = {
-		.base = 0, .limit = 0xFFFFFFFF, .selector = X86_BOOT_CS,
-		.type = 0xB, .present = 1, .dpl = 0, .db = 0, .s = 1, .l = 1, .g = 1,
-	};
-	struct kvm_segment data = code;
-	data.selector = X86_BOOT_DS;
-	data.type = 0x3;
-	data.l = 0;
-	data.db = 1;
-	s.cs = code;
-	s.ds = s.es = s.fs = s.gs = s.ss = data;
-	s.gdt.base = r->gdt_base;
-	s.gdt.limit = r->gdt_limit;
-	s.cr3 = r->cr3;
-	s.cr4 |= 1u << 5;                        /* PAE */
-	/* PE and PG on; CD and NW (set at reset) off, so guest memory is cacheable from the
-	 * first instruction: the decompressor never touches CR0 itself. */
-	s.cr0 = (s.cr0 & ~((1u << 30) | (1u << 29))) | (1u << 0) | (1u << 31);
-	s.efer |= (1u << 8) | (1u << 10);        /* LME, LMA */
-	if (ioctl(kv->fd, KVM_SET_SREGS, &s) < 0)
-		return error_errno(err, "KVM_SET_SREGS");
+/* The register state seam. MSRs go one at a time, so that one this CPU lacks neither fails
+ * the others nor the whole call; the state carries those that read back. */
+static const uint32_t kvm_state_msrs[] = {
+	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP, MSR_STAR, MSR_LSTAR,
+	MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE, MSR_IA32_MISC_ENABLE, MSR_MTRRdefType,
+	MSR_IA32_CR_PAT,
+};
+_Static_assert(sizeof(kvm_state_msrs) / sizeof(kvm_state_msrs[0]) <= X86_STATE_MSRS_MAX,
+	       "struct x86_cpu_state holds every MSR KVM's get_regs reads");
 
-	struct kvm_regs regs = {
-		.rflags = 0x2,
-		.rip = r->rip,
-		.rsi = r->rsi,
-		.rsp = r->rsp,
-		.rbp = r->rsp,
+static void seg_from_kvm(struct x86_segment *d, const struct kvm_segment *k)
+{
+	*d = (struct x86_segment){
+		.base = k->base, .limit = k->limit, .selector = k->selector, .type = k->type,
+		.present = k->present, .s = k->s, .db = k->db, .l = k->l, .g = k->g, .avl = k->avl,
+		.unusable = k->unusable, .dpl = k->dpl,
 	};
-	if (ioctl(kv->fd, KVM_SET_REGS, &regs) < 0)
+}
+
+static void seg_to_kvm(struct kvm_segment *k, const struct x86_segment *d)
+{
+	*k = (struct kvm_segment){
+		.base = d->base, .limit = d->limit, .selector = d->selector, .type = d->type,
+		.present = d->present, .s = d->s, .db = d->db, .l = d->l, .g = d->g, .avl = d->avl,
+		.unusable = d->unusable, .dpl = d->dpl,
+	};
+}
+
+static enum x86_mp_state mp_from_kvm(uint32_t s)
+{
+	switch (s) {
+	case KVM_MP_STATE_HALTED: return X86_MP_HALTED;
+	case KVM_MP_STATE_UNINITIALIZED:
+	case KVM_MP_STATE_INIT_RECEIVED: return X86_MP_WAIT_SIPI;
+	default: return X86_MP_RUNNABLE;
+	}
+}
+
+static uint32_t mp_to_kvm(enum x86_mp_state s)
+{
+	switch (s) {
+	case X86_MP_HALTED: return KVM_MP_STATE_HALTED;
+	case X86_MP_WAIT_SIPI: return KVM_MP_STATE_INIT_RECEIVED;
+	default: return KVM_MP_STATE_RUNNABLE;
+	}
+}
+
+int kvm_x86_get_regs(struct accel_vcpu *v, struct x86_cpu_state *s, struct error *err)
+{
+	struct kvm_vcpu *kv = kvm_vcpu_of(v);
+	struct kvm_regs r;
+	struct kvm_sregs sr;
+	struct kvm_vcpu_events ev;
+	struct kvm_mp_state mp;
+	if (ioctl(kv->fd, KVM_GET_REGS, &r) < 0)
+		return error_errno(err, "KVM_GET_REGS");
+	if (ioctl(kv->fd, KVM_GET_SREGS, &sr) < 0)
+		return error_errno(err, "KVM_GET_SREGS");
+	if (ioctl(kv->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return error_errno(err, "KVM_GET_VCPU_EVENTS");
+	if (ioctl(kv->fd, KVM_GET_MP_STATE, &mp) < 0)
+		return error_errno(err, "KVM_GET_MP_STATE");
+	memset(s, 0, sizeof(*s));
+	const uint64_t gpr[16] = { r.rax, r.rcx, r.rdx, r.rbx, r.rsp, r.rbp, r.rsi, r.rdi,
+				   r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15 };
+	memcpy(s->gpr, gpr, sizeof(gpr));
+	s->rip = r.rip;
+	s->rflags = r.rflags;
+	seg_from_kvm(&s->cs, &sr.cs);
+	seg_from_kvm(&s->ds, &sr.ds);
+	seg_from_kvm(&s->es, &sr.es);
+	seg_from_kvm(&s->fs, &sr.fs);
+	seg_from_kvm(&s->gs, &sr.gs);
+	seg_from_kvm(&s->ss, &sr.ss);
+	seg_from_kvm(&s->tr, &sr.tr);
+	seg_from_kvm(&s->ldt, &sr.ldt);
+	s->gdt = (struct x86_dtable){ .base = sr.gdt.base, .limit = sr.gdt.limit };
+	s->idt = (struct x86_dtable){ .base = sr.idt.base, .limit = sr.idt.limit };
+	s->cr0 = sr.cr0;
+	s->cr2 = sr.cr2;
+	s->cr3 = sr.cr3;
+	s->cr4 = sr.cr4;
+	s->cr8 = sr.cr8;
+	s->efer = sr.efer;
+	s->apic_base = sr.apic_base;
+	for (size_t i = 0; i < sizeof(kvm_state_msrs) / sizeof(kvm_state_msrs[0]); i++) {
+		struct {
+			struct kvm_msrs hdr;
+			struct kvm_msr_entry entry;
+		} one = { .hdr.nmsrs = 1, .entry.index = kvm_state_msrs[i] };
+		if (ioctl(kv->fd, KVM_GET_MSRS, &one) == 1)
+			s->msrs[s->nr_msrs++] = (struct x86_msr){ .index = one.entry.index,
+								  .value = one.entry.data };
+	}
+	s->events = (struct x86_events){
+		.exception_pending = ev.exception.injected || ev.exception.pending,
+		.exception_vector = ev.exception.nr,
+		.exception_has_error = ev.exception.has_error_code,
+		.exception_error = ev.exception.error_code,
+		.interrupt_pending = ev.interrupt.injected,
+		.interrupt_vector = ev.interrupt.nr,
+		.nmi_pending = ev.nmi.pending,
+		.nmi_masked = ev.nmi.masked,
+		.interrupt_shadow = ev.interrupt.shadow,
+		.sipi_vector = (uint8_t)ev.sipi_vector,
+	};
+	s->mp_state = mp_from_kvm(mp.mp_state);
+	return 0;
+}
+
+int kvm_x86_set_regs(struct accel_vcpu *v, const struct x86_cpu_state *s, struct error *err)
+{
+	struct kvm_vcpu *kv = kvm_vcpu_of(v);
+	struct kvm_sregs sr = {
+		.cr0 = s->cr0, .cr2 = s->cr2, .cr3 = s->cr3, .cr4 = s->cr4, .cr8 = s->cr8,
+		.efer = s->efer, .apic_base = s->apic_base,
+		.gdt = { .base = s->gdt.base, .limit = s->gdt.limit },
+		.idt = { .base = s->idt.base, .limit = s->idt.limit },
+	};
+	seg_to_kvm(&sr.cs, &s->cs);
+	seg_to_kvm(&sr.ds, &s->ds);
+	seg_to_kvm(&sr.es, &s->es);
+	seg_to_kvm(&sr.fs, &s->fs);
+	seg_to_kvm(&sr.gs, &s->gs);
+	seg_to_kvm(&sr.ss, &s->ss);
+	seg_to_kvm(&sr.tr, &s->tr);
+	seg_to_kvm(&sr.ldt, &s->ldt);
+	/* interrupt_bitmap stays empty: a pending interrupt travels in the events below. */
+	if (ioctl(kv->fd, KVM_SET_SREGS, &sr) < 0)
+		return error_errno(err, "KVM_SET_SREGS");
+	const uint64_t *g = s->gpr;
+	struct kvm_regs r = {
+		.rax = g[X86_RAX], .rcx = g[X86_RCX], .rdx = g[X86_RDX], .rbx = g[X86_RBX],
+		.rsp = g[X86_RSP], .rbp = g[X86_RBP], .rsi = g[X86_RSI], .rdi = g[X86_RDI],
+		.r8 = g[X86_R8], .r9 = g[X86_R9], .r10 = g[X86_R10], .r11 = g[X86_R11],
+		.r12 = g[X86_R12], .r13 = g[X86_R13], .r14 = g[X86_R14], .r15 = g[X86_R15],
+		.rip = s->rip, .rflags = s->rflags,
+	};
+	if (ioctl(kv->fd, KVM_SET_REGS, &r) < 0)
 		return error_errno(err, "KVM_SET_REGS");
+	for (unsigned i = 0; i < s->nr_msrs; i++) {
+		struct {
+			struct kvm_msrs hdr;
+			struct kvm_msr_entry entry;
+		} one = { .hdr.nmsrs = 1,
+			  .entry = { .index = s->msrs[i].index, .data = s->msrs[i].value } };
+		if (ioctl(kv->fd, KVM_SET_MSRS, &one) != 1)
+			return error_set(err, ERR_RUNTIME, "KVM_SET_MSRS: MSR 0x%x refused",
+					 s->msrs[i].index);
+	}
+	const struct x86_events *e = &s->events;
+	struct kvm_vcpu_events ev = {
+		.exception = { .injected = e->exception_pending, .nr = e->exception_vector,
+			       .has_error_code = e->exception_has_error,
+			       .error_code = e->exception_error },
+		.interrupt = { .injected = e->interrupt_pending, .nr = e->interrupt_vector,
+			       .soft = 0, .shadow = e->interrupt_shadow },
+		.nmi = { .pending = e->nmi_pending, .masked = e->nmi_masked },
+		.sipi_vector = e->sipi_vector,
+		.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR |
+			 KVM_VCPUEVENT_VALID_SHADOW,
+	};
+	if (ioctl(kv->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+		return error_errno(err, "KVM_SET_VCPU_EVENTS");
+	struct kvm_mp_state mp = { .mp_state = mp_to_kvm(s->mp_state) };
+	if (ioctl(kv->fd, KVM_SET_MP_STATE, &mp) < 0)
+		return error_errno(err, "KVM_SET_MP_STATE");
 	return 0;
 }
 

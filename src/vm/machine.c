@@ -17,10 +17,15 @@ void machine_resources_init(struct resources *r)
 }
 
 int machine_build(const struct dev_services *svc, const struct vm_config *cfg,
+		  const struct accel_caps *caps, struct irq_router *irq,
 		  struct console *con, struct disk *const *disks, struct net_backend *const *nets,
 		  struct vsock_host *vsock,
 		  struct machine *m, struct error *err)
 {
+	/* Interrupt controllers first: every other device's lines lead there. */
+	m->irqchip = NULL;
+	if (!caps->irqchip && !(m->irqchip = x86_irqchip_create(svc, cfg->ncpus, irq, err)))
+		return -1;
 	if (!serial_create(svc, X86_COM1_PORT, X86_COM1_IRQ, con, err) ||
 	    !i8042_create(svc, err) ||
 	    !rtc_create(svc, err))

@@ -11,7 +11,6 @@
 
 #include "core/config.h"
 #include "core/event_loop.h"
-#include "vm/vcpu.h"
 
 static void vm_signals_set(sigset_t *set)
 {
@@ -26,7 +25,6 @@ void vm_signals_block(void)
 {
 	sigset_t set;
 	vm_signals_set(&set);
-	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a closed console must not kill the VM */
 }

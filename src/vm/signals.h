@@ -19,8 +19,9 @@ struct vm_signals {
 	void *power_button_ctx;
 };
 
-/* Blocks the signals handled here (and the vCPU kick) in the calling thread, so that threads
- * started afterwards inherit the mask. Call before starting vCPU threads. */
+/* Blocks the signals handled here in the calling thread, so that threads started afterwards
+ * inherit the mask. Call before starting vCPU threads. (The vCPU kick is the CPU backend's
+ * business: KVM's sets up its own signal.) */
 void vm_signals_block(void);
 
 /* Opens the descriptors and registers them; s->stop and s->power_button filled by the caller. */

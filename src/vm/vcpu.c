@@ -2,7 +2,6 @@
  * request, park while the VM is paused, repeat until the VM stops. Exits are dispatched
  * through a table by kind. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -85,7 +84,7 @@ static bool vcpu_may_run(struct vcpu *vcpu)
 	pthread_mutex_unlock(&vcpu->lock);
 	/* On this thread, before the next run: the guest learns it was stopped for a while. */
 	if (go && was_paused && vm->accel->vcpu_resumed)
-		vm->accel->vcpu_resumed(vcpu);
+		vm->accel->vcpu_resumed(vcpu->accel_vcpu);
 	return go;
 }
 
@@ -97,15 +96,17 @@ static void *vcpu_thread(void *arg)
 	snprintf(name, sizeof(name), "vcpu%u", vcpu->index);
 	pthread_setname_np(pthread_self(), name);
 
-	/* The kick signal interrupts KVM_RUN only on this thread. */
-	sigset_t kick;
-	sigemptyset(&kick);
-	sigaddset(&kick, VCPU_KICK_SIGNAL);
-	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	/* Whatever the backend's kick needs from this thread (KVM: its signal unblocked here). */
+	struct error err = { 0 };
+	if (vm->accel->vcpu_thread_init && vm->accel->vcpu_thread_init(vcpu->accel_vcpu, &err) < 0) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "vCPU %u: %.200s", vcpu->index, err.msg);
+		vm_request_stop(vm, VM_STOP_ERROR, msg);
+	}
 
 	while (vcpu_may_run(vcpu)) {
 		struct vcpu_exit e = { 0 };
-		vm->accel->vcpu_run(vcpu, &e);
+		vm->accel->vcpu_run(vcpu->accel_vcpu, &e);
 		vcpu_exit_handlers[e.kind](vcpu, &e);
 	}
 	pthread_mutex_lock(&vcpu->lock);
@@ -114,18 +115,11 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
-static void vcpu_kick_handler(int sig)
+/* Kicks only a thread that exists and is not joined yet: the backend may signal it. */
+static void vcpu_kick(struct vcpu *vcpu)
 {
-	/* Empty: its only job is to make the blocking ioctl return EINTR. */
-}
-
-void vcpu_signals_init(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = vcpu_kick_handler; /* no SA_RESTART */
-	sigemptyset(&sa.sa_mask);
-	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+	if (atomic_load(&vcpu->thread_started))
+		vcpu->vm->accel->vcpu_kick(vcpu->accel_vcpu);
 }
 
 int vcpu_init(struct vcpu *vcpu, struct error *err)
@@ -168,7 +162,7 @@ void vcpu_request_pause(struct vcpu *vcpu)
 	if (vcpu->want == VCPU_RUNNING)
 		vcpu->want = VCPU_PAUSED;
 	pthread_mutex_unlock(&vcpu->lock);
-	vcpu->vm->accel->vcpu_kick(vcpu);
+	vcpu_kick(vcpu);
 }
 
 int vcpu_wait_paused(struct vcpu *vcpu, unsigned timeout_ms)
@@ -212,7 +206,7 @@ void vcpu_stop(struct vcpu *vcpu)
 	pthread_mutex_unlock(&vcpu->lock);
 	if (!started)
 		return;
-	vcpu->vm->accel->vcpu_kick(vcpu);
+	vcpu_kick(vcpu);
 	pthread_join(vcpu->thread, NULL);
 	vcpu->thread_started = false;
 }

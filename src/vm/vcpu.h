@@ -1,20 +1,15 @@
 /* vCPU threads: one per vCPU, named vcpuN (visible in `ps -L`). Each runs the backend until an
  * exit, handles it, and between runs looks at what the main thread wants of it (vcpu->want):
- * keep running, park (PAUSED: blocked on its condition variable, out of KVM_RUN), or exit.
+ * keep running, park (PAUSED: blocked on its condition variable, out of the backend's run
+ * call), or exit. Getting a vCPU out of the guest is the backend's kick (accel.h).
  * The transitions are vcpu_state_next()'s (vm_state.h). */
 #ifndef HARDY_VM_VCPU_H
 #define HARDY_VM_VCPU_H
-
-#include <signal.h>
 
 #include "util/error.h"
 
 struct vcpu;
 
-/* Interrupts a vCPU thread out of the backend's run call. Blocked everywhere but vCPU threads. */
-#define VCPU_KICK_SIGNAL SIGUSR1
-
-void vcpu_signals_init(void);
 /* Fills the lock, condition and state of a zeroed vcpu (CREATED); -1 with err. */
 int vcpu_init(struct vcpu *vcpu, struct error *err);
 void vcpu_fini(struct vcpu *vcpu);

@@ -2,13 +2,14 @@
  *
  * Lifecycle (vm_lifecycle.c; the states and legal transitions are vm_state.h's):
  *   vm_create()   checks the inputs (kernel, initrd, console file, disks, NICs, vsock: status 2
- *                 for bad ones, before KVM is opened), opens the backends, builds the machine
+ *                 for bad ones, before any CPU backend is probed), picks the CPU backend from
+ *                 accel.h's table, opens the device backends, builds the machine
  *                 and its vCPUs on the caller's event loop: NOT_STARTED, nothing runs yet.
  *   vm_start()    starts one thread per vCPU: RUNNING.
  *   vm_pause()    takes every vCPU out of the backend's run call and parks it (no guest
  *                 progress, no CPU burnt) before returning: PAUSED.
- *   vm_resume()   tells each vCPU the guest was paused (KVM_KVMCLOCK_CTRL: no soft-lockup
- *                 warnings) and lets it run again: RUNNING.
+ *   vm_resume()   tells each vCPU the guest was paused (the backend's vcpu_resumed; KVM:
+ *                 KVM_KVMCLOCK_CTRL, no soft-lockup warnings) and lets it run again: RUNNING.
  *   vm_request_stop()  any thread; the first reason wins: STOPPING.
  *   vm_wait()     runs the event loop until the VM stops, joins the vCPUs: STOPPED; returns
  *                 the exit status.
@@ -28,6 +29,7 @@
 
 #include "accel/accel.h"
 #include "devices/device.h"
+#include "devices/x86/irqchip.h"
 #include "core/bus.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -53,13 +55,16 @@ struct vcpu {
 	pthread_cond_t cond;
 	_Atomic enum vcpu_state state;
 	enum vcpu_state want;          /* RUNNING, PAUSED or EXITED */
-	void *accel_data;
+	struct accel_vcpu *accel_vcpu; /* the backend's vCPU; NULL until created */
 };
 
 struct vm {
 	struct vm_config cfg;      /* the VM's own copy */
 	const struct accel_ops *accel;
-	void *accel_data;
+	struct accel_caps caps;    /* what the backend said it can do (probe) */
+	struct accel_vm *accel_vm; /* the backend's VM; NULL until created */
+	struct irq_router irq;     /* where interrupt lines and MSIs go: the backend's own
+				    * controllers, or the machine's user-space ones */
 	struct guest_mem mem;
 	struct bus pio_bus;
 	struct bus mmio_bus;
@@ -90,6 +95,10 @@ struct vm {
 /* cfg is copied (the caller keeps its own); loop must outlive the VM, and after vm_destroy it
  * is only fit to be destroyed (devices may leave registrations behind). NULL with err. */
 struct vm *vm_create(const struct vm_config *cfg, struct event_loop *loop, struct error *err);
+/* vm_create on the given backend instead of the table's choice for cfg->accel (tests: a fake
+ * backend); NULL accel: the table's. */
+struct vm *vm_create_on(const struct vm_config *cfg, struct event_loop *loop,
+			const struct accel_ops *accel, struct error *err);
 int vm_start(struct vm *vm, struct error *err);
 int vm_pause(struct vm *vm, struct error *err);
 int vm_resume(struct vm *vm, struct error *err);
@@ -116,6 +125,8 @@ int vm_transition(struct vm *vm, enum vm_event ev, struct error *err);
 /* What the VM offers its devices (vm_services.c): the services handle, its stop request and
  * interrupt lines forwarded to the backend, and the stop eventfd on the event loop. */
 struct dev_services vm_dev_services(struct vm *vm);
+/* The irq router to the backend's own interrupt controllers (caps.irqchip). */
+struct irq_router vm_backend_irq_router(struct vm *vm);
 struct vm_stopper vm_stopper(struct vm *vm);
 int vm_watch_stop(struct vm *vm, struct error *err);
 

@@ -1,5 +1,6 @@
-/* Creating a VM (vm_create): check the inputs, open the backends, build the machine (RAM,
- * accelerator, devices, boot state, vCPUs) on the caller's event loop; and tearing it down in
+/* Creating a VM (vm_create): check the inputs, pick the CPU backend from accel.h's table, open
+ * the device backends, build the machine (RAM, the backend's VM, devices, boot state, vCPUs) on
+ * the caller's event loop; and tearing it down in
  * reverse order (vm_destroy). Nothing runs until vm_start (vm_lifecycle.c). */
 #include "vm/vm.h"
 
@@ -9,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "arch/x86/boot.h"
 #include "arch/x86/layout.h"
 #include "backends/disk.h"
 #include "backends/net.h"
@@ -19,21 +21,61 @@
 #include "vm/signals.h"
 #include "vm/vcpu.h"
 
-/* Picks the backend and checks the vCPU count against it (status 2 when too many). */
-static int vm_choose_accel(const struct vm_config *cfg, const struct accel_ops **out,
-			   struct error *err)
+/* One backend's probe, and the vCPU count against its limit (status 2 when too many). */
+static int vm_probe_accel(const struct accel_ops *a, unsigned ncpus, struct accel_caps *caps,
+			  struct error *err)
 {
-	if (cfg->accel == ACCEL_SOFT)
-		return error_set(err, ERR_INPUT, "--accel soft: the software CPU is not available yet");
-	const struct accel_ops *a = &accel_kvm_ops;
-	struct accel_limits limits = { 0 };
-	if (a->probe(&limits, err) < 0)
+	*caps = (struct accel_caps){ 0 };
+	if (a->probe(caps, err) < 0)
 		return -1;
-	if (cfg->ncpus > limits.max_vcpus)
-		return error_set(err, ERR_INPUT, "--cpus %u: KVM allows at most %u vCPUs",
-				 cfg->ncpus, limits.max_vcpus);
-	*out = a;
+	if (ncpus > caps->max_vcpus)
+		return error_set(err, ERR_INPUT, "--cpus %u: the %s backend allows at most %u vCPUs",
+				 ncpus, a->name, caps->max_vcpus);
 	return 0;
+}
+
+/* Picks the backend from the table: --accel kvm|soft names one; auto takes the first that
+ * probes well, and when none does reports why the first (kvm) cannot run. forced: the caller's
+ * own backend (tests), probed the same way. */
+static int vm_choose_accel(const struct vm_config *cfg, const struct accel_ops *forced,
+			   const struct accel_ops **out, struct accel_caps *caps, struct error *err)
+{
+	const struct accel_ops *a = forced;
+	if (!a && cfg->accel != ACCEL_AUTO) {
+		a = accel_find(cfg->accel == ACCEL_SOFT ? "soft" : "kvm");
+		if (!a)
+			return error_set(err, ERR_INPUT, "--accel: no such backend in this build");
+	}
+	if (a) {
+		if (vm_probe_accel(a, cfg->ncpus, caps, err) < 0)
+			return -1;
+		*out = a;
+		return 0;
+	}
+	struct error first = { 0 };
+	for (unsigned i = 0; i < accel_table_len; i++) {
+		struct error e = { 0 };
+		if (vm_probe_accel(accel_table[i], cfg->ncpus, caps, &e) == 0) {
+			*out = accel_table[i];
+			return 0;
+		}
+		if (i == 0)
+			first = e;
+	}
+	*err = first;
+	return -1;
+}
+
+/* The boot vCPU's registers: the backend's reset state, changed by the boot protocol, set back
+ * (the same get/set path INIT/SIPI, reset and snapshots use). */
+static int vm_boot_vcpu_state(struct vm *vm, const struct x86_boot_regs *regs, struct error *err)
+{
+	struct accel_vcpu *v = vm->vcpus[0].accel_vcpu;
+	struct x86_cpu_state s;
+	if (vm->accel->get_regs(v, &s, err) < 0)
+		return -1;
+	x86_boot_cpu_state(regs, &s);
+	return vm->accel->set_regs(v, &s, err);
 }
 
 static int vm_create_vcpus(struct vm *vm, const struct x86_boot_regs *regs, struct error *err)
@@ -48,10 +90,10 @@ static int vm_create_vcpus(struct vm *vm, const struct x86_boot_regs *regs, stru
 		if (vcpu_init(v, err) < 0)
 			return -1;
 		vm->nr_vcpus_ready = i + 1;
-		if (vm->accel->vcpu_create(v, err) < 0)
+		if (!(v->accel_vcpu = vm->accel->vcpu_create(vm->accel_vm, i, err)))
 			return -1;
 	}
-	return vm->accel->vcpu_boot_setup(&vm->vcpus[0], regs, err);
+	return vm_boot_vcpu_state(vm, regs, err);
 }
 
 void vm_destroy(struct vm *vm)
@@ -62,8 +104,8 @@ void vm_destroy(struct vm *vm)
 		for (unsigned i = 0; i < vm->nr_vcpus_ready; i++)
 			vcpu_stop(&vm->vcpus[i]);
 		for (unsigned i = 0; i < vm->nr_vcpus_ready; i++) {
-			if (vm->vcpus[i].accel_data)
-				vm->accel->vcpu_destroy(&vm->vcpus[i]);
+			if (vm->vcpus[i].accel_vcpu)
+				vm->accel->vcpu_destroy(vm->vcpus[i].accel_vcpu);
 			vcpu_fini(&vm->vcpus[i]);
 		}
 		free(vm->vcpus);
@@ -79,8 +121,8 @@ void vm_destroy(struct vm *vm)
 		console_close(vm->console);
 		free(vm->console);
 	}
-	if (vm->accel)
-		vm->accel->vm_destroy(vm);
+	if (vm->accel_vm)
+		vm->accel->vm_destroy(vm->accel_vm);
 	gmem_destroy(&vm->mem);
 	if (vm->stop_efd >= 0) {
 		event_loop_remove(vm->loop, vm->stop_efd);
@@ -106,13 +148,16 @@ static int vm_build(struct vm *vm, const struct x86_boot_config *inputs, struct 
 		return -1;
 	if (gmem_init(&vm->mem, vm->cfg.mem_size, err) < 0)
 		return -1;
-	if (vm->accel->vm_create(vm, err) < 0)
+	struct accel_vm_params ap = { .mem = &vm->mem, .nr_vcpus = vm->nr_vcpus };
+	if (!(vm->accel_vm = vm->accel->vm_create(&ap, err)))
 		return -1;
+	if (vm->caps.irqchip)
+		vm->irq = vm_backend_irq_router(vm);
 	machine_resources_init(&vm->res);
 	struct dev_services svc = vm_dev_services(vm);
 	struct machine m = { 0 };
-	if (machine_build(&svc, &vm->cfg, vm->console, vm->disks, vm->nets, vm->vsock, &m,
-			  err) < 0)
+	if (machine_build(&svc, &vm->cfg, &vm->caps, &vm->irq, vm->console, vm->disks, vm->nets,
+			  vm->vsock, &m, err) < 0)
 		return -1;
 	vm->power_button = m.power_button;
 	vm->power_button_ctx = m.power_button_ctx;
@@ -140,6 +185,12 @@ static int vm_build(struct vm *vm, const struct x86_boot_config *inputs, struct 
 
 struct vm *vm_create(const struct vm_config *cfg, struct event_loop *loop, struct error *err)
 {
+	return vm_create_on(cfg, loop, NULL, err);
+}
+
+struct vm *vm_create_on(const struct vm_config *cfg, struct event_loop *loop,
+			const struct accel_ops *accel, struct error *err)
+{
 	struct kernel_image kernel = { 0 };
 	uint8_t *initrd = NULL;
 	size_t initrd_size = 0;
@@ -152,7 +203,7 @@ struct vm *vm_create(const struct vm_config *cfg, struct event_loop *loop, struc
 		error_set(err, ERR_INPUT, "no kernel to boot");
 		return NULL;
 	}
-	/* Inputs first: a bad file is status 2 whether or not this host has KVM. */
+	/* Inputs first: a bad file is status 2 whether or not this host has a CPU backend. */
 	if (kernel_image_open(&kernel, cfg->kernel_path, err) < 0)
 		goto out;
 	if (cfg->initrd_path &&
@@ -190,7 +241,7 @@ struct vm *vm_create(const struct vm_config *cfg, struct event_loop *loop, struc
 	}
 	if (console_open(vm->console, vm_stopper(vm), cfg, err) < 0)
 		goto out;
-	/* Disk images too, locks included: a busy image is refused whether or not KVM works. */
+	/* Disk images too, locks included: a busy image is refused whether or not a CPU backend works. */
 	for (unsigned i = 0; i < cfg->nr_disks; i++) {
 		vm->disks[i] = disk_raw_open(cfg->disks[i].path, cfg->disks[i].readonly, err);
 		if (!vm->disks[i])
@@ -203,14 +254,13 @@ struct vm *vm_create(const struct vm_config *cfg, struct event_loop *loop, struc
 		if (!vm->nets[i])
 			goto out;
 	}
-	/* The vsock socket too: a bad or busy path is refused whether or not KVM works. */
+	/* The vsock socket too: a bad or busy path is refused whether or not a CPU backend works. */
 	if (cfg->vsock.enabled && !(vm->vsock = vsock_uds_open(cfg->vsock.uds_path, err)))
 		goto out;
-	if (vm_choose_accel(cfg, &vm->accel, err) < 0)
+	if (vm_choose_accel(cfg, accel, &vm->accel, &vm->caps, err) < 0)
 		goto out;
 	/* Threads started from here on (the vCPUs) inherit a mask without these signals. */
 	vm_signals_block();
-	vcpu_signals_init();
 	if (vm_build(vm, &bc, err) < 0)
 		goto out;
 	ok = true;

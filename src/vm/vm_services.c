@@ -1,5 +1,6 @@
 /* What the VM offers its devices and the rest of the machine at run time: a stop request,
- * interrupt lines, and the services handle devices are built from. Any thread. */
+ * interrupt lines (through the VM's irq router: the backend's controllers or the machine's
+ * user-space ones), and the services handle devices are built from. Any thread. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,11 +34,11 @@ struct vm_stopper vm_stopper(struct vm *vm)
 	return (struct vm_stopper){ .request = vm_stop_cb, .ctx = vm };
 }
 
-/* A line the backend refuses is a host failure: the guest would wait for it forever. */
+/* A line the router refuses is a host failure: the guest would wait for it forever. */
 static void vm_irq_set(void *ctx, unsigned gsi, int level)
 {
 	struct vm *vm = ctx;
-	if (vm->accel->irq_line(vm, gsi, level) < 0) {
+	if (vm->irq.line(vm->irq.ctx, gsi, level) < 0) {
 		char msg[128];
 		snprintf(msg, sizeof(msg), "cannot set interrupt line %u: %s", gsi, strerror(errno));
 		vm_request_stop(vm, VM_STOP_ERROR, msg);
@@ -47,7 +48,7 @@ static void vm_irq_set(void *ctx, unsigned gsi, int level)
 static void vm_msi_send(void *ctx, uint64_t addr, uint32_t data)
 {
 	struct vm *vm = ctx;
-	if (vm->accel->irq_msi(vm, addr, data) < 0) {
+	if (vm->irq.msi(vm->irq.ctx, addr, data) < 0) {
 		char msg[128];
 		snprintf(msg, sizeof(msg), "cannot send an MSI to 0x%llx: %s",
 			 (unsigned long long)addr, strerror(errno));
@@ -58,7 +59,28 @@ static void vm_msi_send(void *ctx, uint64_t addr, uint32_t data)
 static int vm_ioeventfd(void *ctx, uint64_t gpa, unsigned len, int fd)
 {
 	struct vm *vm = ctx;
-	return vm->accel->ioeventfd ? vm->accel->ioeventfd(vm, gpa, len, fd) : -1;
+	if (!vm->caps.ioeventfd || !vm->accel->ioeventfd)
+		return -1;
+	return vm->accel->ioeventfd(vm->accel_vm, gpa, len, fd);
+}
+
+/* The router to a backend's own interrupt controllers (caps.irqchip). */
+static int vm_backend_irq_line(void *ctx, unsigned gsi, int level)
+{
+	struct vm *vm = ctx;
+	return vm->accel->irq_line(vm->accel_vm, gsi, level);
+}
+
+static int vm_backend_irq_msi(void *ctx, uint64_t addr, uint32_t data)
+{
+	struct vm *vm = ctx;
+	return vm->accel->irq_msi(vm->accel_vm, addr, data);
+}
+
+struct irq_router vm_backend_irq_router(struct vm *vm)
+{
+	return (struct irq_router){ .name = vm->accel->name, .line = vm_backend_irq_line,
+				    .msi = vm_backend_irq_msi, .ctx = vm };
 }
 
 struct dev_services vm_dev_services(struct vm *vm)

@@ -9,7 +9,6 @@
 
 #include "api/api.h"
 #include "core/event_loop.h"
-#include "vm/vcpu.h"
 #include "vm/vm.h"
 
 /* The API's callbacks: the only way requests reach the VM. */
@@ -123,7 +122,6 @@ struct vmm *vmm_create(const struct vm_config *base, struct error *err)
 		goto fail;
 	/* Before any thread exists: every later one (vCPUs) inherits the mask. */
 	vm_signals_block();
-	vcpu_signals_init();
 	m->loop = event_loop_create(err);
 	if (!m->loop)
 		goto fail;

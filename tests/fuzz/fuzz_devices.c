@@ -158,6 +158,10 @@ static void fuzz_console(struct fuzz_machine *m, uint8_t op, struct fuzz_input *
 	}
 }
 
+/* The machine as on KVM: the backend has the interrupt controllers (the fuzzer's irq_set
+ * records lines itself). */
+static const struct accel_caps fuzz_caps = { .max_vcpus = 1, .irqchip = true, .msi = true };
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fuzz_machine m;
@@ -192,7 +196,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct vsock_host vsock = { .ops = &fuzz_vsock_ops };
 	m.con = (struct console){ .in_fd = -1, .out_fd = -1, .wake_efd = -1 };
 	if (console_attach_output(&m.con, fuzz_out_pipe[1], 0, FUZZ_RING_SIZE, &err) < 0 ||
-	    machine_build(&m.svc, &cfg, &m.con, &disk, NULL, &vsock, &m.machine, &err) < 0) {
+	    machine_build(&m.svc, &cfg, &fuzz_caps, NULL, &m.con, &disk, NULL, &vsock,
+			  &m.machine, &err) < 0) {
 		fprintf(stderr, "fuzz_devices: cannot build the machine: %s\n", err.msg);
 		abort();
 	}

@@ -74,6 +74,11 @@ int x86_boot_check_fit(const struct x86_boot_config *bc, uint64_t ram_size, stru
 int x86_boot_setup(const struct guest_mem *m, const struct x86_boot_config *bc,
 		   struct x86_boot_regs *regs, struct error *err);
 
+/* Turns a vCPU's reset state s (a backend's get_regs) into the 64-bit entry state regs
+ * describes; what the boot protocol does not name is left as it was (cpu_state.c). */
+struct x86_cpu_state;
+void x86_boot_cpu_state(const struct x86_boot_regs *regs, struct x86_cpu_state *s);
+
 /* The e820 map the guest sees: RAM below the EBDA, the reserved BIOS/ACPI area up to 1 MiB, RAM
  * from 1 MiB to the low end, RAM above 4 GiB. Returns the number of entries (at most max),
  * sorted by address. */

@@ -7,6 +7,7 @@
 #define MSR_IA32_SYSENTER_EIP   0x00000176
 #define MSR_IA32_MISC_ENABLE    0x000001A0
 #define MSR_IA32_MISC_ENABLE_FAST_STRING 1ULL
+#define MSR_IA32_CR_PAT         0x00000277
 #define MSR_MTRRdefType         0x000002FF
 #define MSR_STAR                0xC0000081
 #define MSR_LSTAR               0xC0000082
