@@ -74,6 +74,7 @@ static void cpuid_fix_entry(struct kvm_cpuid_entry2 *e, unsigned apic_id, unsign
 	case 1:
 		e->ebx = (e->ebx & 0x0000FFFF) | (apic_id << 24) | ((ncpus & 0xFF) << 16);
 		e->ecx |= 1u << 31; /* running under a hypervisor */
+		e->ecx &= ~(1u << 5); /* no VMX: nested virtualization is not offered (as Firecracker) */
 		if (ncpus > 1)
 			e->edx |= 1u << 28; /* HTT: the logical processor count field is valid */
 		break;
@@ -103,6 +104,10 @@ static void cpuid_fix_entry(struct kvm_cpuid_entry2 *e, unsigned apic_id, unsign
 	case 0x80000001:
 		if (ncpus > 1)
 			e->ecx |= 1u << 1; /* CmpLegacy */
+		e->ecx &= ~(1u << 2); /* no SVM: the guest does not load kvm_amd for nothing */
+		break;
+	case 0x8000000A: /* SVM features: none, with SVM off */
+		e->eax = e->ebx = e->ecx = e->edx = 0;
 		break;
 	case 0x80000008:
 		e->ecx = (e->ecx & ~0xF0FFu) | (bits_for(ncpus) << 12) | (ncpus - 1);

@@ -45,10 +45,13 @@ static int ctl_name_arg(const char *verb, int argc, char **argv, int first, cons
 	return 0;
 }
 
+/* A string field, "-" when it is null or missing (the API writes null for "none"). */
 static const char *ctl_json_str(struct json_object *o, const char *key)
 {
 	struct json_object *v;
-	return o && json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "?";
+	const char *s = o && json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v)
+									: NULL;
+	return s ? s : "-";
 }
 
 static long long ctl_json_int(struct json_object *o, const char *key)
@@ -199,7 +202,7 @@ static void ctl_print_info(const char *name, pid_t pid, struct json_object *root
 	if (boot) {
 		printf("kernel:   %s\n", ctl_json_str(boot, "kernel_image_path"));
 		struct json_object *v;
-		if (json_object_object_get_ex(boot, "initrd_path", &v))
+		if (json_object_object_get_ex(boot, "initrd_path", &v) && v)
 			printf("initrd:   %s\n", json_object_get_string(v));
 		printf("cmdline:  %s\n", ctl_json_str(boot, "boot_args"));
 	}

@@ -312,13 +312,12 @@ static int run_vm(struct vm_config *cfg, const struct run_args *args, struct err
 	struct vmm *m = run_vmm(cfg, args->name_given, err);
 	if (m) {
 		proc_title_set("hardy: %s", cfg->name);
-		int rc = 0;
-		if (args->config_file)
+		/* The API socket first: a bad path is status 2 before any VM exists. */
+		int rc = args->api_sock ? vmm_serve_api(m, args->api_sock, err) : 0;
+		if (rc == 0 && args->config_file)
 			rc = vmm_load_config_file(m, args->config_file, err);
-		else if (!args->api_sock)
+		else if (rc == 0 && !args->api_sock)
 			rc = vmm_start(m, cfg, err);
-		if (rc == 0 && args->api_sock)
-			rc = vmm_serve_api(m, args->api_sock, err);
 		if (rc == 0)
 			vmm_run(m, err);
 		vmm_destroy(m);

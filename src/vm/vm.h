@@ -73,7 +73,7 @@ struct vm {
 	unsigned nr_vcpus_ready;   /* how many of vcpus have their lock and condition */
 	struct vm_clock clock;     /* what devices read the time from; zero: the host's clocks */
 
-	_Atomic enum vm_state state; /* changed only through vm_transition() */
+	_Atomic enum vm_state state; /* changed only through vm_state_apply() */
 	_Atomic int stop_reason;   /* enum vm_stop_reason */
 	char stop_msg[320];        /* written once, by whoever won the stop race */
 	int stop_efd;              /* eventfd: wakes the event loop when a stop is requested */
@@ -119,8 +119,6 @@ static inline bool vm_stopping(struct vm *vm)
 {
 	return atomic_load_explicit(&vm->stop_reason, memory_order_acquire) != VM_STOP_NONE;
 }
-/* Applies ev to the VM's state (vm_state_next's rules); 0, or -1 with ERR_INPUT. */
-int vm_transition(struct vm *vm, enum vm_event ev, struct error *err);
 
 /* What the VM offers its devices (vm_services.c): the services handle, its stop request and
  * interrupt lines forwarded to the backend, and the stop eventfd on the event loop. */

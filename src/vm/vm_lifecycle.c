@@ -1,6 +1,6 @@
 /* The running half of a VM's lifecycle: start, pause, resume, wait, and vm_run() which strings
- * create, start, wait and destroy together. Every state change goes through vm_transition(),
- * which applies vm_state.h's table. */
+ * create, start, wait and destroy together. Every state change goes through vm_state_apply()
+ * (vm_state.h's table). */
 #include "vm/vm.h"
 
 #include <stdio.h>
@@ -13,16 +13,6 @@
 /* How long vm_pause waits for one vCPU to leave the guest. A vCPU thread only ever waits on the
  * guest or on a device's non-blocking handler, so this is generous. */
 #define VM_PAUSE_TIMEOUT_MS 2000u
-
-int vm_transition(struct vm *vm, enum vm_event ev, struct error *err)
-{
-	enum vm_state from = atomic_load(&vm->state), to;
-	do {
-		if (vm_state_next(from, ev, &to, err) < 0)
-			return -1;
-	} while (!atomic_compare_exchange_weak(&vm->state, &from, to));
-	return 0;
-}
 
 enum vm_state vm_state(const struct vm *vm)
 {
@@ -41,7 +31,7 @@ double vm_uptime(const struct vm *vm)
 
 int vm_start(struct vm *vm, struct error *err)
 {
-	if (vm_transition(vm, VM_EV_START, err) < 0)
+	if (vm_state_apply(&vm->state, VM_EV_START, err) < 0)
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &vm->started);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
@@ -57,7 +47,7 @@ int vm_pause(struct vm *vm, struct error *err)
 {
 	if (atomic_load(&vm->state) == VM_STATE_PAUSED)
 		return 0; /* already parked: pausing again changes nothing */
-	if (vm_transition(vm, VM_EV_PAUSE, err) < 0)
+	if (vm_state_apply(&vm->state, VM_EV_PAUSE, err) < 0)
 		return -1;
 	/* Kick them all first, then wait: the vCPUs leave the guest in parallel. */
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
@@ -75,7 +65,7 @@ int vm_pause(struct vm *vm, struct error *err)
 
 int vm_resume(struct vm *vm, struct error *err)
 {
-	if (vm_transition(vm, VM_EV_RESUME, err) < 0)
+	if (vm_state_apply(&vm->state, VM_EV_RESUME, err) < 0)
 		return -1;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_request_resume(&vm->vcpus[i]);
@@ -126,7 +116,7 @@ int vm_wait(struct vm *vm, struct error *err)
 	}
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_stop(&vm->vcpus[i]);
-	vm_transition(vm, VM_EV_STOPPED, NULL);
+	vm_state_apply(&vm->state, VM_EV_STOPPED, NULL);
 	return vm_exit_status(vm, err);
 }
 

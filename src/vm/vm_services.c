@@ -17,7 +17,7 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, const char *msg)
 		return; /* the first reason wins */
 	if (msg)
 		snprintf(vm->stop_msg, sizeof(vm->stop_msg), "%s", msg);
-	vm_transition(vm, VM_EV_STOP, NULL);
+	vm_state_apply(&vm->state, VM_EV_STOP, NULL);
 	uint64_t one = 1;
 	if (write(vm->stop_efd, &one, sizeof(one)) < 0) {
 		/* The counter cannot overflow from one write; nothing else can fail here. */

@@ -2,6 +2,8 @@
  * event; -1 marks an event the state refuses. */
 #include "vm/vm_state.h"
 
+#include <stdatomic.h>
+
 static const signed char vm_next[VM_STATE_COUNT][VM_EVENT_COUNT] = {
 	/*                      start             pause            resume            stop               stopped */
 	[VM_STATE_NOT_STARTED] = { VM_STATE_RUNNING, -1,              -1,               VM_STATE_STOPPING, -1 },
@@ -83,4 +85,14 @@ const char *vcpu_state_name(enum vcpu_state s)
 		[VCPU_EXITED] = "exited",
 	};
 	return (unsigned)s < VCPU_STATE_COUNT ? names[s] : "?";
+}
+
+int vm_state_apply(_Atomic enum vm_state *state, enum vm_event ev, struct error *err)
+{
+	enum vm_state from = atomic_load(state), to;
+	do {
+		if (vm_state_next(from, ev, &to, err) < 0)
+			return -1;
+	} while (!atomic_compare_exchange_weak(state, &from, to));
+	return 0;
 }

@@ -1,5 +1,6 @@
 /* The lifecycle state machines of a VM and of each vCPU: which transitions exist, decided in
- * one place. Pure functions (no locks, no threads): vm_lifecycle.c and vcpu.c apply them.
+ * one place. Pure functions, and vm_state_apply: the one way a VM's state changes (an atomic
+ * compare-and-swap over the table, so any thread may request a stop).
  *
  * VM:   NOT_STARTED --start--> RUNNING <--pause/resume--> PAUSED
  *       any of those --stop--> STOPPING --stopped--> STOPPED
@@ -29,6 +30,9 @@ enum vm_event { VM_EV_START, VM_EV_PAUSE, VM_EV_RESUME, VM_EV_STOP, VM_EV_STOPPE
 
 /* The state after ev in from: 0 with *to set, or -1 with an ERR_INPUT err naming both. */
 int vm_state_next(enum vm_state from, enum vm_event ev, enum vm_state *to, struct error *err);
+/* Applies ev to *state atomically (the table decides, as vm_state_next); -1 with err when
+ * refused, *state unchanged. */
+int vm_state_apply(_Atomic enum vm_state *state, enum vm_event ev, struct error *err);
 /* "Not started", "Running", "Paused" (Firecracker's words), "Stopping", "Stopped". */
 const char *vm_state_name(enum vm_state s);
 const char *vm_event_name(enum vm_event ev);

@@ -133,6 +133,18 @@ wait_for_console() {
 	done
 }
 
+# console_seen_within LOG PATTERN SECONDS PID: like wait_for_console, but returns 1 on timeout
+# (the caller gathers more evidence before failing); hardy ending still fails.
+console_seen_within() {
+	_n=0
+	while ! grep -aq "$2" "$1" 2>/dev/null; do
+		kill -0 "$4" 2>/dev/null || { show_file "$1"; fail "hardy ended before the console showed /$2/"; }
+		[ "$_n" -ge $(($3 * 5)) ] && return 1
+		sleep 0.2
+		_n=$((_n + 1))
+	done
+}
+
 # test_initrd OUT SCRIPT [PROG...] : OUT = the default initrd with one more (gzip'd newc) cpio
 # appended, carrying SCRIPT as /etc/hardy-test.sh, which the guest's init runs instead of its
 # shell, and each PROG (a name from tests/guest-bin/, built static in build/guest-bin/) as /bin/PROG.

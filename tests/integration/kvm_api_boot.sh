@@ -3,7 +3,8 @@
 # firecracker-go-sdk's sequence: PUT /logger and /metrics, PUT /machine-config then GET it,
 # PUT /boot-source, PUT /drives/rootfs, PUT /network-interfaces/eth0, PUT /vsock,
 # InstanceStart. The console shows the guest with 2 vCPUs; GET /
-# says Running; configuration is refused after start; stalled, half-closed, vanished clients and
+# says Running; configuration is refused after start; PATCH /vm pauses (GET / and `hardy list`
+# by name agree) and `hardy resume` continues; stalled, half-closed, vanished clients and
 # a flood of connections leave the VM running and the API answering; SendCtrlAltDel powers the
 # guest off (the ACPI power button) and hardy exits 0; then SIGTERM as the SDK sends finds it
 # gone. The logger and metrics files got their lines.
@@ -59,6 +60,15 @@ sleep 1
 api_expect 200 GET / "" '"state":"Running"'
 kill -0 "$pid" 2>/dev/null || fail "hardy ended under the hostile clients"
 note "ok: stalled, half-closed and vanished clients and a flood of 100 connections: the VM runs and the API answers"
+
+# PATCH /vm on --api-sock, and the same VM through its control socket by name.
+api_expect 204 PATCH /vm '{"state":"Paused"}'
+api_expect 200 GET / "" '"state":"Paused"'
+"$HARDY" list | grep -q "^api-boot  *$pid  *Paused  *2 " || { "$HARDY" list; fail "hardy list does not show api-boot paused with 2 vCPUs"; }
+"$HARDY" info api-boot | grep -q "drive.*rootfs\|disk: *rootfs" || { "$HARDY" info api-boot; fail "hardy info does not show the API's drive"; }
+"$HARDY" resume api-boot || fail "hardy resume api-boot exited $?"
+api_expect 200 GET / "" '"state":"Running"'
+note "ok: PATCH /vm paused and GET / said so; hardy list/info/resume reached the same VM by name"
 
 api_expect 204 PUT /actions '{"action_type":"SendCtrlAltDel"}'
 status=0
