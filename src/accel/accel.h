@@ -77,6 +77,11 @@ struct accel_ops {
 	/* Can this backend run here, and with what? Opens nothing that outlives it. Fails with
 	 * ERR_RUNTIME when the host lacks it, ERR_INPUT when it does not exist in this build. */
 	int (*probe)(struct accel_caps *caps, struct error *err);
+	/* Optional: once per process on the main thread, before any other thread exists (the
+	 * VMM calls it for every backend, VM or not): what the backend needs process-wide. KVM:
+	 * its kick signal's handler, and the signal blocked so that threads started later
+	 * inherit the block and a stray one never ends a VMM that waits for its VM. */
+	void (*process_init)(void);
 	struct accel_vm *(*vm_create)(const struct accel_vm_params *p, struct error *err);
 	void (*vm_destroy)(struct accel_vm *vm);
 	/* index: 0 is the boot vCPU; the others wait for INIT/SIPI from the guest. */
@@ -115,6 +120,8 @@ extern const struct accel_ops accel_soft_ops;
 extern const struct accel_ops *const accel_table[];
 extern const unsigned accel_table_len;
 
+/* Every backend's process_init (see above). */
+void accel_process_init(void);
 /* The backend called name, or NULL. */
 const struct accel_ops *accel_find(const char *name);
 

@@ -13,3 +13,10 @@ const struct accel_ops *accel_find(const char *name)
 			return accel_table[i];
 	return NULL;
 }
+
+void accel_process_init(void)
+{
+	for (unsigned i = 0; i < accel_table_len; i++)
+		if (accel_table[i]->process_init)
+			accel_table[i]->process_init();
+}

@@ -365,6 +365,7 @@ static int kvm_ioeventfd(struct accel_vm *v, uint64_t gpa, unsigned len, int fd)
 const struct accel_ops accel_kvm_ops = {
 	.name = "kvm",
 	.probe = kvm_probe,
+	.process_init = kvm_kick_setup,
 	.vm_create = kvm_vm_create,
 	.vm_destroy = kvm_vm_destroy,
 	.vcpu_create = kvm_vcpu_create,

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "accel/accel.h"
 #include "api/api.h"
 #include "core/event_loop.h"
 #include "vm/vm.h"
@@ -122,6 +123,7 @@ struct vmm *vmm_create(const struct vm_config *base, struct error *err)
 		goto fail;
 	/* Before any thread exists: every later one (vCPUs) inherits the mask. */
 	vm_signals_block();
+	accel_process_init();
 	m->loop = event_loop_create(err);
 	if (!m->loop)
 		goto fail;

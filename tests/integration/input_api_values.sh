@@ -49,6 +49,10 @@ api_expect 400 DELETE / "" 'Invalid request method and/or path'
 api_expect 400 PATCH /vm '{"state":"Paused"}' 'before starting'
 api_expect 400 PUT /logger "$(head -c 60000 /dev/zero | tr '\0' ' ')" 'larger than the limit'
 api_expect 200 GET / "" '"state":"Not started"'
+# SIGUSR1 is the KVM backend's kick; a stray one never ends a VMM (VM or not).
+kill -USR1 "$pid"
+sleep 0.3
+api_expect 200 GET / "" '"state":"Not started"'
 kill -TERM "$pid"
 status=0
 wait "$pid" || status=$?
