@@ -1,12 +1,13 @@
 /* KVM backend, generic half: the VM and vCPU file descriptors, memory slots, the run loop that
  * turns KVM exits into struct vcpu_exit, its kick signal, and interrupt lines. It knows the
  * machine only through accel.h: guest memory and the vCPU count. */
-#include "accel/kvm.h"
+#include "accel/kvm_x86.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,37 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include "accel/accel.h"
+
+/* The backend's own state: nothing outside this file sees it. */
+struct kvm_vm {
+	int kvm_fd;
+	int vm_fd;
+	int run_size;
+	unsigned nr_vcpus;
+	struct kvm_cpuid2 *supported_cpuid;
+};
+
+struct kvm_vcpu {
+	struct kvm_vm *kvm;
+	unsigned index;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;              /* the vCPU's thread, the kick signal's target */
+	_Atomic bool thread_known;     /* thread is set (vcpu_thread_init ran) */
+	char error[200]; /* what vcpu_exit.error points to: the last failure, in words */
+};
+
+static inline struct kvm_vm *kvm_vm_of(struct accel_vm *v)
+{
+	return (struct kvm_vm *)v;
+}
+
+static inline struct kvm_vcpu *kvm_vcpu_of(struct accel_vcpu *v)
+{
+	return (struct kvm_vcpu *)v;
+}
 
 
 static int kvm_open(struct error *err)
@@ -153,7 +185,7 @@ static struct accel_vm *kvm_vm_create(const struct accel_vm_params *p, struct er
 		error_errno(err, "KVM_CREATE_VM");
 		goto fail;
 	}
-	if (kvm_x86_vm_setup(kvm, err) < 0 || kvm_set_memory(kvm, p->mem, err) < 0)
+	if (!(kvm->supported_cpuid = kvm_x86_vm_setup(kvm->kvm_fd, kvm->vm_fd, err)) || kvm_set_memory(kvm, p->mem, err) < 0)
 		goto fail;
 	return (struct accel_vm *)kvm;
 fail:
@@ -194,7 +226,7 @@ static struct accel_vcpu *kvm_vcpu_create(struct accel_vm *v, unsigned index, st
 		goto fail;
 	}
 	kv->run = run;
-	if (kvm_x86_vcpu_setup(kvm, kv, err) < 0)
+	if (kvm_x86_vcpu_setup(kv->fd, kvm->supported_cpuid, kv->index, kvm->nr_vcpus, err) < 0)
 		goto fail;
 	return (struct accel_vcpu *)kv;
 fail:
@@ -246,7 +278,7 @@ static int kvm_exit_internal(struct kvm_vcpu *kv, struct vcpu_exit *exit)
 {
 	uint32_t sub = kv->run->internal.suberror;
 	uint64_t rip = 0, linear = 0;
-	bool have_pc = kvm_x86_guest_pc(kv, &rip, &linear) == 0;
+	bool have_pc = kvm_x86_guest_pc(kv->fd, &rip, &linear) == 0;
 	if (have_pc && linear == KVM_X86_RESET_VECTOR) {
 		exit->kind = VCPU_EXIT_RESET;
 		exit->error = NULL;
@@ -362,6 +394,16 @@ static int kvm_ioeventfd(struct accel_vm *v, uint64_t gpa, unsigned len, int fd)
 	return ioctl(kvm->vm_fd, KVM_IOEVENTFD, &io);
 }
 
+static int kvm_get_regs(struct accel_vcpu *v, struct x86_cpu_state *s, struct error *err)
+{
+	return kvm_x86_get_regs(kvm_vcpu_of(v)->fd, s, err);
+}
+
+static int kvm_set_regs(struct accel_vcpu *v, const struct x86_cpu_state *s, struct error *err)
+{
+	return kvm_x86_set_regs(kvm_vcpu_of(v)->fd, s, err);
+}
+
 const struct accel_ops accel_kvm_ops = {
 	.name = "kvm",
 	.probe = kvm_probe,
@@ -370,8 +412,8 @@ const struct accel_ops accel_kvm_ops = {
 	.vm_destroy = kvm_vm_destroy,
 	.vcpu_create = kvm_vcpu_create,
 	.vcpu_destroy = kvm_vcpu_destroy,
-	.get_regs = kvm_x86_get_regs,
-	.set_regs = kvm_x86_set_regs,
+	.get_regs = kvm_get_regs,
+	.set_regs = kvm_set_regs,
 	.vcpu_thread_init = kvm_vcpu_thread_init,
 	.vcpu_run = kvm_vcpu_run,
 	.vcpu_kick = kvm_vcpu_kick,

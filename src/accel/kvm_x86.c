@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "accel/kvm.h"
+#include "accel/kvm_x86.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/msr.h"
 
@@ -42,21 +42,26 @@ bool kvm_x86_host_has_hw_virt(void)
 	return __get_cpuid(0x80000001, &a, &b, &c, &d) && (c & (1u << 2)); /* SVM */
 }
 
-int kvm_x86_vm_setup(struct kvm_vm *kvm, struct error *err)
+static struct kvm_cpuid2 *kvm_x86_fail(struct error *err, const char *what)
 {
-	if (ioctl(kvm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_GPA) < 0)
-		return error_errno(err, "KVM_SET_TSS_ADDR");
+	error_errno(err, what);
+	return NULL;
+}
+
+struct kvm_cpuid2 *kvm_x86_vm_setup(int kvm_fd, int vm_fd, struct error *err)
+{
+	if (ioctl(vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_GPA) < 0)
+		return kvm_x86_fail(err, "KVM_SET_TSS_ADDR");
 	uint64_t idmap = KVM_IDENTITY_MAP_GPA;
-	if (ioctl(kvm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0)
-		return error_errno(err, "KVM_SET_IDENTITY_MAP_ADDR");
-	if (ioctl(kvm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
-		return error_errno(err, "KVM_CREATE_IRQCHIP");
+	if (ioctl(vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0)
+		return kvm_x86_fail(err, "KVM_SET_IDENTITY_MAP_ADDR");
+	if (ioctl(vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return kvm_x86_fail(err, "KVM_CREATE_IRQCHIP");
 	/* The dummy speaker makes KVM answer port 0x61 itself (PIT gate/output for calibration). */
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-	if (ioctl(kvm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
-		return error_errno(err, "KVM_CREATE_PIT2");
-	kvm->supported_cpuid = kvm_get_supported_cpuid(kvm->kvm_fd, err);
-	return kvm->supported_cpuid ? 0 : -1;
+	if (ioctl(vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return kvm_x86_fail(err, "KVM_CREATE_PIT2");
+	return kvm_get_supported_cpuid(kvm_fd, err);
 }
 
 static unsigned bits_for(unsigned n)
@@ -164,10 +169,9 @@ static void cpuid_sanitize_xsave(struct kvm_cpuid2 *c)
 	xsave0->ebx = xsave0->ecx = size;
 }
 
-static int kvm_set_cpuid(struct kvm_vm *kvm, struct kvm_vcpu *kv, unsigned index, unsigned ncpus,
+static int kvm_set_cpuid(int fd, const struct kvm_cpuid2 *sup, unsigned index, unsigned ncpus,
 			 struct error *err)
 {
-	const struct kvm_cpuid2 *sup = kvm->supported_cpuid;
 	size_t bytes = sizeof(*sup) + (sup->nent + 8) * sizeof(sup->entries[0]);
 	struct kvm_cpuid2 *c = malloc(bytes);
 	if (!c)
@@ -191,12 +195,12 @@ static int kvm_set_cpuid(struct kvm_vm *kvm, struct kvm_vcpu *kv, unsigned index
 	for (unsigned i = 0; i < c->nent; i++)
 		cpuid_fix_entry(&c->entries[i], index, ncpus);
 	cpuid_sanitize_xsave(c);
-	int r = ioctl(kv->fd, KVM_SET_CPUID2, c);
+	int r = ioctl(fd, KVM_SET_CPUID2, c);
 	free(c);
 	return r < 0 ? error_errno(err, "KVM_SET_CPUID2") : 0;
 }
 
-static void kvm_set_msrs(struct kvm_vcpu *kv)
+static void kvm_set_msrs(int fd)
 {
 	static const struct { uint32_t index; uint64_t value; } msrs[] = {
 		{ MSR_IA32_SYSENTER_CS, 0 },
@@ -217,15 +221,15 @@ static void kvm_set_msrs(struct kvm_vcpu *kv)
 			struct kvm_msrs hdr;
 			struct kvm_msr_entry entry;
 		} one = { .hdr.nmsrs = 1, .entry = { .index = msrs[i].index, .data = msrs[i].value } };
-		ioctl(kv->fd, KVM_SET_MSRS, &one);
+		ioctl(fd, KVM_SET_MSRS, &one);
 	}
 }
 
 /* LINT0 delivers the 8259's ExtINT, LINT1 delivers NMIs, as on a PC. */
-static int kvm_set_lapic(struct kvm_vcpu *kv, struct error *err)
+static int kvm_set_lapic(int fd, struct error *err)
 {
 	struct kvm_lapic_state lapic;
-	if (ioctl(kv->fd, KVM_GET_LAPIC, &lapic) < 0)
+	if (ioctl(fd, KVM_GET_LAPIC, &lapic) < 0)
 		return error_errno(err, "KVM_GET_LAPIC");
 	uint32_t lvt0, lvt1;
 	memcpy(&lvt0, &lapic.regs[0x350], 4);
@@ -234,20 +238,21 @@ static int kvm_set_lapic(struct kvm_vcpu *kv, struct error *err)
 	lvt1 = (lvt1 & ~0x700u) | (4u << 8);
 	memcpy(&lapic.regs[0x350], &lvt0, 4);
 	memcpy(&lapic.regs[0x360], &lvt1, 4);
-	if (ioctl(kv->fd, KVM_SET_LAPIC, &lapic) < 0)
+	if (ioctl(fd, KVM_SET_LAPIC, &lapic) < 0)
 		return error_errno(err, "KVM_SET_LAPIC");
 	return 0;
 }
 
-int kvm_x86_vcpu_setup(struct kvm_vm *kvm, struct kvm_vcpu *kv, struct error *err)
+int kvm_x86_vcpu_setup(int fd, const struct kvm_cpuid2 *supported, unsigned index,
+		       unsigned nr_vcpus, struct error *err)
 {
-	if (kvm_set_cpuid(kvm, kv, kv->index, kvm->nr_vcpus, err) < 0)
+	if (kvm_set_cpuid(fd, supported, index, nr_vcpus, err) < 0)
 		return -1;
-	kvm_set_msrs(kv);
-	if (kvm_set_lapic(kv, err) < 0)
+	kvm_set_msrs(fd);
+	if (kvm_set_lapic(fd, err) < 0)
 		return -1;
 	struct kvm_fpu fpu = { .fcw = 0x37F, .mxcsr = 0x1F80 };
-	if (ioctl(kv->fd, KVM_SET_FPU, &fpu) < 0)
+	if (ioctl(fd, KVM_SET_FPU, &fpu) < 0)
 		return error_errno(err, "KVM_SET_FPU");
 	return 0;
 }
@@ -299,20 +304,19 @@ static uint32_t mp_to_kvm(enum x86_mp_state s)
 	}
 }
 
-int kvm_x86_get_regs(struct accel_vcpu *v, struct x86_cpu_state *s, struct error *err)
+int kvm_x86_get_regs(int fd, struct x86_cpu_state *s, struct error *err)
 {
-	struct kvm_vcpu *kv = kvm_vcpu_of(v);
 	struct kvm_regs r;
 	struct kvm_sregs sr;
 	struct kvm_vcpu_events ev;
 	struct kvm_mp_state mp;
-	if (ioctl(kv->fd, KVM_GET_REGS, &r) < 0)
+	if (ioctl(fd, KVM_GET_REGS, &r) < 0)
 		return error_errno(err, "KVM_GET_REGS");
-	if (ioctl(kv->fd, KVM_GET_SREGS, &sr) < 0)
+	if (ioctl(fd, KVM_GET_SREGS, &sr) < 0)
 		return error_errno(err, "KVM_GET_SREGS");
-	if (ioctl(kv->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+	if (ioctl(fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
 		return error_errno(err, "KVM_GET_VCPU_EVENTS");
-	if (ioctl(kv->fd, KVM_GET_MP_STATE, &mp) < 0)
+	if (ioctl(fd, KVM_GET_MP_STATE, &mp) < 0)
 		return error_errno(err, "KVM_GET_MP_STATE");
 	memset(s, 0, sizeof(*s));
 	const uint64_t gpr[16] = { r.rax, r.rcx, r.rdx, r.rbx, r.rsp, r.rbp, r.rsi, r.rdi,
@@ -342,7 +346,7 @@ int kvm_x86_get_regs(struct accel_vcpu *v, struct x86_cpu_state *s, struct error
 			struct kvm_msrs hdr;
 			struct kvm_msr_entry entry;
 		} one = { .hdr.nmsrs = 1, .entry.index = kvm_state_msrs[i] };
-		if (ioctl(kv->fd, KVM_GET_MSRS, &one) == 1)
+		if (ioctl(fd, KVM_GET_MSRS, &one) == 1)
 			s->msrs[s->nr_msrs++] = (struct x86_msr){ .index = one.entry.index,
 								  .value = one.entry.data };
 	}
@@ -362,9 +366,8 @@ int kvm_x86_get_regs(struct accel_vcpu *v, struct x86_cpu_state *s, struct error
 	return 0;
 }
 
-int kvm_x86_set_regs(struct accel_vcpu *v, const struct x86_cpu_state *s, struct error *err)
+int kvm_x86_set_regs(int fd, const struct x86_cpu_state *s, struct error *err)
 {
-	struct kvm_vcpu *kv = kvm_vcpu_of(v);
 	struct kvm_sregs sr = {
 		.cr0 = s->cr0, .cr2 = s->cr2, .cr3 = s->cr3, .cr4 = s->cr4, .cr8 = s->cr8,
 		.efer = s->efer, .apic_base = s->apic_base,
@@ -380,7 +383,7 @@ int kvm_x86_set_regs(struct accel_vcpu *v, const struct x86_cpu_state *s, struct
 	seg_to_kvm(&sr.tr, &s->tr);
 	seg_to_kvm(&sr.ldt, &s->ldt);
 	/* interrupt_bitmap stays empty: a pending interrupt travels in the events below. */
-	if (ioctl(kv->fd, KVM_SET_SREGS, &sr) < 0)
+	if (ioctl(fd, KVM_SET_SREGS, &sr) < 0)
 		return error_errno(err, "KVM_SET_SREGS");
 	const uint64_t *g = s->gpr;
 	struct kvm_regs r = {
@@ -390,7 +393,7 @@ int kvm_x86_set_regs(struct accel_vcpu *v, const struct x86_cpu_state *s, struct
 		.r12 = g[X86_R12], .r13 = g[X86_R13], .r14 = g[X86_R14], .r15 = g[X86_R15],
 		.rip = s->rip, .rflags = s->rflags,
 	};
-	if (ioctl(kv->fd, KVM_SET_REGS, &r) < 0)
+	if (ioctl(fd, KVM_SET_REGS, &r) < 0)
 		return error_errno(err, "KVM_SET_REGS");
 	for (unsigned i = 0; i < s->nr_msrs; i++) {
 		struct {
@@ -398,7 +401,7 @@ int kvm_x86_set_regs(struct accel_vcpu *v, const struct x86_cpu_state *s, struct
 			struct kvm_msr_entry entry;
 		} one = { .hdr.nmsrs = 1,
 			  .entry = { .index = s->msrs[i].index, .data = s->msrs[i].value } };
-		if (ioctl(kv->fd, KVM_SET_MSRS, &one) != 1)
+		if (ioctl(fd, KVM_SET_MSRS, &one) != 1)
 			return error_set(err, ERR_RUNTIME, "KVM_SET_MSRS: MSR 0x%x refused",
 					 s->msrs[i].index);
 	}
@@ -414,19 +417,19 @@ int kvm_x86_set_regs(struct accel_vcpu *v, const struct x86_cpu_state *s, struct
 		.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR |
 			 KVM_VCPUEVENT_VALID_SHADOW,
 	};
-	if (ioctl(kv->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+	if (ioctl(fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
 		return error_errno(err, "KVM_SET_VCPU_EVENTS");
 	struct kvm_mp_state mp = { .mp_state = mp_to_kvm(s->mp_state) };
-	if (ioctl(kv->fd, KVM_SET_MP_STATE, &mp) < 0)
+	if (ioctl(fd, KVM_SET_MP_STATE, &mp) < 0)
 		return error_errno(err, "KVM_SET_MP_STATE");
 	return 0;
 }
 
-int kvm_x86_guest_pc(struct kvm_vcpu *kv, uint64_t *rip, uint64_t *linear)
+int kvm_x86_guest_pc(int fd, uint64_t *rip, uint64_t *linear)
 {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
-	if (ioctl(kv->fd, KVM_GET_REGS, &regs) < 0 || ioctl(kv->fd, KVM_GET_SREGS, &sregs) < 0)
+	if (ioctl(fd, KVM_GET_REGS, &regs) < 0 || ioctl(fd, KVM_GET_SREGS, &sregs) < 0)
 		return -1;
 	*rip = regs.rip;
 	*linear = sregs.cs.base + regs.rip;
