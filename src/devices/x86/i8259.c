@@ -203,10 +203,25 @@ static void i8259_write(struct i8259 *p, unsigned which, uint64_t off, uint8_t v
 	pthread_mutex_unlock(&p->dev.lock);
 }
 
-static uint64_t master_read(void *dev, uint64_t off, unsigned len) { return i8259_read(dev, 0, off); }
-static uint64_t slave_read(void *dev, uint64_t off, unsigned len) { return i8259_read(dev, 1, off); }
-static void master_write(void *dev, uint64_t off, unsigned len, uint64_t v) { i8259_write(dev, 0, off, (uint8_t)v); }
-static void slave_write(void *dev, uint64_t off, unsigned len, uint64_t v) { i8259_write(dev, 1, off, (uint8_t)v); }
+static uint64_t master_read(void *dev, uint64_t off, unsigned len)
+{
+	return i8259_read(dev, 0, off);
+}
+
+static uint64_t slave_read(void *dev, uint64_t off, unsigned len)
+{
+	return i8259_read(dev, 1, off);
+}
+
+static void master_write(void *dev, uint64_t off, unsigned len, uint64_t v)
+{
+	i8259_write(dev, 0, off, (uint8_t)v);
+}
+
+static void slave_write(void *dev, uint64_t off, unsigned len, uint64_t v)
+{
+	i8259_write(dev, 1, off, (uint8_t)v);
+}
 
 static uint64_t elcr_read(void *dev, uint64_t off, unsigned len)
 {
