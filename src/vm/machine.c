@@ -5,6 +5,7 @@
 #include "arch/x86/layout.h"
 #include "backends/entropy.h"
 #include "devices/devices.h"
+#include "devices/x86/i8254.h"
 #include "devices/virtio/blk.h"
 #include "devices/virtio/net.h"
 #include "devices/virtio/rng.h"
@@ -24,7 +25,10 @@ int machine_build(const struct dev_services *svc, const struct vm_config *cfg,
 {
 	/* Interrupt controllers first: every other device's lines lead there. */
 	m->irqchip = NULL;
-	if (!caps->irqchip && !(m->irqchip = x86_irqchip_create(svc, cfg->ncpus, irq, err)))
+	m->pit = NULL;
+	if (!caps->irqchip &&
+	    (!(m->irqchip = x86_irqchip_create(svc, cfg->ncpus, irq, err)) ||
+	     !(m->pit = i8254_create(svc, device_irq_fixed(svc, I8254_IRQ), err))))
 		return -1;
 	if (!serial_create(svc, X86_COM1_PORT, X86_COM1_IRQ, con, err) ||
 	    !i8042_create(svc, err) ||

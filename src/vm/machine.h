@@ -21,6 +21,8 @@ struct machine {
 	void *power_button_ctx;
 	struct x86_irqchip *irqchip;     /* the user-space interrupt controllers, NULL when the
 					  * backend has its own */
+	struct i8254 *pit;               /* the user-space PIT, likewise; its owner drives it
+					  * (i8254_next_deadline, i8254_advance) */
 };
 
 /* The resource ranges of the x86 machine (MMIO hole, device GSIs, MSI GSIs). */

@@ -15,6 +15,10 @@
  *                   bit 4 set: jump to an 8-byte raw nanosecond value (any, hostile ones too)
  *   console (3):    bit 4: one length byte (up to 32) then that many bytes of host input;
  *                   bit 5: press the ACPI power button; else drain the console's output
+ * An input of odd length builds the machine as for a backend without interrupt controllers:
+ * lines and MSIs then go through the user-space 8259s and IOAPIC, the time op advances the PIT,
+ * and a pretend CPU acknowledges the 8259's INT and EOIs level-triggered messages after every
+ * operation.
  * Checked besides the sanitizers: unclaimed reads return all ones, interrupt levels are 0 or 1. */
 #include <fcntl.h>
 #include <signal.h>
@@ -30,6 +34,7 @@
 #include "devices/device.h"
 #include "core/console.h"
 #include "core/event_loop.h"
+#include "devices/x86/i8254.h"
 #include "vm/machine.h"
 #include "fuzz_take.h"
 
@@ -73,6 +78,8 @@ struct fuzz_machine {
 	struct machine machine;
 	struct console con;
 	int64_t clock_ns;
+	struct irq_router irq;   /* the user-space controllers, for odd-length inputs */
+	int eoi_vector;          /* a level-triggered message's vector to EOI, -1 when none */
 };
 
 /* Descriptors outlive one input (creating them each time would halve the speed); both are
@@ -89,12 +96,40 @@ static int64_t fuzz_clock(void *ctx, clockid_t id)
 
 static void fuzz_irq_set(void *ctx, unsigned gsi, int level)
 {
+	struct fuzz_machine *m = ctx;
 	if (level != 0 && level != 1)
 		abort(); /* a device computed a nonsense level */
+	if (m->irq.line && m->irq.line(m->irq.ctx, gsi, level) < 0)
+		abort(); /* a device drove a GSI the machine does not have */
 }
 
 static void fuzz_msi_send(void *ctx, uint64_t addr, uint32_t data)
 {
+	struct fuzz_machine *m = ctx;
+	if (m->irq.msi)
+		m->irq.msi(m->irq.ctx, addr, data);
+}
+
+static void fuzz_message(void *ctx, const struct x86_irq_msg *msg)
+{
+	struct fuzz_machine *m = ctx;
+	if (msg->level_triggered)
+		m->eoi_vector = msg->vector;
+}
+
+/* What a CPU that takes every interrupt at once would do. */
+static void fuzz_cpu(struct fuzz_machine *m)
+{
+	struct x86_irqchip *c = m->machine.irqchip;
+	if (!c)
+		return;
+	if (i8259_intr_level(x86_irqchip_pic(c)))
+		i8259_acknowledge(x86_irqchip_pic(c));
+	if (m->eoi_vector >= 0) {
+		uint8_t v = (uint8_t)m->eoi_vector;
+		m->eoi_vector = -1;
+		ioapic_eoi(x86_irqchip_ioapic(c), v);
+	}
 }
 
 /* A stop request (reset, power-off) ends nothing here: keep driving the devices. */
@@ -132,6 +167,10 @@ static void fuzz_time(struct fuzz_machine *m, uint8_t op, struct fuzz_input *in)
 		m->clock_ns = (int64_t)take_in(in, 8);
 	else
 		m->clock_ns = (int64_t)((uint64_t)m->clock_ns + take_in(in, 4) * 1000u); /* wraps */
+	if (m->machine.pit) {
+		i8254_next_deadline(m->machine.pit);
+		i8254_advance(m->machine.pit, m->clock_ns);
+	}
 }
 
 static void fuzz_drain(struct fuzz_machine *m)
@@ -161,6 +200,7 @@ static void fuzz_console(struct fuzz_machine *m, uint8_t op, struct fuzz_input *
 /* The machine as on KVM: the backend has the interrupt controllers (the fuzzer's irq_set
  * records lines itself). */
 static const struct accel_caps fuzz_caps = { .max_vcpus = 1, .irqchip = true, .msi = true };
+static const struct accel_caps fuzz_caps_user_irqchip = { .max_vcpus = 1, .msi = true };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -176,8 +216,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m.svc = (struct dev_services){
 		.devices = &m.devices, .pio = &m.pio_bus, .mmio = &m.mmio_bus, .clock = &m.clock,
 		.loop = fuzz_loop, .res = &m.res, .stop = { .request = fuzz_stop },
-		.irq_set = fuzz_irq_set, .msi_send = fuzz_msi_send, .mem = &fuzz_mem,
+		.irq_set = fuzz_irq_set, .msi_send = fuzz_msi_send, .mem = &fuzz_mem, .irq_ctx = &m,
 	};
+	m.eoi_vector = -1;
+	const struct accel_caps *caps = size & 1 ? &fuzz_caps_user_irqchip : &fuzz_caps;
 	memset(fuzz_mem.map, 0, 1u << 20); /* the low MiB: where inputs can point rings */
 	struct vm_config cfg;
 	if (vm_config_defaults(&cfg, &err) < 0)
@@ -196,11 +238,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct vsock_host vsock = { .ops = &fuzz_vsock_ops };
 	m.con = (struct console){ .in_fd = -1, .out_fd = -1, .wake_efd = -1 };
 	if (console_attach_output(&m.con, fuzz_out_pipe[1], 0, FUZZ_RING_SIZE, &err) < 0 ||
-	    machine_build(&m.svc, &cfg, &fuzz_caps, NULL, &m.con, &disk, NULL, &vsock,
+	    machine_build(&m.svc, &cfg, caps, &m.irq, &m.con, &disk, NULL, &vsock,
 			  &m.machine, &err) < 0) {
 		fprintf(stderr, "fuzz_devices: cannot build the machine: %s\n", err.msg);
 		abort();
 	}
+	if (m.machine.irqchip)
+		x86_irqchip_connect(m.machine.irqchip, NULL, NULL,
+				    &(struct x86_irq_msg_sink){ .deliver = fuzz_message, .ctx = &m });
 
 	struct fuzz_input in = { data, size };
 	while (in.left) {
@@ -211,6 +256,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 2: fuzz_time(&m, op, &in); break;
 		case 3: fuzz_console(&m, op, &in); break;
 		}
+		fuzz_cpu(&m);
 	}
 	fuzz_drain(&m);
 	device_list_destroy(&m.devices);
