@@ -7,6 +7,11 @@
 # SUMMARY line. The test passes when every test QEMU 7.2's TCG passes (the README's table)
 # passes on hardy too; the others are reported, not required. -cpu options in qemu_params
 # cannot be honoured (KVM's CPUID is the host's) and are noted.
+# One failure is known to come from the nested L1 and not from hardy: QEMU 7.2 TCG's SVM
+# does not intercept XSETBV (its helper_xsetbv has no intercept check), so an L2 XSETBV never
+# reaches L1's KVM, which puts its stale XCR0 back at the next VM entry; xsave then reads the
+# old XCR0 back and takes #UD on AVX. Only in L1 (HARDY_NESTED), and only with exactly that
+# signature (every FAIL line an XCR0 read-back), is it reported as KNOWN-NESTED, not failed.
 # HARDY_KUT_TESTS: names to run (default all); HARDY_KUT_TIMEOUT: seconds per test.
 . "$HARDY_ROOT/tests/harness/lib.sh"
 require_hardy
@@ -65,9 +70,14 @@ for line in $tests; do
 		verdict=FAIL why="status $HARDY_STATUS, no debug-exit: $(head -n 1 "$log.err")"
 	fi
 	case $QEMU_PASSES in *" $name "*) qemu=pass ;; *) qemu=fail ;; esac
+	if [ "$verdict" = FAIL ] && [ "$name" = xsave ] && [ -n "${HARDY_NESTED:-}" ] &&
+		grep -q '^FAIL: Wanted .*XCR0 == ' "$log" &&
+		! grep '^FAIL: ' "$log" | grep -qv 'XCR0 == '; then
+		verdict=KNOWN-NESTED why="XCR0 reads back stale (QEMU TCG's SVM: no XSETBV intercept); $why"
+	fi
 	[ -n "$qp" ] && why="$why [not honoured: $qp]"
 	echo "kut: $name kvm=$verdict qemu-tcg=$qemu ($why)" | tee -a "$table" >&2
-	if [ "$qemu" = pass ] && [ "$verdict" != PASS ]; then
+	if [ "$qemu" = pass ] && [ "$verdict" != PASS ] && [ "$verdict" != KNOWN-NESTED ]; then
 		required_failed="$required_failed $name"
 		show_file "$log"
 		show_file "$log.err"
