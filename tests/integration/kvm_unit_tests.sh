@@ -81,6 +81,10 @@ for line in $tests; do
 		required_failed="$required_failed $name"
 		show_file "$log"
 		show_file "$log.err"
+	elif [ "$verdict" != PASS ]; then
+		# Reported, not required: the last lines say where it stopped.
+		tail -n 6 "$log" | sed "s/^/  $name | /" >&2
+		tail -n 2 "$log.err" | sed "s/^/  $name (stderr) | /" >&2
 	fi
 done
 [ -s "$table" ] || fail "no kvm-unit-tests test ran (names: ${HARDY_KUT_TESTS:-all})"
