@@ -70,10 +70,16 @@ $(BUILD)/guest-bin/% $(BUILD)/host-bin/%: tests/$$(notdir $$(@D))/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_COMMON) -O2 -static -o $@ $< -lpthread
 
-integration: $(BUILD)/hardy $(BUILD)/san/hardy guest guest-generic rootfs $(TEST_GUESTS) $(GUEST_BINS) $(HOST_BINS)
+integration: $(BUILD)/hardy $(BUILD)/san/hardy guest guest-generic rootfs kut $(TEST_GUESTS) $(GUEST_BINS) $(HOST_BINS)
 	tests/harness/run-integration
 
 test: unit difftest cpu-run-test fuzz integration
+
+# kvm-unit-tests' prebuilt kernels ($$HARDY_KUT_DIR or ../shared/kvm-unit-tests) into build/kut,
+# for tests/integration/kvm_unit_tests.sh and the nested L1 (run-integration does it too).
+.PHONY: kut
+kut:
+	tests/harness/kut-stage
 
 guest:
 	guest/build.sh $(BUILD)/guest

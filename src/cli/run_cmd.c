@@ -18,9 +18,10 @@ static const char run_usage[] =
 	"usage: hardy run [options]\n"
 	"Boot a Linux guest. Without --kernel, the default guest (build/guest/) is used.\n"
 	"\n"
-	"  --kernel PATH     bzImage or ELF vmlinux to boot\n"
-	"  --initrd PATH     initramfs (cpio, may be compressed)\n"
-	"  --cmdline STR     kernel command line (default: \"" HARDY_DEFAULT_CMDLINE "\")\n"
+	"  --kernel PATH     bzImage or ELF vmlinux to boot, or a Multiboot (v1) ELF32 kernel\n"
+	"  --initrd PATH     initramfs (cpio, may be compressed); Multiboot: the one module\n"
+	"  --cmdline STR     kernel command line (default: \"" HARDY_DEFAULT_CMDLINE "\";\n"
+	"                    Multiboot kernels get their path, then only a --cmdline given)\n"
 	"  --cpus N          number of vCPUs (default 1, at most 255)\n"
 	"  --mem SIZE        guest RAM, with K/M/G suffix (default 512M, at least 64M)\n"
 	"  --name NAME       VM name, shown in ps as 'hardy: NAME' (default \"vm\")\n"
@@ -45,6 +46,9 @@ static const char run_usage[] =
 	"                    (answer 'OK <hostport>\\n'); guest connections to CID 2 port P reach\n"
 	"                    the Unix socket PATH_P\n"
 	"  --no-rng          no virtio-rng device (default: one, fed from the host's getrandom)\n"
+	"  --debug-exit      QEMU's isa-debug-exit at port 0xf4, for test kernels: a write of V\n"
+	"                    ends hardy with status ((V << 1) | 1) & 255 (a process status has 8\n"
+	"                    bits) and 'hardy: debug-exit code V' on stderr\n"
 	"  --api-sock PATH   serve the Firecracker-compatible API on a Unix socket (mode 0600);\n"
 	"                    without --config-file, hardy waits to be configured and started\n"
 	"                    through it (PUT /boot-source ..., PUT /actions InstanceStart)\n"
@@ -57,7 +61,8 @@ static const char run_usage[] =
 	"reader cannot take is dropped (never slowing the guest); stderr gives the count at exit.\n"
 	"SIGTERM presses the ACPI power button; a second SIGTERM, or the guest not powering off\n"
 	"within 30 s, stops the VM; so do SIGHUP and SIGQUIT. Exit status: 0 guest powered off or\n"
-	"rebooted, 1 run-time failure, 2 bad usage or input.\n";
+	"rebooted, 1 run-time failure, 2 bad usage or input (odd statuses with a 'debug-exit'\n"
+	"line: the guest's own, see --debug-exit).\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -125,7 +130,7 @@ static int run_parse(int argc, char **argv, struct vm_config *cfg, struct run_ar
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_NAME,
 	       OPT_ACCEL, OPT_CONSOLE, OPT_CONSOLE_LIMIT, OPT_NO_RNG, OPT_DISK, OPT_NET,
-	       OPT_VSOCK, OPT_API_SOCK, OPT_CONFIG_FILE };
+	       OPT_VSOCK, OPT_API_SOCK, OPT_CONFIG_FILE, OPT_DEBUG_EXIT };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -140,6 +145,7 @@ static int run_parse(int argc, char **argv, struct vm_config *cfg, struct run_ar
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "vsock", required_argument, NULL, OPT_VSOCK },
+		{ "debug-exit", no_argument, NULL, OPT_DEBUG_EXIT },
 		{ "api-sock", required_argument, NULL, OPT_API_SOCK },
 		{ "config-file", required_argument, NULL, OPT_CONFIG_FILE },
 		{ "help", no_argument, NULL, 'h' },
@@ -155,7 +161,8 @@ static int run_parse(int argc, char **argv, struct vm_config *cfg, struct run_ar
 		int rc = 0;
 		if (!vm_flag && (opt == OPT_KERNEL || opt == OPT_INITRD || opt == OPT_CMDLINE ||
 				 opt == OPT_CPUS || opt == OPT_MEM || opt == OPT_NO_RNG ||
-				 opt == OPT_DISK || opt == OPT_NET || opt == OPT_VSOCK))
+				 opt == OPT_DISK || opt == OPT_NET || opt == OPT_VSOCK ||
+				 opt == OPT_DEBUG_EXIT))
 			for (const struct option *o = opts; o->name && !vm_flag; o++)
 				if (o->val == opt)
 					vm_flag = o->name;
@@ -242,6 +249,7 @@ static int run_parse(int argc, char **argv, struct vm_config *cfg, struct run_ar
 			rc = vm_config_set_vsock(cfg, &v, err);
 			break;
 		}
+		case OPT_DEBUG_EXIT: cfg->debug_exit = true; break;
 		case OPT_API_SOCK: args->api_sock = optarg; break;
 		case OPT_CONFIG_FILE: args->config_file = optarg; break;
 		case 'h':

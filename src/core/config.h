@@ -78,6 +78,7 @@ struct vm_config {
 	char *console_path;       /* CONSOLE_FILE */
 	uint64_t console_limit;   /* CONSOLE_FILE: largest file in bytes, 0 for no limit */
 	bool rng;                 /* a virtio-rng device (default on; --no-rng) */
+	bool debug_exit;          /* --debug-exit: QEMU's isa-debug-exit at port 0xf4 */
 	struct vm_disk_config disks[HARDY_MAX_DISKS];
 	unsigned nr_disks;
 	struct vm_net_config nets[HARDY_MAX_NICS];

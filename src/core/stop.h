@@ -11,6 +11,8 @@ enum vm_stop_reason {
 	VM_STOP_ESCAPE,    /* console escape: status 0 */
 	VM_STOP_KILLED,    /* signal or shutdown timeout: status 1 */
 	VM_STOP_ERROR,     /* a vCPU or device failed: status 1, with a message */
+	VM_STOP_DEBUG_EXIT, /* a test kernel wrote V to the debug-exit port: status (V << 1) | 1,
+			     * masked to 8 bits; msg is "debug-exit code V" (debug_exit.c) */
 };
 
 struct vm_stopper {

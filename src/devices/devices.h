@@ -30,6 +30,10 @@ struct acpi_pm *acpi_pm_create(const struct dev_services *svc, struct error *err
  * takes void * so it can be handed on as a callback. */
 void acpi_pm_press_power_button(void *pm);
 
+/* QEMU's isa-debug-exit at port 0xf4 (4 bytes), for test kernels: a write of V stops the VM
+ * with VM_STOP_DEBUG_EXIT (hardy exits with (V << 1) | 1). Only with --debug-exit. */
+struct debug_exit *debug_exit_create(const struct dev_services *svc, struct error *err);
+
 /* PCI host bridge (configuration mechanism #1) with the host bridge at 00:00.0. */
 struct pci_host *pci_host_create(const struct dev_services *svc, struct error *err);
 

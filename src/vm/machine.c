@@ -34,6 +34,8 @@ int machine_build(const struct dev_services *svc, const struct vm_config *cfg,
 	    !i8042_create(svc, err) ||
 	    !rtc_create(svc, err))
 		return -1;
+	if (cfg->debug_exit && !debug_exit_create(svc, err))
+		return -1;
 	struct acpi_pm *pm = acpi_pm_create(svc, err);
 	if (!pm)
 		return -1;

@@ -168,8 +168,11 @@ static int vm_build(struct vm *vm, const struct x86_boot_config *inputs, struct 
 	vm->cmdline = malloc(X86_CMDLINE_MAX);
 	if (!vm->cmdline)
 		return error_errno(err, "out of memory");
-	if (device_list_cmdline(&vm->devices, inputs->cmdline, vm->cmdline, X86_CMDLINE_MAX,
-				err) < 0)
+	/* A Multiboot kernel's command line is its argv: the devices' Linux words stay out. */
+	if (inputs->kernel->format == KERNEL_MULTIBOOT)
+		snprintf(vm->cmdline, X86_CMDLINE_MAX, "%s", inputs->cmdline);
+	else if (device_list_cmdline(&vm->devices, inputs->cmdline, vm->cmdline, X86_CMDLINE_MAX,
+				     err) < 0)
 		return -1;
 	struct x86_boot_config bc = *inputs;
 	bc.cmdline = vm->cmdline;
@@ -192,6 +195,7 @@ struct vm *vm_create_on(const struct vm_config *cfg, struct event_loop *loop,
 			const struct accel_ops *accel, struct error *err)
 {
 	struct kernel_image kernel = { 0 };
+	char *mb_cmdline = NULL;
 	uint8_t *initrd = NULL;
 	size_t initrd_size = 0;
 	struct vm *vm = NULL;
@@ -209,12 +213,21 @@ struct vm *vm_create_on(const struct vm_config *cfg, struct event_loop *loop,
 	if (cfg->initrd_path &&
 	    file_read_all(cfg->initrd_path, "initrd", cfg->mem_size, &initrd, &initrd_size, err) < 0)
 		goto out;
+	/* Multiboot: the path, then the arguments; the Linux default line is not one of them. */
+	if (kernel.format == KERNEL_MULTIBOOT &&
+	    !(mb_cmdline = x86_multiboot_cmdline(cfg->kernel_path,
+						 cfg->cmdline && strcmp(cfg->cmdline,
+									HARDY_DEFAULT_CMDLINE)
+						 ? cfg->cmdline : ""))) {
+		error_errno(err, "out of memory");
+		goto out;
+	}
 	struct x86_boot_config bc = {
 		.kernel = &kernel,
 		.initrd = initrd,
 		.initrd_size = initrd_size,
 		.initrd_path = cfg->initrd_path,
-		.cmdline = cfg->cmdline,
+		.cmdline = mb_cmdline ? mb_cmdline : cfg->cmdline,
 		.ncpus = cfg->ncpus,
 	};
 	if (x86_boot_check_fit(&bc, cfg->mem_size, err) < 0)
@@ -267,6 +280,7 @@ struct vm *vm_create_on(const struct vm_config *cfg, struct event_loop *loop,
 out:
 	/* The boot image is in guest RAM now; the host copies are not needed while it runs. */
 	free(initrd);
+	free(mb_cmdline);
 	kernel_image_close(&kernel);
 	if (!ok) {
 		vm_destroy(vm);

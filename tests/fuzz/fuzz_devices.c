@@ -224,6 +224,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vm_config cfg;
 	if (vm_config_defaults(&cfg, &err) < 0)
 		abort();
+	cfg.debug_exit = true; /* its port is guest input too */
 	struct disk *disk = disk_raw_open(fuzz_disk_path, false, &err);
 	if (!disk) {
 		fprintf(stderr, "fuzz_devices: %s\n", err.msg);

@@ -81,7 +81,7 @@ build_l1() {
 	cp "$HARDY_ROOT/VERSION" "$stage/hardy/"
 	[ -d "$HARDY_ROOT/build/guests" ] && cp -r "$HARDY_ROOT/build/guests" "$stage/hardy/build/"
 	[ -d "$HARDY_ROOT/build/guest-generic" ] && cp -r "$HARDY_ROOT/build/guest-generic" "$stage/hardy/build/"
-	for bin in guest-bin host-bin; do
+	for bin in guest-bin host-bin kut; do
 		[ -d "$HARDY_ROOT/build/$bin" ] && cp -r "$HARDY_ROOT/build/$bin" "$stage/hardy/build/"
 	done
 	# hardy finds its default guest next to itself: $(dirname hardy)/guest.

@@ -16,6 +16,7 @@ struct fake_env {
 	int irq_level[32];
 	int irq_changes[32];
 	enum vm_stop_reason stop_reason; /* the first request, as the VM keeps it */
+	char stop_msg[64];                /* and its message ("" for none) */
 	unsigned msi_count;               /* MSIs sent, and the last one */
 	uint64_t msi_addr;
 	uint32_t msi_data;
@@ -54,8 +55,10 @@ static void fake_msi_send(void *ctx, uint64_t addr, uint32_t data)
 static void fake_stop(void *ctx, enum vm_stop_reason reason, const char *msg)
 {
 	struct fake_env *f = ctx;
-	if (f->stop_reason == VM_STOP_NONE)
+	if (f->stop_reason == VM_STOP_NONE) {
 		f->stop_reason = reason;
+		snprintf(f->stop_msg, sizeof(f->stop_msg), "%s", msg ? msg : "");
+	}
 }
 
 static inline void fake_env_init(struct fake_env *f)

@@ -218,6 +218,38 @@ static void test_rtc_i8042(void)
 	fake_env_destroy(&f);
 }
 
+static void test_debug_exit(void)
+{
+	static const struct { unsigned len, off; uint64_t value; const char *msg; } cases[] = {
+		{ 4, 0, 0, "debug-exit code 0" },        /* kvm-unit-tests: all passed */
+		{ 4, 0, 77, "debug-exit code 77" },      /* skipped */
+		{ 4, 0, 0xFFFFFFFFu, "debug-exit code 4294967295" },
+		{ 1, 0, 0x1FF, "debug-exit code 255" },  /* a byte write is one byte */
+		{ 2, 2, 0x12345, "debug-exit code 9029" },
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fake_env f;
+		fake_env_init(&f);
+		struct error err = { 0 };
+		SECTION("debug-exit: %u-byte write of 0x%llx at +%u", cases[i].len,
+			(unsigned long long)cases[i].value, cases[i].off);
+		CHECK(debug_exit_create(&f.svc, &err), "debug_exit_create: %s", err.msg);
+		CHECK(fake_in(&f, X86_DEBUG_EXIT_PORT, 4) == 0, "reads are 0");
+		CHECK(f.stop_reason == VM_STOP_NONE, "a read stopped the VM");
+		fake_out(&f, X86_DEBUG_EXIT_PORT + cases[i].off, cases[i].len, cases[i].value);
+		CHECK(f.stop_reason == VM_STOP_DEBUG_EXIT, "no debug-exit stop (%d)", f.stop_reason);
+		CHECK(!strcmp(f.stop_msg, cases[i].msg), "message '%s', want '%s'", f.stop_msg,
+		      cases[i].msg);
+		fake_env_destroy(&f);
+	}
+	SECTION("debug-exit: without the device, port 0xf4 is nobody's");
+	struct fake_env f;
+	fake_env_init(&f);
+	fake_out(&f, X86_DEBUG_EXIT_PORT, 4, 0);
+	CHECK(f.stop_reason == VM_STOP_NONE, "a write to an absent device stopped the VM");
+	fake_env_destroy(&f);
+}
+
 static void test_pci_host(void)
 {
 	struct fake_env f;
@@ -251,6 +283,7 @@ int main(void)
 	test_serial();
 	test_acpi_pm();
 	test_rtc_i8042();
+	test_debug_exit();
 	puts("test_devices: all passed");
 	return 0;
 }

@@ -137,8 +137,8 @@ static void test_garbage_and_missing(void)
 	uint8_t junk[5000];
 	for (size_t i = 0; i < sizeof(junk); i++)
 		junk[i] = (uint8_t)(i * 13);
-	expect_reject(junk, sizeof(junk), "a garbage file", "not a bzImage or ELF vmlinux");
-	expect_reject(junk, 0, "an empty file", "not a bzImage or ELF vmlinux");
+	expect_reject(junk, sizeof(junk), "a garbage file", "not a bzImage, ELF vmlinux or Multiboot kernel");
+	expect_reject(junk, 0, "an empty file", "not a bzImage, ELF vmlinux or Multiboot kernel");
 
 	SECTION("a missing file is status 2 naming the file");
 	struct kernel_image k;

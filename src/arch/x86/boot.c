@@ -29,6 +29,8 @@ static size_t cmdline_max(const struct kernel_image *k)
 int x86_boot_check_fit(const struct x86_boot_config *bc, uint64_t ram_size, struct error *err)
 {
 	const struct kernel_image *k = bc->kernel;
+	if (k->format == KERNEL_MULTIBOOT)
+		return x86_multiboot_check_fit(bc, ram_size, err);
 	uint64_t low_end = ram_size < GMEM_LOW_LIMIT ? ram_size : GMEM_LOW_LIMIT;
 	if (k->load_end > low_end)
 		return error_set(err, ERR_INPUT, "kernel '%s' needs guest RAM up to %llu MiB while it "
@@ -91,6 +93,8 @@ int x86_boot_setup(const struct guest_mem *m, const struct x86_boot_config *bc,
 		   struct x86_boot_regs *regs, struct error *err)
 {
 	const struct kernel_image *k = bc->kernel;
+	if (k->format == KERNEL_MULTIBOOT) /* its own layout; the same ACPI tables */
+		return x86_multiboot_setup(m, bc, regs, err) < 0 ? -1 : boot_acpi(m, bc, err);
 	memset(regs, 0, sizeof(*regs));
 	if (x86_boot_check_fit(bc, m->ram_size, err) < 0 || boot_load_kernel(m, k, regs, err) < 0)
 		return -1;

@@ -8,6 +8,7 @@
 #ifndef HARDY_ARCH_X86_BOOT_H
 #define HARDY_ARCH_X86_BOOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,7 +17,9 @@
 
 struct aml_buf;
 
-enum kernel_format { KERNEL_BZIMAGE, KERNEL_ELF };
+/* KERNEL_MULTIBOOT: an ELF32 i386 file with a Multiboot v1 header (multiboot.c), entered in
+ * 32-bit protected mode. */
+enum kernel_format { KERNEL_BZIMAGE, KERNEL_ELF, KERNEL_MULTIBOOT };
 
 struct kernel_image {
 	enum kernel_format format;
@@ -30,8 +33,9 @@ struct kernel_image {
 	uint32_t initrd_addr_max;
 	uint32_t cmdline_size; /* max command line length the kernel accepts, without NUL */
 	uint32_t init_size;    /* memory the kernel needs from its load address */
-	/* ELF: */
-	uint64_t elf_entry;    /* physical address of the 64-bit entry */
+	/* ELF, Multiboot: */
+	uint64_t elf_entry;    /* physical address of the entry (64-bit; Multiboot: 32-bit) */
+	uint64_t load_start;   /* Multiboot: lowest byte a segment occupies */
 };
 
 struct x86_boot_config {
@@ -39,15 +43,19 @@ struct x86_boot_config {
 	const void *initrd;    /* may be NULL */
 	size_t initrd_size;
 	const char *initrd_path; /* for messages; may be NULL */
-	const char *cmdline;
+	const char *cmdline;   /* Multiboot: the whole string the kernel gets (see
+				* x86_multiboot_cmdline) */
 	unsigned ncpus;
 	/* The devices' DSDT objects (acpi.h); NULL: none. */
 	void (*dsdt_devices)(void *ctx, struct aml_buf *aml);
 	void *dsdt_ctx;
 };
 
-/* Register state for the boot vCPU (long mode, paging on, identity map of the first 4 GiB). */
+/* Register state for the boot vCPU: long mode, paging on, identity map of the first 4 GiB; or,
+ * for Multiboot, 32-bit protected mode with paging off, EAX/EBX as the spec says. */
 struct x86_boot_regs {
+	bool protected32;      /* Multiboot entry */
+	uint32_t eax, ebx;     /* Multiboot: magic and info address */
 	uint64_t rip, rsi, rsp;
 	uint64_t cr3;
 	uint64_t gdt_base;
@@ -78,6 +86,10 @@ int x86_boot_setup(const struct guest_mem *m, const struct x86_boot_config *bc,
  * describes; what the boot protocol does not name is left as it was (cpu_state.c). */
 struct x86_cpu_state;
 void x86_boot_cpu_state(const struct x86_boot_regs *regs, struct x86_cpu_state *s);
+
+/* The Multiboot command line: the kernel's path, then args (GRUB and QEMU do the same: the
+ * first word is the program name). malloc'd; NULL when out of memory. */
+char *x86_multiboot_cmdline(const char *kernel_path, const char *args);
 
 /* The e820 map the guest sees: RAM below the EBDA, the reserved BIOS/ACPI area up to 1 MiB, RAM
  * from 1 MiB to the low end, RAM above 4 GiB. Returns the number of entries (at most max),

@@ -22,6 +22,24 @@ int x86_elf_parse(struct kernel_image *k, struct error *err);
 /* Copies every PT_LOAD segment to its physical address and zeroes its bss tail. */
 int x86_elf_load(const struct guest_mem *m, const struct kernel_image *k, struct error *err);
 
+/* multiboot.c: the offset of a valid Multiboot v1 header (magic, checksum) in the first 8 KiB,
+ * 4-byte aligned; -1 when there is none, -2 when a magic is there but every checksum is bad. */
+long x86_multiboot_find(const uint8_t *data, size_t size);
+/* Validates a Multiboot kernel (header flags, ELF32 i386 headers, PT_LOAD segments from 1 MiB
+ * to below the 3 GiB hole, entry inside one) and fills k's Multiboot fields. Status 2 with
+ * "kernel '<path>': <problem>" on bad input. */
+int x86_multiboot_parse(struct kernel_image *k, long hdr_off, struct error *err);
+/* The fit check for Multiboot: segments below the low RAM end, command line, module. */
+int x86_multiboot_check_fit(const struct x86_boot_config *bc, uint64_t ram_size,
+			    struct error *err);
+/* Loads the segments, the module, the command line, the memory map and the info structure, a
+ * 32-bit GDT, and fills regs for the protected-mode entry. ACPI is the caller's. */
+int x86_multiboot_setup(const struct guest_mem *m, const struct x86_boot_config *bc,
+			struct x86_boot_regs *regs, struct error *err);
+/* Where the module goes: as high as possible in low RAM above the kernel, page aligned. */
+int x86_multiboot_module_place(const struct kernel_image *k, uint64_t low_end, uint64_t size,
+			       uint64_t *addr);
+
 /* initrd.c: the address for an initrd of size bytes: as high as possible below limit (exclusive),
  * at or above floor, 2 MiB aligned if that fits, else 4 KiB aligned. -1 when it does not fit. */
 int x86_initrd_place(uint64_t floor, uint64_t limit, uint64_t size, uint64_t *addr);

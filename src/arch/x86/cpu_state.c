@@ -29,11 +29,40 @@ int x86_state_set_msr(struct x86_cpu_state *s, uint32_t index, uint64_t value)
 	return 0;
 }
 
+/* Multiboot's machine state: protected mode, paging off, flat 4 GiB 32-bit CS and data
+ * segments, EAX = magic, EBX = info, interrupts off; the rest as the reset state has it. */
+static void x86_multiboot_cpu_state(const struct x86_boot_regs *r, struct x86_cpu_state *s)
+{
+	struct x86_segment code = {
+		.base = 0, .limit = 0xFFFFFFFF, .selector = X86_BOOT_CS, .type = 0xB,
+		.present = true, .s = true, .db = true, .g = true,
+	};
+	struct x86_segment data = code;
+	data.selector = X86_BOOT_DS;
+	data.type = 0x3;
+	s->cs = code;
+	s->ds = s->es = s->fs = s->gs = s->ss = data;
+	s->gdt = (struct x86_dtable){ .base = r->gdt_base, .limit = r->gdt_limit };
+	s->cr0 = (s->cr0 & ~(X86_CR0_CD | X86_CR0_NW | X86_CR0_PG)) | X86_CR0_PE;
+	s->cr4 &= ~X86_CR4_PAE;
+	s->efer &= ~(X86_EFER_LME | X86_EFER_LMA);
+	memset(s->gpr, 0, sizeof(s->gpr));
+	s->gpr[X86_RAX] = r->eax;
+	s->gpr[X86_RBX] = r->ebx;
+	s->rip = r->rip;
+	s->rflags = X86_RFLAGS_FIXED;
+	s->mp_state = X86_MP_RUNNABLE;
+}
+
 /* Long mode with paging on the identity map, flat 64-bit code and data segments from the boot
  * GDT, RSI at boot_params; everything else (MSRs, TR, LDT, IDT, APIC base) stays as the
- * backend's reset state has it. */
+ * backend's reset state has it. Multiboot kernels get their own entry state instead. */
 void x86_boot_cpu_state(const struct x86_boot_regs *r, struct x86_cpu_state *s)
 {
+	if (r->protected32) {
+		x86_multiboot_cpu_state(r, s);
+		return;
+	}
 	struct x86_segment code = {
 		.base = 0, .limit = 0xFFFFFFFF, .selector = X86_BOOT_CS, .type = 0xB,
 		.present = true, .s = true, .l = true, .g = true,

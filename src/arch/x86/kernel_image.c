@@ -3,6 +3,7 @@
 #include "arch/x86/boot_internal.h"
 
 #include <asm/bootparam.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -150,14 +151,21 @@ int kernel_image_open(struct kernel_image *k, const char *path, struct error *er
 		return error_set(err, ERR_RUNTIME, "kernel '%s': out of memory", path);
 	}
 	int rc;
+	long mb = x86_multiboot_find(k->data, k->size);
 	if (bz_detect(k->data, k->size)) {
 		k->format = KERNEL_BZIMAGE;
 		rc = bz_parse(k, err);
+	} else if (mb != -1 && !(x86_elf_detect(k->data, k->size) && k->size > EI_CLASS &&
+				 k->data[EI_CLASS] == ELFCLASS64)) {
+		/* A 64-bit vmlinux may carry a Multiboot header too; it boots the Linux way. */
+		k->format = KERNEL_MULTIBOOT;
+		rc = x86_multiboot_parse(k, mb, err);
 	} else if (x86_elf_detect(k->data, k->size)) {
 		k->format = KERNEL_ELF;
 		rc = x86_elf_parse(k, err);
 	} else {
-		rc = error_set(err, ERR_INPUT, "kernel '%s': not a bzImage or ELF vmlinux", path);
+		rc = error_set(err, ERR_INPUT, "kernel '%s': not a bzImage, ELF vmlinux or Multiboot "
+				 "kernel", path);
 	}
 	if (rc < 0)
 		kernel_image_close(k);

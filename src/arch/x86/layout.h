@@ -11,8 +11,12 @@
 #define X86_PML4_GPA         0x9000ULL
 #define X86_PDPT_GPA         0xA000ULL
 #define X86_PD_GPA           0xB000ULL   /* four PDs, 0xB000-0xEFFF: identity map of 4 GiB in 2 MiB pages */
+#define X86_MB_INFO_GPA      0x7000ULL   /* Multiboot: the info structure instead (EBX) */
+#define X86_MB_MODS_GPA      0x7100ULL   /* Multiboot: the module list */
+#define X86_MB_MMAP_GPA      0x7200ULL   /* Multiboot: the memory map, up to 0x7fff */
 #define X86_CMDLINE_GPA      0x20000ULL
 #define X86_CMDLINE_MAX      4096u       /* bytes including NUL; the kernel's cmdline_size caps it further */
+#define X86_MB_MODSTR_GPA    0x21000ULL  /* Multiboot: the module's string, X86_CMDLINE_MAX bytes */
 #define X86_EBDA_START       0x9FC00ULL  /* e820 RAM ends here; the rest up to 1 MiB is reserved */
 #define X86_ACPI_GPA         0xE0000ULL  /* RSDP must sit in 0xE0000-0xFFFFF for legacy scans */
 #define X86_ACPI_SIZE        0x10000ULL
@@ -44,6 +48,8 @@
 #define X86_I8042_CMD    0x64
 #define X86_RTC_PORT     0x70   /* index 0x70, data 0x71 */
 #define X86_RTC_IRQ      8
+#define X86_DEBUG_EXIT_PORT 0xF4  /* --debug-exit: QEMU's isa-debug-exit, iobase 0xf4 iosize 4 */
+#define X86_DEBUG_EXIT_LEN  4
 
 /* PCI configuration mechanism #1; 0xCF9 inside the address range is the reset control port. */
 #define X86_PCI_CONF_ADDR 0xCF8
