@@ -16,10 +16,27 @@
 
 /* kernel_elf.c: is this an ELF file at all (magic only)? */
 bool x86_elf_detect(const uint8_t *data, size_t size);
-/* Validates an ELF64 x86-64 vmlinux already read into k->data and fills the ELF fields of k.
- * Status 2 with "kernel '<path>': <problem>" on bad input. */
+/* What an ELF kernel must be: class (ELFCLASS32/64) and machine, with the message for one that
+ * is not; its entry is a virtual address (found through p_vaddr) when at or above vaddr_from,
+ * else a physical one. */
+struct x86_elf_want {
+	unsigned char elf_class;
+	uint16_t machine;
+	uint64_t vaddr_from;
+	const char *not_this;
+};
+/* The physical entry and the span [lo, hi) the PT_LOAD segments cover. */
+struct x86_elf_layout {
+	uint64_t entry, lo, hi;
+};
+/* Checks the ELF header and every PT_LOAD (inside the file, filesz <= memsz, from 1 MiB to below
+ * the 3 GiB hole), finds the entry. Status 2 with "kernel '<path>': <problem>" on bad input. */
+int x86_elf_layout(const struct kernel_image *k, const struct x86_elf_want *want,
+		   struct x86_elf_layout *out, struct error *err);
+/* Validates an ELF64 x86-64 vmlinux already read into k->data and fills the ELF fields of k. */
 int x86_elf_parse(struct kernel_image *k, struct error *err);
-/* Copies every PT_LOAD segment to its physical address and zeroes its bss tail. */
+/* Copies every PT_LOAD segment (either class; checked by x86_elf_layout) to its physical
+ * address and zeroes its bss tail. */
 int x86_elf_load(const struct guest_mem *m, const struct kernel_image *k, struct error *err);
 
 /* multiboot.c: the offset of a valid Multiboot v1 header (magic, checksum) in the first 8 KiB,

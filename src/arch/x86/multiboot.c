@@ -79,13 +79,6 @@ long x86_multiboot_find(const uint8_t *data, size_t size)
 	return bad;
 }
 
-static Elf32_Phdr mb_phdr(const struct kernel_image *k, const Elf32_Ehdr *eh, unsigned i)
-{
-	Elf32_Phdr ph;
-	memcpy(&ph, k->data + eh->e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
-	return ph;
-}
-
 static int mb_check_flags(const struct kernel_image *k, uint32_t flags, struct error *err)
 {
 	uint32_t unmet = flags & MB_HF_REQUIRED & ~(MB_HF_PAGE_ALIGN | MB_HF_MEMORY);
@@ -99,45 +92,6 @@ static int mb_check_flags(const struct kernel_image *k, uint32_t flags, struct e
 	return 0;
 }
 
-static int mb_check_ehdr(const struct kernel_image *k, Elf32_Ehdr *eh, struct error *err)
-{
-	const char *p = k->path;
-	if (k->size < sizeof(*eh) || !x86_elf_detect(k->data, k->size))
-		return error_set(err, ERR_INPUT, "kernel '%s': Multiboot kernel is not an ELF file", p);
-	memcpy(eh, k->data, sizeof(*eh));
-	if (eh->e_ident[EI_CLASS] != ELFCLASS32 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
-	    eh->e_machine != EM_386)
-		return error_set(err, ERR_INPUT, "kernel '%s': Multiboot kernel is not an ELF32 i386 "
-				 "image", p);
-	if (eh->e_type != ET_EXEC)
-		return error_set(err, ERR_INPUT, "kernel '%s': ELF file is not an executable (type %u)",
-				 p, eh->e_type);
-	if (eh->e_phentsize != sizeof(Elf32_Phdr) || eh->e_phnum == 0 || eh->e_phnum == PN_XNUM)
-		return error_set(err, ERR_INPUT, "kernel '%s': ELF file has no usable program headers", p);
-	uint64_t table = (uint64_t)eh->e_phnum * sizeof(Elf32_Phdr);
-	if (eh->e_phoff > k->size || table > k->size - eh->e_phoff)
-		return error_set(err, ERR_INPUT, "kernel '%s': ELF program headers lie outside the file", p);
-	return 0;
-}
-
-/* Below 1 MiB are hardy's own tables (info, command line, GDT, ACPI); at 3 GiB the hole. */
-static int mb_check_load(const struct kernel_image *k, const Elf32_Phdr *ph, unsigned i,
-			 struct error *err)
-{
-	const char *p = k->path;
-	if (ph->p_offset > k->size || ph->p_filesz > k->size - ph->p_offset)
-		return error_set(err, ERR_INPUT, "kernel '%s': ELF segment %u lies outside the file "
-				 "(truncated?)", p, i);
-	if (ph->p_filesz > ph->p_memsz)
-		return error_set(err, ERR_INPUT, "kernel '%s': ELF segment %u has filesz > memsz", p, i);
-	uint64_t end = (uint64_t)ph->p_paddr + ph->p_memsz;
-	if (ph->p_paddr < X86_KERNEL_GPA || end > GMEM_LOW_LIMIT)
-		return error_set(err, ERR_INPUT, "kernel '%s': ELF segment %u at physical 0x%llx+0x%llx "
-				 "is outside [1 MiB, 3 GiB) (below 1 MiB are hardy's boot tables)", p, i,
-				 (unsigned long long)ph->p_paddr, (unsigned long long)ph->p_memsz);
-	return 0;
-}
-
 int x86_multiboot_parse(struct kernel_image *k, long hdr_off, struct error *err)
 {
 	if (hdr_off == -2)
@@ -145,33 +99,20 @@ int x86_multiboot_parse(struct kernel_image *k, long hdr_off, struct error *err)
 				 k->path);
 	if (mb_check_flags(k, rd32(k->data + hdr_off + 4), err) < 0)
 		return -1;
-	Elf32_Ehdr eh;
-	if (mb_check_ehdr(k, &eh, err) < 0)
+	static const struct x86_elf_want mb_elf = {
+		.elf_class = ELFCLASS32, .machine = EM_386, .vaddr_from = 0, /* always through p_vaddr */
+		.not_this = "Multiboot kernel is not an ELF32 i386 image",
+	};
+	if (!x86_elf_detect(k->data, k->size))
+		return error_set(err, ERR_INPUT, "kernel '%s': Multiboot kernel is not an ELF file",
+				 k->path);
+	struct x86_elf_layout l;
+	if (x86_elf_layout(k, &mb_elf, &l, err) < 0)
 		return -1;
-	uint64_t lo = UINT64_MAX, hi = 0, entry = 0;
-	bool found = false;
-	for (unsigned i = 0; i < eh.e_phnum; i++) {
-		Elf32_Phdr ph = mb_phdr(k, &eh, i);
-		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
-			continue;
-		if (mb_check_load(k, &ph, i, err) < 0)
-			return -1;
-		lo = ph.p_paddr < lo ? ph.p_paddr : lo;
-		hi = (uint64_t)ph.p_paddr + ph.p_memsz > hi ? (uint64_t)ph.p_paddr + ph.p_memsz : hi;
-		if (!found && eh.e_entry >= ph.p_vaddr && eh.e_entry - ph.p_vaddr < ph.p_memsz) {
-			entry = ph.p_paddr + (uint64_t)(eh.e_entry - ph.p_vaddr);
-			found = true;
-		}
-	}
-	if (hi == 0)
-		return error_set(err, ERR_INPUT, "kernel '%s': ELF file has no loadable segments", k->path);
-	if (!found)
-		return error_set(err, ERR_INPUT, "kernel '%s': ELF entry 0x%llx is outside every loadable "
-				 "segment", k->path, (unsigned long long)eh.e_entry);
-	k->elf_entry = entry;
-	k->load_start = lo;
-	k->load_end = hi;
-	k->init_size = (uint32_t)(hi - lo);
+	k->elf_entry = l.entry;
+	k->load_start = l.lo;
+	k->load_end = l.hi;
+	k->init_size = (uint32_t)(l.hi - l.lo);
 	k->cmdline_size = X86_CMDLINE_MAX - 1;
 	k->initrd_addr_max = (uint32_t)(GMEM_LOW_LIMIT - 1);
 	return 0;
@@ -230,26 +171,6 @@ static int mb_write(const struct guest_mem *m, uint64_t gpa, const void *src, ui
 	return 0;
 }
 
-static int mb_load_segments(const struct guest_mem *m, const struct kernel_image *k,
-			    struct error *err)
-{
-	Elf32_Ehdr eh;
-	memcpy(&eh, k->data, sizeof(eh)); /* validated by x86_multiboot_parse */
-	for (unsigned i = 0; i < eh.e_phnum; i++) {
-		Elf32_Phdr ph = mb_phdr(k, &eh, i);
-		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
-			continue;
-		uint8_t *dst = gmem_ptr(m, ph.p_paddr, ph.p_memsz);
-		if (!dst)
-			return error_set(err, ERR_INPUT, "kernel '%s': ELF segment %u (0x%llx+0x%llx) is "
-					 "outside guest RAM", k->path, i, (unsigned long long)ph.p_paddr,
-					 (unsigned long long)ph.p_memsz);
-		memcpy(dst, k->data + ph.p_offset, ph.p_filesz);
-		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
-	}
-	return 0;
-}
-
 /* The e820 map in Multiboot's form (the type numbers are the same); its byte length. */
 static int mb_write_mmap(const struct guest_mem *m, uint32_t *length, struct error *err)
 {
@@ -281,7 +202,7 @@ int x86_multiboot_setup(const struct guest_mem *m, const struct x86_boot_config 
 {
 	const struct kernel_image *k = bc->kernel;
 	memset(regs, 0, sizeof(*regs));
-	if (x86_multiboot_check_fit(bc, m->ram_size, err) < 0 || mb_load_segments(m, k, err) < 0)
+	if (x86_multiboot_check_fit(bc, m->ram_size, err) < 0 || x86_elf_load(m, k, err) < 0)
 		return -1;
 
 	struct mb_info info = { .flags = MB_IF_MEMORY | MB_IF_CMDLINE | MB_IF_MODS | MB_IF_MMAP };
