@@ -119,7 +119,7 @@ $(BUILD)/difftest: $(DIFFTEST_OBJS) $(LIB_OBJS)
 # Compatibility-mode tests are judged against the host CPU where it runs 32-bit code (and
 # re-checked against the recorded reference), else against the reference (docs/soft-cpu.md).
 COMPAT_REF := tests/difftest/compat.ref
-.PHONY: difftest difftest-long difftest-reference cpu-run-test bench-cpu clean-soft
+.PHONY: difftest difftest-long difftest-reference cpu-run-test bench-cpu bench-soft clean-soft
 difftest: $(BUILD)/difftest
 	$(BUILD)/difftest --level 0 --random 20000 --reference $(COMPAT_REF)
 
@@ -137,6 +137,10 @@ cpu-run-test: $(BUILD)/hardy-cpu-run
 
 bench-cpu: $(BUILD)/hardy-cpu-run
 	bench/cpu.sh
+
+# hardy --accel soft against QEMU -accel tcg, booting the default and the generic kernel.
+bench-soft: $(BUILD)/hardy guest guest-generic
+	bench/soft-boot.sh
 
 clean: clean-soft
 clean-soft:

@@ -5,7 +5,9 @@
 #   ./quickstart.sh --cmdline "console=ttyS0 hardy.action=poweroff"
 # boots the guest without a terminal and exits with hardy's status (0 after the guest's poweroff).
 #   With a working /dev/kvm: `build/hardy run ARGS` directly.
-#   Without (a VM or CI runner without nested virtualization): inside a nested L1 booted under
+#   Without (a VM or CI runner without nested virtualization): `build/hardy run --accel soft
+#   ARGS`, directly too, on hardy's own x86-64 CPU (docs/soft-cpu.md).
+#   QUICKSTART_NESTED=1 without KVM: the older way, inside a nested L1 booted under
 #   QEMU's software emulation (tests/harness/host.sh), whose init runs `hardy run ARGS` on its
 #   console; L1 powers off when hardy exits and the script exits with hardy's status. --disk
 #   images become L1's own virtio disks (handed on to hardy as /dev/vdX); other paths in ARGS
@@ -90,6 +92,10 @@ make guest
 step_done "default guest ready"
 if kvm_usable; then
 	boot_direct "$@"
-else
+elif [ -n "${QUICKSTART_NESTED:-}" ]; then
 	boot_nested "$@"
+else
+	echo "quickstart: no usable /dev/kvm here: booting the default guest on hardy's own CPU"
+	echo "quickstart: (--accel soft; Ctrl-A x to leave)"
+	exec "$HARDY" run --accel soft "$@"
 fi

@@ -12,7 +12,9 @@
 #                is guest RAM: --mem is far larger than anything else the VMM maps). What is left
 #                is what the VMM itself costs: code, libraries, heap, device state.
 #   peak MiB     VmHWM (peak RSS of the whole process, guest RAM touched included) at the banner.
-# POSIX sh (busybox in L1). Usage: boot-inner.sh [RUNS]  (env: BENCH_MEM_MIB, BENCH_CPUS, HARDY)
+# POSIX sh (busybox in L1). Usage: boot-inner.sh [RUNS]  (env: BENCH_MEM_MIB, BENCH_CPUS, HARDY;
+# BENCH_ACCEL=soft: hardy --accel soft against QEMU -accel tcg, no KVM needed; BENCH_KERNEL:
+# another kernel than the default guest's, with the same initrd)
 set -eu
 
 RUNS=${1:-5}
@@ -25,6 +27,10 @@ HARDY=${HARDY:-$ROOT/build/hardy}
 WORK=${TMPDIR:-/tmp}/hardy-bench.$$
 MARKER="hardy-guest: ready"
 LIMIT=${BENCH_TIMEOUT:-120}
+ACCEL=${BENCH_ACCEL:-kvm}
+KERNEL=${BENCH_KERNEL:-$GUEST/vmlinuz}
+QEMU_ACCEL=kvm
+[ "$ACCEL" = soft ] && QEMU_ACCEL=tcg
 
 uptime_ms() {
 	read -r up _ </proc/uptime
@@ -105,27 +111,27 @@ bench() {
 		"$((peak / 1024)) | $ok/$RUNS |"
 }
 
-QEMU_COMMON="-accel kvm -m $MEM -smp $CPUS -nodefaults -no-reboot -display none -serial stdio"
+QEMU_COMMON="-accel $QEMU_ACCEL -m $MEM -smp $CPUS -nodefaults -no-reboot -display none -serial stdio"
 
 mkdir -p "$WORK"
 {
 	echo "| VMM | boot to init (ms) | VMM overhead (MiB) | peak RSS (MiB) | runs ok |"
 	echo "|---|---:|---:|---:|---:|"
 	if [ -x "$HARDY" ]; then
-		bench hardy "$HARDY" run --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initrd" \
+		bench "hardy-$ACCEL" "$HARDY" run --accel "$ACCEL" --kernel "$KERNEL" --initrd "$GUEST/initrd" \
 			--mem "${MEM}M" --cpus "$CPUS" --cmdline "$CMDLINE" --console stdio
 	else
-		echo "| hardy | pending (no build/hardy) | - | - | - |"
+		echo "| hardy-$ACCEL | pending (no build/hardy) | - | - | - |"
 	fi
 	# shellcheck disable=SC2086 # QEMU_COMMON is a word list
-	bench qemu-microvm qemu-system-x86_64 -M microvm $QEMU_COMMON \
-		-kernel "$GUEST/vmlinuz" -initrd "$GUEST/initrd" -append "$CMDLINE"
+	bench "qemu-microvm-$QEMU_ACCEL" qemu-system-x86_64 -M microvm $QEMU_COMMON \
+		-kernel "$KERNEL" -initrd "$GUEST/initrd" -append "$CMDLINE"
 	# shellcheck disable=SC2086
-	bench qemu-pc qemu-system-x86_64 -M pc $QEMU_COMMON \
-		-kernel "$GUEST/vmlinuz" -initrd "$GUEST/initrd" -append "$CMDLINE"
+	bench "qemu-pc-$QEMU_ACCEL" qemu-system-x86_64 -M pc $QEMU_COMMON \
+		-kernel "$KERNEL" -initrd "$GUEST/initrd" -append "$CMDLINE"
 } >"$WORK/table.md"
 echo "BENCH-TABLE: BEGIN"
-echo "mem ${MEM} MiB, ${CPUS} vCPU, $RUNS runs each, medians; kernel $(cat "$GUEST/kernel-release" 2>/dev/null)"
+echo "mem ${MEM} MiB, ${CPUS} vCPU, $RUNS runs each, medians; kernel $KERNEL; accel $ACCEL (QEMU: $QEMU_ACCEL)"
 echo
 cat "$WORK/table.md"
 echo "BENCH-TABLE: END"

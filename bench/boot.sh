@@ -10,4 +10,4 @@ set -eu
 source "$(dirname "$0")/lib.sh"
 cd "$HARDY_ROOT"
 bench_where_kvm boot "${1:-5}" || { echo "bench/boot.sh: no results" >&2; exit 1; }
-grep -q '^| qemu-pc |' build/bench/boot.md || { echo "bench/boot.sh: no QEMU results" >&2; exit 1; }
+grep -q '^| qemu-pc-kvm |' build/bench/boot.md || { echo "bench/boot.sh: no QEMU results" >&2; exit 1; }

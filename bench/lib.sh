@@ -30,7 +30,7 @@ bench_where_kvm() {
 			sh "$HARDY_ROOT/bench/$name-inner.sh" "$@" |
 				sed -n '/^BENCH-TABLE: BEGIN/,/^BENCH-TABLE: END/p'
 		else
-			echo "- mode: nested (L1 under qemu -accel tcg -cpu EPYC,+svm, ${L1_CPUS} vCPUs," \
+			echo "- mode: nested (L1 under qemu -accel tcg -cpu EPYC,+svm,-xsave, ${L1_CPUS} vCPUs," \
 				"${L1_MEM} MiB; the VMMs run with -accel kvm inside L1)"
 			describe_environment
 			echo

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "arch/x86/cpu_state.h"
+#include "core/clock.h"
 #include "core/guest_mem.h"
 #include "util/error.h"
 
@@ -64,12 +65,54 @@ struct accel_caps {
 	bool irqchip;
 	bool ioeventfd; /* ops->ioeventfd works */
 	bool msi;       /* ops->irq_msi delivers MSIs itself */
+	/* The guest's TSC and timers all read the VM's clock (struct vm_clock), so a pause can
+	 * stop guest time (soft). false: time the VMM cannot stop (KVM's TSC; kvmclock tells the
+	 * guest it was paused instead, vcpu_resumed). */
+	bool guest_time_is_vm_clock;
 };
 
 /* What the machine gives a backend's VM. */
 struct accel_vm_params {
 	const struct guest_mem *mem; /* the guest's RAM regions; outlives the backend's VM */
 	unsigned nr_vcpus;
+	/* The machine's buses, for a backend that executes guest instructions itself (soft):
+	 * it performs port I/O and accesses outside RAM synchronously, on the vCPU's thread,
+	 * through these instead of returning VCPU_EXIT_PIO/MMIO (an instruction then completes
+	 * in one run call). len: 1, 2, 4 (PIO) or 1..8 (MMIO); reads fill data. */
+	void (*pio)(void *io_ctx, uint16_t port, bool is_write, uint8_t *data, unsigned len);
+	void (*mmio)(void *io_ctx, uint64_t gpa, bool is_write, uint8_t *data, unsigned len);
+	void *io_ctx;
+	const struct vm_clock *clock; /* the VM's time (TSC, LAPIC timers); outlives the VM */
+	const char *soft_profile;     /* soft: --soft-profile's path, NULL for none */
+};
+
+/* Without caps.irqchip: the machine's local APIC of one vCPU (src/devices/x86/lapic.h), as
+ * the backend sees it. Every call is made on that vCPU's own thread. The LAPIC reaches the
+ * vCPU the other way through ops->vcpu_signal (any thread). */
+struct accel_lapic {
+	void *ctx;
+	/* The CPU's interrupt acknowledge, when it can take an external interrupt (IF=1, no
+	 * shadow): the vector of the highest-priority deliverable interrupt, now in service
+	 * (ExtINT: the 8259's vector), or -1 when there is none (any more). */
+	int (*intr_ack)(void *ctx);
+	/* An access to the xAPIC page (X86_LAPIC_GPA, 4 KiB) at offset; reads fill data. */
+	void (*mmio)(void *ctx, uint32_t offset, bool is_write, uint8_t *data, unsigned len);
+	/* IA32_APIC_BASE (0x1b), IA32_TSC_DEADLINE (0x6e0, in the clock's CLOCK_MONOTONIC
+	 * nanoseconds: the backend converts from and to its TSC) and the x2APIC MSRs
+	 * (0x800-0x8ff). false: the access raises #GP. */
+	bool (*msr)(void *ctx, uint32_t index, bool is_write, uint64_t *value);
+	/* Timers: CLOCK_MONOTONIC ns (of params.clock) of the next expiry, UINT64_MAX for none;
+	 * poll fires what is due at now_ns (which may signal the vCPU). */
+	uint64_t (*next_deadline_ns)(void *ctx);
+	void (*poll)(void *ctx, uint64_t now_ns);
+};
+
+/* What a LAPIC tells its vCPU (ops->vcpu_signal). */
+enum accel_signal {
+	ACCEL_SIGNAL_INTR, /* an interrupt may be deliverable: call intr_ack when IF allows */
+	ACCEL_SIGNAL_NMI,
+	ACCEL_SIGNAL_INIT, /* INIT: the vCPU resets and waits for a startup IPI */
+	ACCEL_SIGNAL_SIPI, /* startup IPI with vector: a vCPU waiting for it starts at vector<<12 */
 };
 
 struct accel_ops {
@@ -111,6 +154,12 @@ struct accel_ops {
 	 * instead of exiting to a vCPU thread. -1: unsupported, and such writes arrive as MMIO
 	 * exits, which the device handles the same way (the fallback every backend has). */
 	int (*ioeventfd)(struct accel_vm *vm, uint64_t gpa, unsigned len, int fd);
+	/* Without caps.irqchip (both required then): connect the vCPU's LAPIC, on the main
+	 * thread before the vCPU's thread starts; and take a LAPIC's signal, from any thread
+	 * (wakes a halted vCPU). */
+	int (*vcpu_set_lapic)(struct accel_vcpu *v, const struct accel_lapic *lapic,
+			      struct error *err);
+	void (*vcpu_signal)(struct accel_vcpu *v, enum accel_signal sig, uint8_t vector);
 };
 
 /* The backends, in the order --accel auto tries them (accel_table.c). */

@@ -259,13 +259,6 @@ int kvm_x86_vcpu_setup(int fd, const struct kvm_cpuid2 *supported, unsigned inde
 
 /* The register state seam. MSRs go one at a time, so that one this CPU lacks neither fails
  * the others nor the whole call; the state carries those that read back. */
-static const uint32_t kvm_state_msrs[] = {
-	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP, MSR_STAR, MSR_LSTAR,
-	MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE, MSR_IA32_MISC_ENABLE, MSR_MTRRdefType,
-	MSR_IA32_CR_PAT,
-};
-_Static_assert(sizeof(kvm_state_msrs) / sizeof(kvm_state_msrs[0]) <= X86_STATE_MSRS_MAX,
-	       "struct x86_cpu_state holds every MSR KVM's get_regs reads");
 
 static void seg_from_kvm(struct x86_segment *d, const struct kvm_segment *k)
 {
@@ -341,11 +334,11 @@ int kvm_x86_get_regs(int fd, struct x86_cpu_state *s, struct error *err)
 	s->cr8 = sr.cr8;
 	s->efer = sr.efer;
 	s->apic_base = sr.apic_base;
-	for (size_t i = 0; i < sizeof(kvm_state_msrs) / sizeof(kvm_state_msrs[0]); i++) {
+	for (unsigned i = 0; i < x86_state_msr_count; i++) {
 		struct {
 			struct kvm_msrs hdr;
 			struct kvm_msr_entry entry;
-		} one = { .hdr.nmsrs = 1, .entry.index = kvm_state_msrs[i] };
+		} one = { .hdr.nmsrs = 1, .entry.index = x86_state_msr_list[i] };
 		if (ioctl(fd, KVM_GET_MSRS, &one) == 1)
 			s->msrs[s->nr_msrs++] = (struct x86_msr){ .index = one.entry.index,
 								  .value = one.entry.data };

@@ -5,6 +5,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -25,7 +26,9 @@ static const char run_usage[] =
 	"  --cpus N          number of vCPUs (default 1, at most 255)\n"
 	"  --mem SIZE        guest RAM, with K/M/G suffix (default 512M, at least 64M)\n"
 	"  --name NAME       VM name, shown in ps as 'hardy: NAME' (default \"vm\")\n"
-	"  --accel KIND      auto|kvm|soft (default auto: kvm when /dev/kvm opens)\n"
+	"  --accel KIND      auto|kvm|soft: soft is hardy's own CPU; auto (the default, or\n"
+	"                    $HARDY_ACCEL) takes kvm when it works here, else soft with one line\n"
+	"                    saying why\n"
 	"  --console KIND    stdio|file:PATH|none (default stdio)\n"
 	"  --console-limit SIZE  largest console file, K/M/G suffix (default 64M, 0: no limit);\n"
 	"                    past it one notice line is written and further output dropped\n"
@@ -49,6 +52,9 @@ static const char run_usage[] =
 	"  --debug-exit      QEMU's isa-debug-exit at port 0xf4, for test kernels: a write of V\n"
 	"                    ends hardy with status ((V << 1) | 1) & 255 (a process status has 8\n"
 	"                    bits) and 'hardy: debug-exit code V' on stderr\n"
+	"  --soft-profile PATH  with --accel soft: sample where the guest spends its\n"
+	"                    instructions and write the hottest guest addresses to PATH at exit\n"
+	"                    (docs/soft-cpu.md, \"Profiling\")\n"
 	"  --api-sock PATH   serve the Firecracker-compatible API on a Unix socket (mode 0600);\n"
 	"                    without --config-file, hardy waits to be configured and started\n"
 	"                    through it (PUT /boot-source ..., PUT /actions InstanceStart)\n"
@@ -130,7 +136,7 @@ static int run_parse(int argc, char **argv, struct vm_config *cfg, struct run_ar
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEM, OPT_NAME,
 	       OPT_ACCEL, OPT_CONSOLE, OPT_CONSOLE_LIMIT, OPT_NO_RNG, OPT_DISK, OPT_NET,
-	       OPT_VSOCK, OPT_API_SOCK, OPT_CONFIG_FILE, OPT_DEBUG_EXIT };
+	       OPT_VSOCK, OPT_API_SOCK, OPT_CONFIG_FILE, OPT_DEBUG_EXIT, OPT_SOFT_PROFILE };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -146,6 +152,7 @@ static int run_parse(int argc, char **argv, struct vm_config *cfg, struct run_ar
 		{ "net", required_argument, NULL, OPT_NET },
 		{ "vsock", required_argument, NULL, OPT_VSOCK },
 		{ "debug-exit", no_argument, NULL, OPT_DEBUG_EXIT },
+		{ "soft-profile", required_argument, NULL, OPT_SOFT_PROFILE },
 		{ "api-sock", required_argument, NULL, OPT_API_SOCK },
 		{ "config-file", required_argument, NULL, OPT_CONFIG_FILE },
 		{ "help", no_argument, NULL, 'h' },
@@ -154,6 +161,11 @@ static int run_parse(int argc, char **argv, struct vm_config *cfg, struct run_ar
 	bool initrd_given = false;
 	const char *vm_flag = NULL; /* the first flag that describes the VM itself */
 
+	/* HARDY_ACCEL: the default for --accel (the test harness runs the same tests on every
+	 * backend this way); the flag still wins. */
+	const char *accel_env = getenv("HARDY_ACCEL");
+	if (accel_env && *accel_env && parse_accel(accel_env, cfg))
+		return usage_error("HARDY_ACCEL='%s': expected auto, kvm or soft", accel_env);
 	opterr = 0;
 	optind = 1;
 	int opt;
@@ -162,7 +174,7 @@ static int run_parse(int argc, char **argv, struct vm_config *cfg, struct run_ar
 		if (!vm_flag && (opt == OPT_KERNEL || opt == OPT_INITRD || opt == OPT_CMDLINE ||
 				 opt == OPT_CPUS || opt == OPT_MEM || opt == OPT_NO_RNG ||
 				 opt == OPT_DISK || opt == OPT_NET || opt == OPT_VSOCK ||
-				 opt == OPT_DEBUG_EXIT))
+				 opt == OPT_DEBUG_EXIT || opt == OPT_SOFT_PROFILE))
 			for (const struct option *o = opts; o->name && !vm_flag; o++)
 				if (o->val == opt)
 					vm_flag = o->name;
@@ -250,6 +262,7 @@ static int run_parse(int argc, char **argv, struct vm_config *cfg, struct run_ar
 			break;
 		}
 		case OPT_DEBUG_EXIT: cfg->debug_exit = true; break;
+		case OPT_SOFT_PROFILE: rc = run_set(&cfg->soft_profile, optarg, err); break;
 		case OPT_API_SOCK: args->api_sock = optarg; break;
 		case OPT_CONFIG_FILE: args->config_file = optarg; break;
 		case 'h':

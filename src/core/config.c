@@ -44,6 +44,7 @@ void vm_config_free(struct vm_config *c)
 	free(c->cmdline);
 	free(c->name);
 	free(c->console_path);
+	free(c->soft_profile);
 	for (unsigned i = 0; i < HARDY_MAX_DISKS; i++) {
 		free(c->disks[i].path);
 		free(c->disks[i].id);
@@ -57,6 +58,7 @@ int vm_config_copy(struct vm_config *dst, const struct vm_config *src, struct er
 	*dst = *src;
 	/* Every pointer is the source's until replaced: clear them so a failure frees only ours. */
 	dst->kernel_path = dst->initrd_path = dst->cmdline = dst->name = dst->console_path = NULL;
+	dst->soft_profile = NULL;
 	for (unsigned i = 0; i < HARDY_MAX_DISKS; i++)
 		dst->disks[i].path = dst->disks[i].id = NULL;
 	dst->vsock.uds_path = NULL;
@@ -66,6 +68,7 @@ int vm_config_copy(struct vm_config *dst, const struct vm_config *src, struct er
 	rc |= vm_config_set_str(&dst->cmdline, src->cmdline, err);
 	rc |= vm_config_set_str(&dst->name, src->name, err);
 	rc |= vm_config_set_str(&dst->console_path, src->console_path, err);
+	rc |= vm_config_set_str(&dst->soft_profile, src->soft_profile, err);
 	for (unsigned i = 0; i < src->nr_disks && i < HARDY_MAX_DISKS; i++) {
 		rc |= vm_config_set_str(&dst->disks[i].path, src->disks[i].path, err);
 		rc |= vm_config_set_str(&dst->disks[i].id, src->disks[i].id, err);
@@ -129,6 +132,8 @@ int vm_config_validate(const struct vm_config *c, struct error *err)
 		return error_set(err, ERR_INPUT, "--mem %llu bytes: guest RAM must be at least %lluM",
 				 (unsigned long long)c->mem_size,
 				 (unsigned long long)(GMEM_MIN_SIZE >> 20));
+	if (c->soft_profile && c->accel != ACCEL_SOFT)
+		return error_set(err, ERR_INPUT, "--soft-profile: only with --accel soft");
 	if (c->mem_size & 0xFFF)
 		return error_set(err, ERR_INPUT, "--mem: must be a multiple of 4K");
 	uint64_t host = host_ram_bytes();

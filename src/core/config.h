@@ -79,6 +79,7 @@ struct vm_config {
 	uint64_t console_limit;   /* CONSOLE_FILE: largest file in bytes, 0 for no limit */
 	bool rng;                 /* a virtio-rng device (default on; --no-rng) */
 	bool debug_exit;          /* --debug-exit: QEMU's isa-debug-exit at port 0xf4 */
+	char *soft_profile;       /* --soft-profile PATH: the soft CPU's guest profile, NULL none */
 	struct vm_disk_config disks[HARDY_MAX_DISKS];
 	unsigned nr_disks;
 	struct vm_net_config nets[HARDY_MAX_NICS];

@@ -43,6 +43,17 @@ int console_open(struct console *con, struct vm_stopper stop, const struct vm_co
 
 void console_close(struct console *con)
 {
+	/* Out of the loop first: the loop outlives the console (a VM that failed to build, the
+	 * next VM on the same loop), and its descriptors' numbers will be reused. */
+	if (con->loop) {
+		if (con->in_fd >= 0)
+			event_loop_remove(con->loop, con->in_fd);
+		if (con->wake_efd >= 0)
+			event_loop_remove(con->loop, con->wake_efd);
+		if (con->out_waiting)
+			event_loop_remove(con->loop, con->out_fd);
+		con->loop = NULL;
+	}
 	console_flush(con);
 	uint64_t lost = console_dropped(con);
 	if (lost)

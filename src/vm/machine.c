@@ -6,6 +6,7 @@
 #include "backends/entropy.h"
 #include "devices/devices.h"
 #include "devices/x86/i8254.h"
+#include "devices/x86/lapic.h"
 #include "devices/virtio/blk.h"
 #include "devices/virtio/net.h"
 #include "devices/virtio/rng.h"
@@ -26,10 +27,14 @@ int machine_build(const struct dev_services *svc, const struct vm_config *cfg,
 	/* Interrupt controllers first: every other device's lines lead there. */
 	m->irqchip = NULL;
 	m->pit = NULL;
+	m->apic = NULL;
 	if (!caps->irqchip &&
 	    (!(m->irqchip = x86_irqchip_create(svc, cfg->ncpus, irq, err)) ||
+	     !(m->apic = apic_bus_create(svc, cfg->ncpus, err)) ||
 	     !(m->pit = i8254_create(svc, device_irq_fixed(svc, I8254_IRQ), err))))
 		return -1;
+	if (m->apic)
+		apic_bus_connect_irqchip(m->apic, m->irqchip);
 	if (!serial_create(svc, X86_COM1_PORT, X86_COM1_IRQ, con, err) ||
 	    !i8042_create(svc, err) ||
 	    !rtc_create(svc, err))

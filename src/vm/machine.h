@@ -14,6 +14,7 @@ struct console;
 struct disk;
 struct net_backend;
 struct vsock_host;
+struct apic_bus;
 
 /* What the rest of the VM needs from the devices once they exist. */
 struct machine {
@@ -23,6 +24,8 @@ struct machine {
 					  * backend has its own */
 	struct i8254 *pit;               /* the user-space PIT, likewise; its owner drives it
 					  * (i8254_next_deadline, i8254_advance) */
+	struct apic_bus *apic;           /* the vCPUs' LAPICs (lapic.h), likewise; the 8259's
+					  * INT and the IOAPIC's messages already lead there */
 };
 
 /* The resource ranges of the x86 machine (MMIO hole, device GSIs, MSI GSIs). */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "arch/x86/cpu_state.h"
 #include "vm/vcpu.h"
 #include "vm/vm.h"
 
@@ -26,11 +27,30 @@ static void vcpu_exit_intr(struct vcpu *vcpu, struct vcpu_exit *e)
 	/* Nothing to do: the loop looks at the VM's state next. */
 }
 
+/* A guest that faulted beyond repair: its registers on stderr, for whoever reads the report.
+ * Several vCPUs may fault at once; the lock keeps each dump in one piece. */
+static void vcpu_dump_state(struct vcpu *vcpu, const char *what)
+{
+	static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
+	struct x86_cpu_state s = { 0 };
+	struct error err = { 0 };
+	pthread_mutex_lock(&dump_lock);
+	if (vcpu->vm->accel->get_regs(vcpu->accel_vcpu, &s, &err) == 0) {
+		fprintf(stderr, "hardy: vCPU %u state at %s:\n", vcpu->index, what);
+		x86_state_print(stderr, &s);
+	} else {
+		fprintf(stderr, "hardy: vCPU %u state unreadable: %s\n", vcpu->index, err.msg);
+	}
+	pthread_mutex_unlock(&dump_lock);
+}
+
 static void vcpu_exit_reset(struct vcpu *vcpu, struct vcpu_exit *e)
 {
 	char msg[128];
-	if (e->error)
+	if (e->error) {
+		vcpu_dump_state(vcpu, "the fault");
 		snprintf(msg, sizeof(msg), "vCPU %u: %s: a reset, as on a PC", vcpu->index, e->error);
+	}
 	vm_request_stop(vcpu->vm, VM_STOP_REBOOT, e->error ? msg : NULL);
 }
 
@@ -42,6 +62,7 @@ static void vcpu_exit_poweroff(struct vcpu *vcpu, struct vcpu_exit *e)
 static void vcpu_exit_error(struct vcpu *vcpu, struct vcpu_exit *e)
 {
 	char msg[256];
+	vcpu_dump_state(vcpu, "the error");
 	snprintf(msg, sizeof(msg), "vCPU %u: %s", vcpu->index, e->error);
 	vm_request_stop(vcpu->vm, VM_STOP_ERROR, msg);
 }

@@ -43,6 +43,8 @@ struct disk;
 struct net_backend;
 struct event_loop;
 struct vsock_host;
+struct apic_bus;
+struct vm_pit;
 
 struct vcpu {
 	struct vm *vm;
@@ -90,6 +92,10 @@ struct vm {
 	struct vsock_host *vsock;  /* --vsock's backend, listening before any VM exists */
 	void (*power_button)(void *ctx); /* the machine's ACPI power button */
 	void *power_button_ctx;
+	/* Without caps.irqchip: the machine's LAPICs (each connected to its vCPU through the
+	 * backend's vcpu_set_lapic/vcpu_signal) and the PIT's timerfd; NULL otherwise. */
+	struct apic_bus *apic;
+	struct vm_pit *pit_clock;
 };
 
 /* cfg is copied (the caller keeps its own); loop must outlive the VM, and after vm_destroy it

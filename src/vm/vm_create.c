@@ -17,9 +17,11 @@
 #include "backends/vsock_host.h"
 #include "core/console.h"
 #include "core/event_loop.h"
+#include "devices/x86/lapic.h"
 #include "vm/machine.h"
 #include "vm/signals.h"
 #include "vm/vcpu.h"
+#include "vm/vm_pit.h"
 
 /* One backend's probe, and the vCPU count against its limit (status 2 when too many). */
 static int vm_probe_accel(const struct accel_ops *a, unsigned ncpus, struct accel_caps *caps,
@@ -35,7 +37,8 @@ static int vm_probe_accel(const struct accel_ops *a, unsigned ncpus, struct acce
 }
 
 /* Picks the backend from the table: --accel kvm|soft names one; auto takes the first that
- * probes well, and when none does reports why the first (kvm) cannot run. forced: the caller's
+ * probes well, saying in one line on stderr why the first (kvm) could not when it falls back
+ * to another, and when none does reports why the first cannot run. forced: the caller's
  * own backend (tests), probed the same way. */
 static int vm_choose_accel(const struct vm_config *cfg, const struct accel_ops *forced,
 			   const struct accel_ops **out, struct accel_caps *caps, struct error *err)
@@ -57,6 +60,9 @@ static int vm_choose_accel(const struct vm_config *cfg, const struct accel_ops *
 		struct error e = { 0 };
 		if (vm_probe_accel(accel_table[i], cfg->ncpus, caps, &e) == 0) {
 			*out = accel_table[i];
+			if (i > 0)
+				fprintf(stderr, "hardy: %s; using --accel %s instead\n", first.msg,
+					accel_table[i]->name);
 			return 0;
 		}
 		if (i == 0)
@@ -78,6 +84,28 @@ static int vm_boot_vcpu_state(struct vm *vm, const struct x86_boot_regs *regs, s
 	return vm->accel->set_regs(v, &s, err);
 }
 
+/* A LAPIC's signal to its vCPU (lapic.h's struct lapic_cpu_link), any thread. */
+static void vm_lapic_signal(void *ctx, enum accel_signal sig, uint8_t vector)
+{
+	struct vcpu *v = ctx;
+	v->vm->accel->vcpu_signal(v->accel_vcpu, sig, vector);
+}
+
+/* Without caps.irqchip: the vCPU and its LAPIC, connected both ways. */
+static int vm_connect_lapic(struct vm *vm, struct vcpu *v, struct error *err)
+{
+	if (!vm->accel->vcpu_set_lapic || !vm->accel->vcpu_signal)
+		return error_set(err, ERR_RUNTIME, "the %s backend has no interrupt controllers and "
+				 "no vcpu_set_lapic/vcpu_signal to take the machine's", vm->accel->name);
+	struct lapic *a = apic_bus_lapic(vm->apic, v->index);
+	struct accel_lapic iface;
+	lapic_accel_iface(a, &iface);
+	if (vm->accel->vcpu_set_lapic(v->accel_vcpu, &iface, err) < 0)
+		return -1;
+	lapic_connect_cpu(a, &(struct lapic_cpu_link){ .signal = vm_lapic_signal, .ctx = v });
+	return 0;
+}
+
 static int vm_create_vcpus(struct vm *vm, const struct x86_boot_regs *regs, struct error *err)
 {
 	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
@@ -92,6 +120,8 @@ static int vm_create_vcpus(struct vm *vm, const struct x86_boot_regs *regs, stru
 		vm->nr_vcpus_ready = i + 1;
 		if (!(v->accel_vcpu = vm->accel->vcpu_create(vm->accel_vm, i, err)))
 			return -1;
+		if (vm->apic && vm_connect_lapic(vm, v, err) < 0)
+			return -1;
 	}
 	return vm_boot_vcpu_state(vm, regs, err);
 }
@@ -103,6 +133,9 @@ void vm_destroy(struct vm *vm)
 	if (vm->vcpus) {
 		for (unsigned i = 0; i < vm->nr_vcpus_ready; i++)
 			vcpu_stop(&vm->vcpus[i]);
+		/* No device may signal a vCPU the backend no longer has. */
+		for (unsigned i = 0; vm->apic && i < apic_bus_count(vm->apic); i++)
+			lapic_connect_cpu(apic_bus_lapic(vm->apic, i), NULL);
 		for (unsigned i = 0; i < vm->nr_vcpus_ready; i++) {
 			if (vm->vcpus[i].accel_vcpu)
 				vm->accel->vcpu_destroy(vm->vcpus[i].accel_vcpu);
@@ -110,6 +143,7 @@ void vm_destroy(struct vm *vm)
 		}
 		free(vm->vcpus);
 	}
+	vm_pit_stop(vm->pit_clock);
 	device_list_destroy(&vm->devices);
 	if (vm->vsock)
 		vm->vsock->ops->destroy(vm->vsock); /* after the device, which stopped it */
@@ -138,6 +172,19 @@ static void vm_dsdt_devices(void *ctx, struct aml_buf *aml)
 	device_list_acpi_dsdt(ctx, aml);
 }
 
+/* The buses, for a backend that runs guest instructions itself (accel_vm_params). */
+static void vm_pio_sync(void *ctx, uint16_t port, bool is_write, uint8_t *data, unsigned len)
+{
+	struct vm *vm = ctx;
+	bus_dispatch(&vm->pio_bus, port, is_write, data, len);
+}
+
+static void vm_mmio_sync(void *ctx, uint64_t gpa, bool is_write, uint8_t *data, unsigned len)
+{
+	struct vm *vm = ctx;
+	bus_dispatch(&vm->mmio_bus, gpa, is_write, data, len);
+}
+
 /* Everything that turns a checked config and loaded inputs into a VM ready to start. */
 static int vm_build(struct vm *vm, const struct x86_boot_config *inputs, struct error *err)
 {
@@ -148,7 +195,11 @@ static int vm_build(struct vm *vm, const struct x86_boot_config *inputs, struct 
 		return -1;
 	if (gmem_init(&vm->mem, vm->cfg.mem_size, err) < 0)
 		return -1;
-	struct accel_vm_params ap = { .mem = &vm->mem, .nr_vcpus = vm->nr_vcpus };
+	struct accel_vm_params ap = {
+		.mem = &vm->mem, .nr_vcpus = vm->nr_vcpus,
+		.pio = vm_pio_sync, .mmio = vm_mmio_sync, .io_ctx = vm, .clock = &vm->clock,
+		.soft_profile = vm->cfg.soft_profile,
+	};
 	if (!(vm->accel_vm = vm->accel->vm_create(&ap, err)))
 		return -1;
 	if (vm->caps.irqchip)
@@ -161,6 +212,9 @@ static int vm_build(struct vm *vm, const struct x86_boot_config *inputs, struct 
 		return -1;
 	vm->power_button = m.power_button;
 	vm->power_button_ctx = m.power_button_ctx;
+	vm->apic = m.apic;
+	if (m.pit && !(vm->pit_clock = vm_pit_start(m.pit, &vm->clock, vm->loop, err)))
+		return -1;
 	if (console_watch(vm->console, vm->loop, err) < 0)
 		return -1;
 

@@ -60,6 +60,9 @@ int vm_pause(struct vm *vm, struct error *err)
 			return -1;
 		}
 	}
+	/* Every vCPU is parked: the guest's clock can stand still without one of them seeing it. */
+	if (vm->caps.guest_time_is_vm_clock)
+		vm_clock_stop(&vm->clock);
 	return 0;
 }
 
@@ -67,6 +70,7 @@ int vm_resume(struct vm *vm, struct error *err)
 {
 	if (vm_state_apply(&vm->state, VM_EV_RESUME, err) < 0)
 		return -1;
+	vm_clock_go(&vm->clock);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_request_resume(&vm->vcpus[i]);
 	return 0;

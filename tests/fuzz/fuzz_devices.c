@@ -13,12 +13,16 @@
  *                   from it (up to 8 past its end, to hit the edges); writes: 8 value bytes
  *   time (2):       bit 4 clear: advance by a 4-byte count of microseconds;
  *                   bit 4 set: jump to an 8-byte raw nanosecond value (any, hostile ones too)
- *   console (3):    bit 4: one length byte (up to 32) then that many bytes of host input;
- *                   bit 5: press the ACPI power button; else drain the console's output
+ *   console (3):    bit 6: a LAPIC access (below); else bit 4: one length byte (up to 32)
+ *                   then that many bytes of host input; bit 5: press the ACPI power button;
+ *                   else drain the console's output
+ *   LAPIC (3, bit 6): one byte picks the LAPIC, one the register: bit 5 clear, the xAPIC
+ *                   page at register * 16; set, an MSR (0x800 + it; 0xFF APIC base, 0xFE TSC
+ *                   deadline); bit 7: write (4 value bytes for the page, 8 for an MSR)
  * An input of odd length builds the machine as for a backend without interrupt controllers:
- * lines and MSIs then go through the user-space 8259s and IOAPIC, the time op advances the PIT,
- * and a pretend CPU acknowledges the 8259's INT and EOIs level-triggered messages after every
- * operation.
+ * lines and MSIs then go through the user-space 8259s and IOAPIC to the LAPICs, the time op
+ * advances the PIT and polls the LAPIC timers, and a pretend CPU acknowledges LAPIC 0's
+ * interrupt (ExtINT: the 8259's) and EOIs it after every operation.
  * Checked besides the sanitizers: unclaimed reads return all ones, interrupt levels are 0 or 1. */
 #include <fcntl.h>
 #include <signal.h>
@@ -35,6 +39,7 @@
 #include "core/console.h"
 #include "core/event_loop.h"
 #include "devices/x86/i8254.h"
+#include "devices/x86/lapic.h"
 #include "vm/machine.h"
 #include "fuzz_take.h"
 
@@ -79,7 +84,6 @@ struct fuzz_machine {
 	struct console con;
 	int64_t clock_ns;
 	struct irq_router irq;   /* the user-space controllers, for odd-length inputs */
-	int eoi_vector;          /* a level-triggered message's vector to EOI, -1 when none */
 };
 
 /* Descriptors outlive one input (creating them each time would halve the speed); both are
@@ -110,25 +114,38 @@ static void fuzz_msi_send(void *ctx, uint64_t addr, uint32_t data)
 		m->irq.msi(m->irq.ctx, addr, data);
 }
 
-static void fuzz_message(void *ctx, const struct x86_irq_msg *msg)
-{
-	struct fuzz_machine *m = ctx;
-	if (msg->level_triggered)
-		m->eoi_vector = msg->vector;
-}
-
-/* What a CPU that takes every interrupt at once would do. */
+/* What a CPU that takes every interrupt at once would do: the boot CPU's LAPIC acknowledges
+ * (ExtINT: the 8259's INTA) and EOIs, which broadcasts level-triggered EOIs to the IOAPIC. */
 static void fuzz_cpu(struct fuzz_machine *m)
 {
-	struct x86_irqchip *c = m->machine.irqchip;
-	if (!c)
+	if (!m->machine.apic)
 		return;
-	if (i8259_intr_level(x86_irqchip_pic(c)))
-		i8259_acknowledge(x86_irqchip_pic(c));
-	if (m->eoi_vector >= 0) {
-		uint8_t v = (uint8_t)m->eoi_vector;
-		m->eoi_vector = -1;
-		ioapic_eoi(x86_irqchip_ioapic(c), v);
+	struct lapic *a = apic_bus_lapic(m->machine.apic, 0);
+	if (lapic_intr_ack(a) >= 0) {
+		uint8_t zero[4] = { 0 };
+		lapic_mmio(a, 0xB0, true, zero, 4);
+	}
+}
+
+/* One access to a LAPIC: its xAPIC page (one byte: the register) or an MSR (one byte: x2APIC
+ * 0x800 + it, 0xFF IA32_APIC_BASE, 0xFE IA32_TSC_DEADLINE). */
+static void fuzz_lapic(struct fuzz_machine *m, uint8_t op, struct fuzz_input *in)
+{
+	if (!m->machine.apic)
+		return;
+	unsigned n = apic_bus_count(m->machine.apic);
+	struct lapic *a = apic_bus_lapic(m->machine.apic, (unsigned)take_in(in, 1) % n);
+	unsigned reg = (unsigned)take_in(in, 1);
+	bool is_write = op & 0x80;
+	if (op & 0x20) {
+		uint32_t index = reg == 0xFF ? 0x1B : reg == 0xFE ? 0x6E0 : 0x800 + reg;
+		uint64_t v = is_write ? take_in(in, 8) : 0;
+		lapic_msr(a, index, is_write, &v);
+	} else {
+		uint8_t data[4];
+		uint32_t v = is_write ? (uint32_t)take_in(in, 4) : 0;
+		memcpy(data, &v, 4);
+		lapic_mmio(a, reg << 4, is_write, data, 4);
 	}
 }
 
@@ -171,6 +188,11 @@ static void fuzz_time(struct fuzz_machine *m, uint8_t op, struct fuzz_input *in)
 		i8254_next_deadline(m->machine.pit);
 		i8254_advance(m->machine.pit, m->clock_ns);
 	}
+	for (unsigned i = 0; m->machine.apic && i < apic_bus_count(m->machine.apic); i++) {
+		struct lapic *a = apic_bus_lapic(m->machine.apic, i);
+		lapic_next_deadline_ns(a);
+		lapic_poll(a, (uint64_t)m->clock_ns);
+	}
 }
 
 static void fuzz_drain(struct fuzz_machine *m)
@@ -183,7 +205,9 @@ static void fuzz_drain(struct fuzz_machine *m)
 
 static void fuzz_console(struct fuzz_machine *m, uint8_t op, struct fuzz_input *in)
 {
-	if (op & 0x10) {
+	if (op & 0x40) {
+		fuzz_lapic(m, op, in);
+	} else if (op & 0x10) {
 		uint8_t buf[32];
 		size_t n = take_in(in, 1) % (sizeof(buf) + 1);
 		for (size_t i = 0; i < n; i++)
@@ -218,7 +242,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.loop = fuzz_loop, .res = &m.res, .stop = { .request = fuzz_stop },
 		.irq_set = fuzz_irq_set, .msi_send = fuzz_msi_send, .mem = &fuzz_mem, .irq_ctx = &m,
 	};
-	m.eoi_vector = -1;
 	const struct accel_caps *caps = size & 1 ? &fuzz_caps_user_irqchip : &fuzz_caps;
 	memset(fuzz_mem.map, 0, 1u << 20); /* the low MiB: where inputs can point rings */
 	struct vm_config cfg;
@@ -244,9 +267,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "fuzz_devices: cannot build the machine: %s\n", err.msg);
 		abort();
 	}
-	if (m.machine.irqchip)
-		x86_irqchip_connect(m.machine.irqchip, NULL, NULL,
-				    &(struct x86_irq_msg_sink){ .deliver = fuzz_message, .ctx = &m });
 
 	struct fuzz_input in = { data, size };
 	while (in.left) {

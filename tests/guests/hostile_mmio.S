@@ -2,7 +2,8 @@
  * page-straddling) to the hole below 4 GiB, the IOAPIC and LAPIC pages, an absent HPET and the
  * space beyond RAM; then INIT and SIPI storms at absent APIC IDs; then an INIT to itself, which
  * resets the machine: exit status 0, as a reboot. Run with --mem 64M --cpus 1. With
- * --cmdline unemulated it does one SSE MMIO load KVM cannot emulate instead: status 1.
+ * --cmdline unemulated it does one SSE MMIO load KVM cannot emulate instead: status 1 on KVM;
+ * a CPU that emulates it prints the value read and resets (status 0).
  * Prints "hostile_mmio: ..." lines that kvm_hostile_devices checks. */
 	.code64
 	.globl _start
@@ -32,8 +33,15 @@ _start:
 	call puts
 	mov $0xd0000000, %rbx
 	movq 8(%rbx), %xmm2
-6:	hlt
-	jmp 6b
+	/* A CPU that emulates everything (--accel soft) gets here: what it read, then a reset. */
+	lea msg_unemulated_val(%rip), %rsi
+	call puts
+	movq %xmm2, %rax
+	call puthex
+	lea msg_nl(%rip), %rsi
+	call puts
+	mov $LAPIC, %r14
+	jmp init_self
 
 1:	lea targets(%rip), %r12
 7:	mov (%r12), %rbx
@@ -87,6 +95,7 @@ _start:
 	call puts
 
 	/* INIT to itself (APIC ID 0): the CPU restarts at the reset vector, a machine reset. */
+init_self:
 	lea msg_init(%rip), %rsi
 	call puts
 	movl $0, 0x310(%r14)
@@ -160,3 +169,5 @@ msg_string: .asciz "\nhostile_mmio: string="
 msg_ipi:    .asciz "\nhostile_mmio: IPI storm done\n"
 msg_init:   .asciz "hostile_mmio: INIT to self\n"
 msg_unemulated: .asciz "hostile_mmio: unemulated MMIO\n"
+msg_unemulated_val: .asciz "hostile_mmio: unemulated load="
+msg_nl:     .asciz "\n"

@@ -7,8 +7,13 @@
 #   (tests/harness/l1-init), /hardy-job (what to run), and under /hardy/ the repository's tests/,
 #   bench/, VERSION, build/guest/ and the hardy binaries; every ELF binary brought in comes with
 #   its shared libraries and the dynamic loader, copied at the paths ldd names.
-# It boots under `qemu-system-x86_64 -accel tcg -cpu EPYC,+svm`: QEMU emulates AMD's SVM, so
-# kvm-amd loads and L1 has a working /dev/kvm (see /work/shared/NESTED-KVM.md).
+# It boots under `qemu-system-x86_64 -accel tcg -cpu EPYC,+svm,-xsave`: QEMU emulates AMD's
+# SVM, so kvm-amd loads and L1 has a working /dev/kvm (see /work/shared/NESTED-KVM.md).
+# Without XSAVE: QEMU 7.2 TCG's SVM does not intercept XSETBV (its helper_xsetbv has no
+# intercept check), so an L2 guest's XSETBV changes XCR0 behind L1's KVM, which then switches
+# stale values in and out; L2 kernels saw wrong XSAVE sizes and triple-faulted, and L1's own
+# XSAVE areas overflowed (a panic: "corrupted stack end detected inside scheduler"). With
+# XSAVE hidden, L1 and its guests use FXSAVE and never touch XCR0.
 
 HARDY_ROOT=${HARDY_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 L1_MEM=${HARDY_L1_MEM:-3072}
@@ -111,7 +116,7 @@ build_l1() {
 boot_l1() {
 	local initrd=$1 log=$2 secs=$3 mode=${4:-}
 	local cmdline="console=ttyS0 quiet panic=-1 hardy.scale=${HARDY_TIMEOUT_SCALE:-6}"
-	local qemu=(qemu-system-x86_64 -accel tcg -cpu EPYC,+svm -smp "$L1_CPUS" -m "$L1_MEM"
+	local qemu=(qemu-system-x86_64 -accel tcg -cpu EPYC,+svm,-xsave -smp "$L1_CPUS" -m "$L1_MEM"
 		-M pc -nodefaults -no-reboot -display none
 		-kernel "$HARDY_ROOT/build/guest/vmlinuz" -initrd "$initrd" -append "$cmdline")
 	# L1_DISKS: images L1 sees as /dev/vda, /dev/vdb, ... (virtio-blk), each "PATH,QEMU-OPTIONS"

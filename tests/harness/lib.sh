@@ -28,6 +28,34 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:exitcode=99}
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=99}
 export HARDY_ROOT HARDY HARDY_GUEST HARDY_TMP HARDY_TIMEOUT_SCALE ASAN_OPTIONS UBSAN_OPTIONS
 
+# At exit, whatever the test still runs in the background (a hardy left behind by an early
+# fail) is killed, its children first (GNU timeout's hardy), so that it cannot keep a VM name,
+# a port or a CPU from the next test. A test that sets its own EXIT trap cleans up itself.
+# child_pids PID: the pids of PID's children, one per line.
+child_pids() {
+	awk -v p="$1" '/^Pid:/ { pid = $2 } /^PPid:/ && $2 == p { print pid }' \
+		/proc/[0-9]*/status 2>/dev/null
+}
+
+reap_jobs() {
+	jobs -p >"$HARDY_TMP/.jobs" 2>/dev/null || return 0
+	for _p in $(cat "$HARDY_TMP/.jobs"); do
+		for _c in $(child_pids "$_p"); do
+			kill -KILL "$_c"
+		done
+		kill -KILL "$_p"
+	done 2>/dev/null
+	rm -f "$HARDY_TMP/.jobs"
+}
+trap reap_jobs EXIT
+
+# vmm_pid PID: hardy's own pid when PID started it under timeout: GNU timeout forks hardy as
+# its child, busybox's timeout (inside L1) execs it (then PID is hardy).
+vmm_pid() {
+	_c=$(child_pids "$1" | head -n 1)
+	echo "${_c:-$1}"
+}
+
 # The guest's command line for tests: serial console, quiet kernel, plus the words given.
 GUEST_CMDLINE_BASE="console=ttyS0 quiet panic=-1"
 
@@ -103,6 +131,20 @@ console_expect() {
 	if ! grep -q "$2" "$1"; then
 		show_file "$1"
 		fail "${3:-console output} not found: /$2/"
+	fi
+}
+
+# expect_fault_stderr FILE PATTERN : fails unless FILE (hardy's stderr after a guest fault) is
+# the vCPU state dump (its header, then "hardy:   " register lines) followed by one last line
+# matching PATTERN, and nothing else.
+expect_fault_stderr() {
+	if ! { tail -n 1 "$1" | grep -q "$2" &&
+		grep -q "^hardy: vCPU [0-9]* state at the [a-z]*:$" "$1" &&
+		grep -q "^hardy:   rip=" "$1" &&
+		[ "$(grep -v -e "^hardy:   " -e "^hardy: vCPU [0-9]* state at the [a-z]*:$" "$1" |
+			grep -c .)" = 1 ]; }; then
+		show_file "$1"
+		fail "hardy's stderr is not a vCPU state dump and then /$2/"
 	fi
 }
 

@@ -22,3 +22,5 @@ mkfifo "$HARDY_TMP/fifo"
 expect_usage_error "kernel FIFO without a writer" run --kernel "$HARDY_TMP/fifo"
 expect_usage_error "console limit not a size" run --console-limit lots
 expect_usage_error "console limit negative" run --console-limit -1M
+expect_usage_error "soft profile without the soft CPU" run --accel kvm --soft-profile "$HARDY_TMP/p"
+expect_usage_error "soft profile in a missing directory" run --accel soft --soft-profile /nonexistent-dir/p

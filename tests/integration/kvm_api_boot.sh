@@ -64,7 +64,7 @@ note "ok: stalled, half-closed and vanished clients and a flood of 100 connectio
 # PATCH /vm on --api-sock, and the same VM through its control socket by name.
 api_expect 204 PATCH /vm '{"state":"Paused"}'
 api_expect 200 GET / "" '"state":"Paused"'
-"$HARDY" list | grep -q "^api-boot  *$pid  *Paused  *2 " || { "$HARDY" list; fail "hardy list does not show api-boot paused with 2 vCPUs"; }
+"$HARDY" list | grep -q "^api-boot  *$(vmm_pid "$pid")  *Paused  *2 " || { "$HARDY" list; fail "hardy list does not show api-boot paused with 2 vCPUs"; }
 "$HARDY" info api-boot | grep -q "drive.*rootfs\|disk: *rootfs" || { "$HARDY" info api-boot; fail "hardy info does not show the API's drive"; }
 "$HARDY" resume api-boot || fail "hardy resume api-boot exited $?"
 api_expect 200 GET / "" '"state":"Running"'

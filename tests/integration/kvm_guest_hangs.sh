@@ -11,10 +11,12 @@ timeout -k 10 "$(scaled 30)" "$HARDY" run --kernel "$guest" --mem 64M --console 
 	>"$log.out" 2>"$log.err" </dev/null &
 pid=$!
 wait_for_console "$log" "spin: spinning" "$(scaled 10)" "$pid"
-kill -TERM "$pid"
+# The signals go to hardy itself: GNU timeout passes on only the first signal it gets.
+vmm=$(vmm_pid "$pid")
+kill -TERM "$vmm"
 sleep 1
 kill -0 "$pid" 2>/dev/null || { show_file "$log.err"; fail "hardy ended on the first SIGTERM"; }
-kill -TERM "$pid"
+kill -TERM "$vmm"
 status=0
 wait "$pid" || status=$?
 is_timeout_status "$status" && fail "hardy did not stop after a second SIGTERM"

@@ -13,7 +13,7 @@ found=no
 for f in /proc/[0-9]*/cmdline /proc/[0-9]*/comm; do
 	tr '\0' ' ' <"$f" 2>/dev/null | grep -q '^hardy: pn1' && found=yes
 done
-kill -TERM "$pid"
+kill -TERM "$(vmm_pid "$pid")" # not via timeout: see kvm_sigterm
 status=0
 wait "$pid" || status=$?
 [ "$found" = yes ] || fail "no process shows as 'hardy: pn1'"

@@ -10,9 +10,10 @@ timeout -k 10 "$(scaled 45)" "$HARDY" run --name sigterm-test --console "file:$l
 	2>"$log.err" </dev/null &
 pid=$!
 wait_for_console "$log" "$GUEST_MARKER" "$(scaled 30)" "$pid"
-sleep 1
-# $pid is timeout's; it passes TERM on to hardy.
-kill -TERM "$pid"
+sleep "$(scaled 1)"
+# To hardy itself: GNU timeout would pass one TERM on twice (to hardy and to its process
+# group), and a second TERM stops the VM at once.
+kill -TERM "$(vmm_pid "$pid")"
 status=0
 wait "$pid" || status=$?
 console_expect "$log" "hardy-guest: power button, shutting down" "the guest's shutdown line"

@@ -28,6 +28,9 @@ enum step_kind {
 	STEP_MMIO_RD, /* MMIO read of size bytes at addr; recorded */
 	STEP_WAIT,    /* blocks until kicked, then returns INTR and goes on */
 	STEP_PARK,    /* like WAIT, but stays on this step (an idle AP) */
+	STEP_MMIO_WR, /* MMIO write of size bytes of value at addr */
+	STEP_LAPIC_WR, /* a write of value to the vCPU's LAPIC register at offset addr */
+	STEP_ACK,     /* waits for an INTR signal, then intr_ack; the vector is recorded */
 };
 
 struct step {
@@ -58,6 +61,9 @@ struct fake_vcpu {
 	struct x86_cpu_state regs;
 	int get_calls, set_calls;
 	_Atomic int kicks, resumed, thread_inits;
+	struct accel_lapic lapic; /* from vcpu_set_lapic (backends without an irqchip) */
+	int set_lapic_calls;
+	_Atomic int intr_signals, other_signals;
 	_Atomic bool kicked, waiting;
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -158,6 +164,48 @@ static void fake_kick(struct accel_vcpu *v)
 	pthread_mutex_unlock(&f->lock);
 }
 
+static int fake_set_lapic(struct accel_vcpu *v, const struct accel_lapic *lapic,
+			  struct error *err)
+{
+	struct fake_vcpu *f = (struct fake_vcpu *)v;
+	f->lapic = *lapic;
+	f->set_lapic_calls++;
+	return 0;
+}
+
+/* A LAPIC's signal: counted, and a waiting STEP_ACK wakes up. */
+static void fake_signal(struct accel_vcpu *v, enum accel_signal sig, uint8_t vector)
+{
+	struct fake_vcpu *f = (struct fake_vcpu *)v;
+	pthread_mutex_lock(&f->lock);
+	if (sig == ACCEL_SIGNAL_INTR)
+		atomic_fetch_add(&f->intr_signals, 1);
+	else
+		atomic_fetch_add(&f->other_signals, 1);
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* The CPU's side of an interrupt: wait for INTR, acknowledge; -1 after WAIT_MS without one. */
+static int fake_take_intr(struct fake_vcpu *f)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += WAIT_MS / 1000;
+	int seen = 0;
+	for (;;) {
+		pthread_mutex_lock(&f->lock);
+		int rc = 0;
+		while (atomic_load(&f->intr_signals) == seen && rc == 0)
+			rc = pthread_cond_timedwait(&f->cond, &f->lock, &until);
+		seen = atomic_load(&f->intr_signals);
+		pthread_mutex_unlock(&f->lock);
+		int v = f->lapic.intr_ack(f->lapic.ctx);
+		if (v >= 0 || rc != 0)
+			return v;
+	}
+}
+
 static void fake_resumed(struct accel_vcpu *v)
 {
 	atomic_fetch_add(&((struct fake_vcpu *)v)->resumed, 1);
@@ -224,6 +272,26 @@ static int fake_run(struct accel_vcpu *v, struct vcpu_exit *e)
 		f->read_pending = true;
 		f->pc++;
 		return 0;
+	case STEP_MMIO_WR:
+		e->kind = VCPU_EXIT_MMIO;
+		e->mmio.addr = s->addr;
+		e->mmio.len = s->size;
+		e->mmio.is_write = true;
+		e->mmio.data = f->data;
+		memcpy(f->data, &s->value, s->size);
+		f->pc++;
+		return 0;
+	case STEP_LAPIC_WR:
+		memcpy(f->data, &s->value, 4);
+		f->lapic.mmio(f->lapic.ctx, (uint32_t)s->addr, true, f->data, 4);
+		f->pc++;
+		e->kind = VCPU_EXIT_INTR;
+		return 0;
+	case STEP_ACK:
+		f->reads[f->nreads++] = (uint32_t)fake_take_intr(f);
+		f->pc++;
+		e->kind = VCPU_EXIT_INTR;
+		return 0;
 	case STEP_WAIT:
 	case STEP_PARK:
 		if (!fake_wait_kick(f)) {
@@ -268,6 +336,8 @@ static const struct accel_ops fake_ops = {
 	.vcpu_resumed = fake_resumed,
 	.irq_line = fake_irq_line,
 	.irq_msi = fake_irq_msi,
+	.vcpu_set_lapic = fake_set_lapic,
+	.vcpu_signal = fake_signal,
 };
 
 #define OUT8(port, v) { STEP_OUT, (port), 1, (v) }
@@ -289,8 +359,23 @@ static const struct step script_poweroff[] = {
 	{ STEP_OUT, X86_ACPI_PM1A_CNT, 2, (X86_ACPI_S5_TYP << 10) | (1u << 13) },
 };
 static const struct step script_ap[] = { { STEP_PARK, 0, 0, 0 } };
+#define IOAPIC_RTE(pin, lo) \
+	{ STEP_MMIO_WR, X86_IOAPIC_GPA, 4, 0x10 + 2 * (pin) }, \
+	{ STEP_MMIO_WR, X86_IOAPIC_GPA + 0x10, 4, (lo) }
+/* Without an irqchip: the machine's LAPIC, IOAPIC and PIT. The 8259 masked, the LAPIC
+ * enabled, the PIT's one-shot (1 ms) through IOAPIC pin 2 as vector 0x50, then COM1's THR-empty
+ * interrupt through pin 4 as vector 0x44, each taken with intr_ack; then the i8042 reset. */
 static const struct step script_reset[] = {
+	OUT8(0x21, 0xFF), OUT8(0xA1, 0xFF),
+	{ STEP_LAPIC_WR, 0xF0, 4, 0x1FF },
+	IOAPIC_RTE(2, 0x50),
+	OUT8(0x43, 0x30), OUT8(0x40, 0xA9), OUT8(0x40, 0x04), /* mode 0, count 1193 */
+	{ STEP_ACK, 0, 0, 0 },
+	{ STEP_LAPIC_WR, 0xB0, 4, 0 },
+	IOAPIC_RTE(4, 0x44),
 	ENABLE_THRE_IRQ,
+	{ STEP_ACK, 0, 0, 0 },
+	{ STEP_LAPIC_WR, 0xB0, 4, 0 },
 	HELLO,
 	OUT8(X86_I8042_CMD, 0xFE), /* pulse the reset line */
 };
@@ -416,7 +501,8 @@ static void test_poweroff(const char *kernel, const char *console)
 
 static void test_reset_user_irqchip(const char *kernel, const char *console)
 {
-	SECTION("a backend without an irqchip: user-space controllers take the lines; i8042 reset");
+	SECTION("a backend without an irqchip: user-space controllers and LAPIC take the lines, "
+		"the PIT runs from the event loop; i8042 reset");
 	fake_reset((struct accel_caps){ .max_vcpus = 1 });
 	fake_scripts[0] = script_reset;
 	fake_script_len[0] = sizeof(script_reset) / sizeof(script_reset[0]);
@@ -436,6 +522,17 @@ static void test_reset_user_irqchip(const char *kernel, const char *console)
 	CHECK(atomic_load(&fake_vm.irq_calls) == 0, "the backend got no line");
 	CHECK(x86_irqchip_line_level(vm->irq.ctx, X86_COM1_IRQ) == 1,
 	      "COM1's line is up at the user-space chip");
+	struct fake_vcpu *b = &fake_vcpus[0];
+	CHECK(b->set_lapic_calls == 1 && b->lapic.intr_ack && b->lapic.mmio && b->lapic.msr &&
+	      b->lapic.next_deadline_ns && b->lapic.poll, "the LAPIC connected once, every op");
+	CHECK(b->nreads == 2, "two interrupts taken (%u)", b->nreads);
+	CHECK(b->reads[0] == 0x50, "the PIT's IRQ0 via the event loop's timerfd, IOAPIC pin 2, "
+	      "LAPIC: vector 0x%x", b->reads[0]);
+	CHECK(b->reads[1] == 0x44, "COM1 via IOAPIC pin 4: vector 0x%x", b->reads[1]);
+	CHECK(atomic_load(&b->intr_signals) >= 2, "vcpu_signal(INTR) for each");
+	uint64_t base = 0;
+	CHECK(b->lapic.msr(b->lapic.ctx, 0x1B, false, &base) && base == 0xFEE00900,
+	      "the boot vCPU's APIC base 0x%llx", (unsigned long long)base);
 	vm_destroy(vm);
 	check_console(console, "hello\n");
 	vm_config_free(&cfg);
@@ -456,13 +553,84 @@ static void test_refusals(const char *kernel, const char *console)
 	      err.msg);
 	CHECK(!fake_vm.created, "refused before the backend's VM existed");
 
+	SECTION("a backend without an irqchip and without vcpu_set_lapic: refused");
 	err = (struct error){ 0 };
 	cfg.ncpus = 1;
+	fake_reset((struct accel_caps){ .max_vcpus = 1 });
+	struct accel_ops no_lapic = fake_ops;
+	no_lapic.vcpu_set_lapic = NULL;
+	CHECK(!vm_create_on(&cfg, loop, &no_lapic, &err), "no way to connect the LAPIC");
+	CHECK(strstr(err.msg, "vcpu_set_lapic"), "%s", err.msg);
+
+	SECTION("--accel soft: the table's soft backend builds the VM (no irqchip of its own)");
+	err = (struct error){ 0 };
 	cfg.accel = ACCEL_SOFT;
-	CHECK(!vm_create(&cfg, loop, &err), "--accel soft is not built yet");
-	CHECK(err.status == ERR_INPUT && strstr(err.msg, "soft backend"), "%s", err.msg);
+	struct vm *soft = vm_create(&cfg, loop, &err);
+	CHECK(soft, "--accel soft: %s", err.msg);
+	CHECK(soft->accel == &accel_soft_ops && !soft->caps.irqchip && soft->apic,
+	      "the soft backend with the machine's LAPICs");
+	vm_destroy(soft);
 	CHECK(accel_find("kvm") == &accel_kvm_ops && accel_find("soft") == &accel_soft_ops &&
 	      !accel_find("warp"), "the table names its backends");
+	vm_config_free(&cfg);
+	event_loop_destroy(loop);
+}
+
+/* The AP's side of --accel soft's INIT/SIPI (soft_backend.c), on its own thread. */
+struct ap_run {
+	struct accel_vcpu *v;
+	struct vcpu_exit exit;
+	int rc;
+	_Atomic bool stop;
+};
+
+/* Like the vCPU thread: a kick (each signal is one) returns VCPU_EXIT_INTR, then run again. */
+static void *ap_thread(void *arg)
+{
+	struct ap_run *r = arg;
+	do
+		r->rc = accel_soft_ops.vcpu_run(r->v, &r->exit);
+	while (r->rc == 0 && r->exit.kind == VCPU_EXIT_INTR && !atomic_load(&r->stop));
+	return NULL;
+}
+
+static void test_soft_init_sipi(const char *kernel, const char *console)
+{
+	SECTION("--accel soft: INIT then SIPI posted before the AP looks: it starts at vector:0");
+	struct error err = { 0 };
+	struct event_loop *loop = event_loop_create(&err);
+	CHECK(loop, "%s", err.msg);
+	struct vm_config cfg;
+	make_config(&cfg, kernel, console, 2);
+	cfg.accel = ACCEL_SOFT;
+	struct vm *vm = vm_create(&cfg, loop, &err);
+	CHECK(vm, "--accel soft: %s", err.msg);
+	/* mov ax, cs; mov ds, ax; mov word [0x100], 0x1234; hlt; jmp hlt */
+	static const uint8_t code[] = { 0x8c, 0xc8, 0x8e, 0xd8, 0xc7, 0x06, 0x00, 0x01,
+					0x34, 0x12, 0xf4, 0xeb, 0xfd };
+	memcpy(gmem_ptr(&vm->mem, 0x30000, sizeof(code)), code, sizeof(code));
+	volatile uint16_t *mark = gmem_ptr(&vm->mem, 0x30100, 2);
+	*mark = 0;
+	struct ap_run r = { .v = vm->vcpus[1].accel_vcpu };
+	/* What the BSP's ICR writes do back to back (kvm-unit-tests' smp_init): both signals
+	 * are pending when the AP's thread first looks. */
+	accel_soft_ops.vcpu_signal(r.v, ACCEL_SIGNAL_INIT, 0);
+	accel_soft_ops.vcpu_signal(r.v, ACCEL_SIGNAL_SIPI, 0x30);
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, ap_thread, &r) == 0, "AP thread");
+	for (int i = 0; i < WAIT_MS && *mark != 0x1234; i++)
+		usleep(1000);
+	CHECK(*mark == 0x1234, "the AP ran the SIPI page's code (mark %#x)", *mark);
+	atomic_store(&r.stop, true);
+	accel_soft_ops.vcpu_kick(r.v);
+	pthread_join(t, NULL);
+	CHECK(r.rc == 0 && r.exit.kind == VCPU_EXIT_INTR, "kicked out of HLT: kind %d",
+	      r.exit.kind);
+	struct x86_cpu_state st;
+	accel_soft_ops.get_regs(r.v, &st, &err);
+	CHECK(st.cs.selector == 0x3000 && st.cs.base == 0x30000,
+	      "CS %#x base %#llx", st.cs.selector, (unsigned long long)st.cs.base);
+	vm_destroy(vm);
 	vm_config_free(&cfg);
 	event_loop_destroy(loop);
 }
@@ -479,6 +647,7 @@ int main(void)
 	test_poweroff(kernel, console);
 	test_reset_user_irqchip(kernel, console);
 	test_refusals(kernel, console);
+	test_soft_init_sipi(kernel, console);
 
 	unlink(kernel);
 	unlink(console);

@@ -4,12 +4,15 @@
  * on string instructions, MMX aliasing onto the x87 file, MXCSR rounding control, a #PF in a
  * loop whose load ran from a warm TLB before, #GP from a misaligned MOVDQA, #XM for unmasked
  * SIMD floating-point exceptions, x87 precision/rounding control against the host x87, and 32-bit
- * compatibility mode (the same bytes decoded per mode, the 32-bit stack, upper halves). Every test runs on the interpreter and on the
+ * compatibility mode (the same bytes decoded per mode, the 32-bit stack, upper halves), and a
+ * host fork giving the child its own JIT arena. Every test runs on the interpreter and on the
  * JIT (which is how this sanitized build checks the JIT too). */
 #include <stdio.h>
 #include <xmmintrin.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "accel/soft/soft_cpu.h"
 
@@ -118,6 +121,43 @@ static void test_self_modifying(struct mem *m)
 	CHECK(c->gpr[SOFT_RAX] == 1);
 	CHECK(soft_cpu_run(c, 100) == SOFT_EXIT_SYSCALL);
 	CHECK(c->gpr[SOFT_RAX] == 7); /* the rewritten instruction ran, not the cached one */
+	soft_cpu_destroy(c);
+}
+
+/* A host fork (hardy-cpu-run's guest fork): the child takes its own JIT arena, so code it
+ * compiles cannot overwrite code its parent compiled at the same arena offset. */
+static void test_fork_jit(struct mem *m)
+{
+	static const uint8_t code[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f, 0x05 }; /* mov eax, 1 */
+	struct soft_cpu *c = setup(m, code, sizeof(code));
+	CHECK(soft_cpu_run(c, 100) == SOFT_EXIT_SYSCALL && c->gpr[SOFT_RAX] == 1);
+	int go[2];
+	CHECK(pipe(go) == 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		soft_cpu_after_fork(c);
+		char b;
+		if (read(go[0], &b, 1) != 1)
+			_exit(3);
+		static const uint8_t child[] = { 0xb8, 0x02, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+		memcpy(m->bytes + 0x100, child, sizeof(child));
+		c->rip = BASE + 0x100;
+		_exit(soft_cpu_run(c, 100) == SOFT_EXIT_SYSCALL && c->gpr[SOFT_RAX] == 2 ? 0 : 1);
+	}
+	CHECK(pid > 0);
+	/* The parent compiles first; then the child compiles at the same offset of its arena. */
+	static const uint8_t parent[] = { 0xb8, 0x03, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+	memcpy(m->bytes + 0x200, parent, sizeof(parent));
+	c->rip = BASE + 0x200;
+	CHECK(soft_cpu_run(c, 100) == SOFT_EXIT_SYSCALL && c->gpr[SOFT_RAX] == 3);
+	CHECK(write(go[1], "g", 1) == 1);
+	int st = -1;
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	c->rip = BASE + 0x200; /* the parent's compiled block again: still its own code */
+	CHECK(soft_cpu_run(c, 100) == SOFT_EXIT_SYSCALL && c->gpr[SOFT_RAX] == 3);
+	close(go[0]);
+	close(go[1]);
 	soft_cpu_destroy(c);
 }
 
@@ -350,6 +390,7 @@ int main(void)
 		test_div_fault(&m);
 		test_page_fault(&m);
 		test_self_modifying(&m);
+		test_fork_jit(&m);
 		test_fault_in_loop(&m);
 		test_misaligned_movdqa(&m);
 		test_sse_and_fxsave(&m);

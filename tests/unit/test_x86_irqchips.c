@@ -288,6 +288,11 @@ static void test_ioapic(void)
 
 #define PIT_NS(ticks) ((int64_t)(ticks) * 1000000000LL / I8254_HZ)
 
+static void count_reprogram(void *ctx)
+{
+	(*(int *)ctx)++;
+}
+
 static void test_pit(void)
 {
 	struct fake_env f;
@@ -300,11 +305,15 @@ static void test_pit(void)
 
 	SECTION("PIT: unprogrammed channel 0 has no deadline");
 	CHECK(i8254_next_deadline(p) == INT64_MAX, "deadline without a count");
+	int reprogrammed = 0;
+	i8254_on_reprogram(p, count_reprogram, &reprogrammed);
 
 	SECTION("PIT: mode 2 at 1000 ticks: count falls with the clock, IRQ0 edges each period");
 	fake_out(&f, 0x43, 1, 0x34); /* ch0, lobyte/hibyte, mode 2 */
 	fake_out(&f, 0x40, 1, 1000 & 0xFF);
 	fake_out(&f, 0x40, 1, 1000 >> 8);
+	CHECK(reprogrammed == 3, "the driver told of each write (%d)", reprogrammed);
+	i8254_on_reprogram(p, NULL, NULL);
 	f.clock_ns = t0 + PIT_NS(300) + 1;
 	fake_out(&f, 0x43, 1, 0x00); /* latch */
 	f.clock_ns = t0 + PIT_NS(500); /* the latch holds the old value */

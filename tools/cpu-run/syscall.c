@@ -176,6 +176,7 @@ static long sys_fork(struct runner *r, uint64_t flags, uint64_t newsp, uint64_t 
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
+		soft_cpu_after_fork(c); /* not its parent's JIT arena */
 		if (newsp)
 			c->gpr[SOFT_RSP] = newsp;
 		if (flags & CLONE_SETTLS)

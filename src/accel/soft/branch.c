@@ -33,9 +33,10 @@ static void h_ret(struct soft_cpu *c, const struct soft_op *op)
 {
 	c->rip = soft_pop_op(c, op, ret_size(op));
 	if (op->nopnd) {
-		c->gpr[SOFT_RSP] += op->imm & 0xffff;
 		if (op->pfx & SOFT_PFX_COMPAT)
-			c->gpr[SOFT_RSP] = (uint32_t)c->gpr[SOFT_RSP];
+			soft_sp_add_legacy(c, (int64_t)(op->imm & 0xffff));
+		else
+			c->gpr[SOFT_RSP] += op->imm & 0xffff;
 	}
 }
 
@@ -96,25 +97,15 @@ static void h_cmovcc(struct soft_cpu *c, const struct soft_op *op)
 
 static void h_push(struct soft_cpu *c, const struct soft_op *op)
 {
-	unsigned sz = soft_slot_size(op);
-	if (op->o[0].kind == SOFT_OPND_SEG) {
-		if (op->pfx & SOFT_PFX_COMPAT)
-			soft_h_ud(c, op); /* segment registers are not modelled */
-		soft_push(c, sz, 0);
-		return;
-	}
+	unsigned sz = soft_slot_size(op); /* segment registers: seg.c */
 	uint64_t v = op->o[0].kind == SOFT_OPND_IMM ? op->imm : soft_rd(c, op, 0);
 	soft_push_op(c, op, sz, v);
 }
 
 static void h_pop(struct soft_cpu *c, const struct soft_op *op)
 {
-	unsigned sz = soft_slot_size(op);
-	if (op->o[0].kind == SOFT_OPND_SEG && (op->pfx & SOFT_PFX_COMPAT))
-		soft_h_ud(c, op); /* segment registers are not modelled */
+	unsigned sz = soft_slot_size(op); /* segment registers: seg.c */
 	uint64_t v = soft_pop_op(c, op, sz);
-	if (op->o[0].kind == SOFT_OPND_SEG)
-		return;
 	if (op->o[0].kind == SOFT_OPND_REG)
 		soft_reg_set(c, op->o[0].reg, sz, v);
 	else
@@ -142,8 +133,8 @@ static void h_popa(struct soft_cpu *c, const struct soft_op *op)
 			soft_reg_set(c, r, sz, v[r]);
 }
 
-/* ENTER/LEAVE: frame slots of 64 bits on RSP/RBP, or of the operand size on ESP/EBP in
- * compatibility mode. */
+/* ENTER/LEAVE: frame slots of 64 bits on RSP/RBP, or of the operand size on SS:ESP/EBP
+ * (SS:SP/BP with a 16-bit stack) outside 64-bit mode. */
 static void h_enter(struct soft_cpu *c, const struct soft_op *op)
 {
 	bool compat = op->pfx & SOFT_PFX_COMPAT;
@@ -152,22 +143,29 @@ static void h_enter(struct soft_cpu *c, const struct soft_op *op)
 	unsigned level = op->aux & 31;
 	soft_push_op(c, op, sz, c->gpr[SOFT_RBP]);
 	uint64_t frame = c->gpr[SOFT_RSP];
+	uint64_t m = compat ? soft_sp_mask(c) : ~0ULL;
 	for (unsigned i = 1; i < level; i++) {
-		uint64_t a = c->gpr[SOFT_RBP] - i * sz;
-		soft_push_op(c, op, sz, soft_ld(c, compat ? (uint32_t)a : a, sz));
+		uint64_t a = (c->gpr[SOFT_RBP] - i * sz) & m;
+		soft_push_op(c, op, sz, soft_ld(c, compat ? soft_seg_linear(c, SOFT_SS, a, sz) : a,
+						 sz));
 	}
 	if (level)
-		soft_push_op(c, op, sz, frame);
-	soft_reg_set(c, SOFT_RBP, sz, frame);
-	c->gpr[SOFT_RSP] -= size;
+		soft_push_op(c, op, sz, frame & m);
+	soft_reg_set(c, SOFT_RBP, m == 0xffff ? 2 : sz, frame);
 	if (compat)
-		c->gpr[SOFT_RSP] = (uint32_t)c->gpr[SOFT_RSP];
+		soft_sp_add_legacy(c, -(int64_t)size);
+	else
+		c->gpr[SOFT_RSP] -= size;
 }
 
 static void h_leave(struct soft_cpu *c, const struct soft_op *op)
 {
 	if (op->pfx & SOFT_PFX_COMPAT) {
-		c->gpr[SOFT_RSP] = (uint32_t)c->gpr[SOFT_RBP];
+		uint64_t m = soft_sp_mask(c);
+		if (m == 0xffff)
+			soft_reg_set(c, SOFT_RSP, 2, c->gpr[SOFT_RBP]);
+		else
+			c->gpr[SOFT_RSP] = (uint32_t)c->gpr[SOFT_RBP];
 		soft_reg_set(c, SOFT_RBP, op->osize, soft_pop_op(c, op, op->osize));
 		return;
 	}

@@ -4,10 +4,12 @@
  * address backs it. Any write to a page holding decoded code
  * flushes the whole cache at the next block boundary (simple, and self-modifying code is rare in
  * the programs this CPU targets). */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
 #include "accel/soft/soft_jit.h"
+#include "accel/soft/soft_sys.h"
 
 struct soft_code_cache *soft_code_create(void)
 {
@@ -20,8 +22,17 @@ struct soft_code_cache *soft_code_create(void)
 		free(cc);
 		return NULL;
 	}
-	ZydisDecoderInit(&cc->dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
-	ZydisDecoderInit(&cc->dec32, ZYDIS_MACHINE_MODE_LONG_COMPAT_32, ZYDIS_STACK_WIDTH_32);
+	/* The stack width only shapes Zydis' implicit stack operands, which the handlers do not
+	 * use: they follow SS.B at run time (soft_push_legacy), so a block stays valid when SS
+	 * changes. */
+	for (unsigned m = 0; m < SOFT_CS_NMODES; m++) {
+		ZydisMachineMode zm = soft_zydis_mode((enum soft_cs_mode)m);
+		ZydisDecoderInit(&cc->dec[m], zm,
+				 m == SOFT_CS_64 ? ZYDIS_STACK_WIDTH_64
+				 : zm == ZYDIS_MACHINE_MODE_LONG_COMPAT_32 ||
+						 zm == ZYDIS_MACHINE_MODE_LEGACY_32
+					 ? ZYDIS_STACK_WIDTH_32 : ZYDIS_STACK_WIDTH_16);
+	}
 	cc->lo = UINTPTR_MAX;
 	return cc;
 }
@@ -39,7 +50,10 @@ static void code_flush(struct soft_cpu *c)
 {
 	struct soft_code_cache *cc = c->cache;
 	cc->arena_used = 0;
-	cc->flush_pending = false;
+	/* Other CPUs of the VM may set it (vm_code.c): cleared before the blocks go, so a
+	 * request arriving meanwhile is served by this flush. */
+	__atomic_store_n(&cc->flush_pending, false, __ATOMIC_RELEASE);
+	__atomic_store_n(&cc->jc_clear_pending, false, __ATOMIC_RELEASE);
 	cc->lo = UINTPTR_MAX;
 	cc->hi = 0;
 	cc->npages = 0;
@@ -63,11 +77,16 @@ static void block_unchain(struct soft_block *b)
 }
 
 /* The guest-rip-to-block mapping may have changed (new mappings): forget the jump cache and
- * every block's successor links; blocks stay (they are keyed by host address). */
+ * every block's successor links; blocks stay (they are keyed by host address). In system mode
+ * successor links never leave their block's linear page (block_link_ok), so a block reached
+ * through a fresh translation only ever links to blocks of that same translation: clearing
+ * the jump cache is enough, which keeps CR3 writes, INVLPG and CPL changes cheap. */
 void soft_code_jump_cache_clear(struct soft_cpu *c)
 {
 	struct soft_code_cache *cc = c->cache;
 	memset(cc->jc, 0, sizeof(cc->jc));
+	if (c->system)
+		return;
 	for (size_t off = 0; off < cc->arena_used;) {
 		struct soft_block *b = (struct soft_block *)(cc->arena + off);
 		block_unchain(b);
@@ -79,6 +98,8 @@ void soft_code_jump_cache_clear(struct soft_cpu *c)
  * are cleared on a switch; the hash (which also matches the mode) keeps both modes' blocks. */
 void soft_cpu_set_cs_mode(struct soft_cpu *c, enum soft_cs_mode mode)
 {
+	if (!c->system) /* the user-mode CPU: Linux's flat user selectors (seg.c) */
+		soft_seg_user_mode(c, mode);
 	if (c->cs_mode == mode)
 		return;
 	c->cs_mode = mode;
@@ -100,10 +121,21 @@ static bool page_has_code(const struct soft_code_cache *cc, uintptr_t page)
 	}
 }
 
-/* Record that host page holds code, and make writes to it take the slow path. */
-static void page_add(struct soft_cpu *c, uintptr_t page)
+/* The guest-physical page of linear code address la, just fetched (system mode). */
+static uint64_t code_gpa(const struct soft_cpu *c, uint64_t la)
+{
+	return c->tlb_aux[c->code_priv][(la >> 12) & (SOFT_TLB_SIZE - 1)].gpa;
+}
+
+/* Record that host page (at linear la, just fetched) holds code, and make writes to it take
+ * the slow path; system mode: in every CPU of the VM, by guest-physical page. */
+static void page_add(struct soft_cpu *c, uintptr_t page, uint64_t la)
 {
 	struct soft_code_cache *cc = c->cache;
+	if (c->system) {
+		soft_vm_code_note(c, code_gpa(c, la));
+		return;
+	}
 	if (page_has_code(cc, page))
 		return;
 	if (cc->npages >= SOFT_CODE_PAGES / 2) {
@@ -148,10 +180,11 @@ static unsigned hash_slot(uintptr_t host)
 	return (unsigned)((host * 0x9E3779B97F4A7C15ULL) >> 49) & (SOFT_HASH_SIZE - 1);
 }
 
-/* Fetch up to 15 instruction bytes at rip; returns how many could be read (at least the
+/* Fetch up to 15 instruction bytes at linear address lin; returns how many could be read (at least the
  * rest of the page; the next page only when it is mapped executable). */
-static unsigned fetch(struct soft_cpu *c, uint64_t rip, uint8_t *buf, uintptr_t *host)
+static unsigned fetch(struct soft_cpu *c, uint64_t lin, uint8_t *buf, uintptr_t *host)
 {
+	uint64_t rip = lin; /* the linear address: cs_base + offset */
 	unsigned avail = 4096 - (unsigned)(rip & 0xfff);
 	if (avail > 15)
 		avail = 15;
@@ -176,14 +209,22 @@ static struct soft_block *decode_block(struct soft_cpu *c, uint64_t rip, uintptr
 	b->jit = NULL;
 	b->fused = 0;
 	b->mode = c->cs_mode;
+	b->priv = c->code_priv;
+	b->link_gen = b->gen = b->gen2 = 0;
+	b->gpa = 0;
+	b->gpa2 = ~0ULL;
 	block_unchain(b);
 	uint64_t pc = rip;
 	uintptr_t hlo = host, hhi = host;
 	c->cur_op = NULL;
 	for (;;) {
-		uint8_t buf[16];
+		uint8_t buf[32]; /* avail bytes, then up to 15 more from the next page */
 		uintptr_t h;
-		unsigned avail = fetch(c, pc, buf, &h);
+		unsigned avail = fetch(c, c->cs_base + pc, buf, &h);
+		if (b->n == 0 && c->sys.vm_code) {
+			b->gpa = code_gpa(c, c->cs_base + pc);
+			b->gen = b->link_gen = soft_vm_code_page_gen(c->sys.vm_code, b->gpa);
+		}
 		struct soft_op *op = &b->ops[b->n];
 		bool ends = false;
 		ZyanStatus st;
@@ -193,8 +234,13 @@ static struct soft_block *decode_block(struct soft_cpu *c, uint64_t rip, uintptr
 			if (b->n > 0)
 				break;
 			uintptr_t h2;
-			fetch(c, pc + avail, buf + avail, &h2);
-			page_add(c, h2 & ~(uintptr_t)0xfff);
+			fetch(c, c->cs_base + pc + avail, buf + avail, &h2);
+			page_add(c, h2 & ~(uintptr_t)0xfff, c->cs_base + pc + avail);
+			if (c->sys.vm_code) {
+				b->gpa2 = code_gpa(c, c->cs_base + pc + avail);
+				b->gen2 = soft_vm_code_page_gen(c->sys.vm_code, b->gpa2);
+				b->link_gen = SOFT_GEN_NEVER;
+			}
 			if (h2 + 15 > hhi)
 				hhi = h2 + 15;
 			soft_decode_insn(c, buf, 15, pc, op, &ends, &st);
@@ -203,10 +249,12 @@ static struct soft_block *decode_block(struct soft_cpu *c, uint64_t rip, uintptr
 			hlo = h;
 		if (h + op->len > hhi)
 			hhi = h + op->len;
-		page_add(c, h & ~(uintptr_t)0xfff);
+		page_add(c, h & ~(uintptr_t)0xfff, pc);
 		b->n++;
 		pc = op->next_rip;
-		if (ends || b->n == SOFT_BLOCK_MAX_OPS || (pc & ~0xfffULL) != (rip & ~0xfffULL))
+		/* Pages are linear; a 16-bit IP that wraps lands on another page too. */
+		if (ends || b->n == SOFT_BLOCK_MAX_OPS ||
+		    ((c->cs_base + pc) & ~0xfffULL) != ((c->cs_base + rip) & ~0xfffULL))
 			break;
 	}
 	b->end_rip = pc;
@@ -248,19 +296,47 @@ static struct soft_block *decode_block(struct soft_cpu *c, uint64_t rip, uintptr
 	return b;
 }
 
+/* Whether b's bytes are still what it was decoded from (system mode: no write to its
+ * page(s) since). Stale blocks stay in the arena until the next flush, unreachable. */
+static bool block_current(const struct soft_cpu *c, const struct soft_block *b)
+{
+	const struct soft_vm_code *vc = c->sys.vm_code;
+	if (!c->system || !vc)
+		return true;
+	return soft_vm_code_page_gen(vc, b->gpa) == b->gen &&
+	       (b->gpa2 == ~0ULL || soft_vm_code_page_gen(vc, b->gpa2) == b->gen2);
+}
+
 struct soft_block *soft_code_lookup(struct soft_cpu *c, uint64_t rip)
 {
 	struct soft_code_cache *cc = c->cache;
 	struct soft_block **jc = &cc->jc[(rip >> 1) & (SOFT_JC_SIZE - 1)];
 	if (SOFT_LIKELY(*jc && (*jc)->va == rip))
 		return *jc;
-	struct soft_tlb_entry *e = soft_tlbe(c, rip);
-	uintptr_t host = e->tag_x == (rip & ~0xfffULL) ? (uintptr_t)(rip + e->addend)
-						     : (uintptr_t)soft_tlb_fill(c, rip, SOFT_ACC_EXEC);
-	struct soft_block *b;
-	for (b = cc->hash[hash_slot(host)]; b; b = b->hnext)
-		if (b->host == host && b->va == rip && b->mode == c->cs_mode)
-			break;
+	/* rip is CS's offset: outside 64-bit mode the block starts at cs_base + rip, and its
+	 * first byte must lie within CS's limit. The jump cache is cleared whenever cs_base
+	 * changes, so its rip key is enough there. */
+	c->cur_op = NULL; /* a fetch fault reports rip, not the op that jumped there */
+	uint64_t lin = rip;
+	if (SOFT_UNLIKELY(c->cs_mode != SOFT_CS_64)) {
+		lin = (uint32_t)(c->cs_base + rip);
+		if (c->system && rip > c->sys.seg[SOFT_CS].limit)
+			soft_raise(c, SOFT_VEC_GP, 0, 0);
+	}
+	struct soft_tlb_entry *e = soft_tlbe(c, lin);
+	uintptr_t host = e->tag_x == (lin & ~0xfffULL) ? (uintptr_t)(lin + e->addend)
+						     : (uintptr_t)soft_tlb_fill(c, lin, SOFT_ACC_EXEC);
+	struct soft_block *b, **pp = &cc->hash[hash_slot(host)];
+	while ((b = *pp)) {
+		if (b->host == host && b->va == rip && b->mode == c->cs_mode &&
+		    b->priv == c->code_priv) {
+			if (block_current(c, b))
+				break;
+			*pp = b->hnext; /* stale: its page was written since; decode it again */
+			continue;
+		}
+		pp = &b->hnext;
+	}
 	if (!b)
 		b = decode_block(c, rip, host);
 	*jc = b;
@@ -277,6 +353,14 @@ struct soft_block *soft_code_lookup(struct soft_cpu *c, uint64_t rip)
  * successor cache (direct chaining: no hashing, the header line is already loaded), else from
  * the jump cache, which then fills a successor slot. NULL when the successor is not decoded
  * yet. */
+/* Whether b may cache a link to nb at rip: in system mode only within b's linear page (see
+ * soft_code_jump_cache_clear) and between blocks of the same page generation (link_gen). */
+static inline bool block_link_ok(const struct soft_cpu *c, const struct soft_block *b,
+				 const struct soft_block *nb, uint64_t rip)
+{
+	return !c->system || (((rip ^ b->va) >> 12) == 0 && nb->link_gen == b->link_gen);
+}
+
 static inline struct soft_block *block_find_next(struct soft_cpu *c, struct soft_block *b)
 {
 	uint64_t rip = c->rip;
@@ -287,6 +371,8 @@ static inline struct soft_block *block_find_next(struct soft_cpu *c, struct soft
 	struct soft_block *nb = c->cache->jc[(rip >> 1) & (SOFT_JC_SIZE - 1)];
 	if (SOFT_UNLIKELY(!nb || nb->va != rip))
 		return NULL;
+	if (!block_link_ok(c, b, nb, rip))
+		return nb;
 	unsigned k = b->succ_next;
 	b->succ_va[k] = rip;
 	b->succ[k] = nb;
@@ -344,6 +430,8 @@ const void *soft_jit_block_miss(struct soft_cpu *c, struct soft_block *b)
 			return NULL;
 		}
 	}
+	if (!block_link_ok(c, b, nb, rip))
+		return code;
 	unsigned k = b->succ_next;
 	b->succ_va[k] = rip;
 	b->succ[k] = nb;
@@ -353,13 +441,87 @@ const void *soft_jit_block_miss(struct soft_cpu *c, struct soft_block *b)
 
 _Noreturn void soft_raise(struct soft_cpu *c, unsigned vector, uint32_t error, uint64_t addr)
 {
-	c->exit_reason = SOFT_EXIT_EXCEPTION;
+	if (c->cur_op)
+		c->rip = soft_op_rip(c->cur_op);
 	c->exc_vector = vector;
 	c->exc_error = error;
 	c->exc_addr = addr;
-	if (c->cur_op)
-		c->rip = soft_op_rip(c->cur_op);
+	if (c->system) /* through the guest's IVT/IDT; the loop goes on at the handler */
+		soft_sys_exception(c, vector, error, addr);
+	c->exit_reason = SOFT_EXIT_EXCEPTION;
 	longjmp(c->fault_jmp, 1);
+}
+
+/* The sentinel of a lone instruction (run_single): nothing follows it. */
+static void single_end(struct soft_cpu *c, const struct soft_op *op)
+{
+	(void)c;
+	(void)op;
+}
+
+/* System mode: decode one instruction on its own, uncached, and run it on the interpreter:
+ * the instruction an interrupt shadow (STI, MOV SS) covers, or a single step (TF). */
+static void run_single(struct soft_cpu *c)
+{
+	struct soft_op ops[2];
+	uint8_t buf[32]; /* an instruction spanning pages: up to 14 + 15 bytes fetched */
+	uintptr_t h;
+	bool ends;
+	ZyanStatus st;
+	c->cur_op = NULL;
+	/* Fetched at CS's linear address, as decode_block does (cs_base is 0 in 64-bit mode). */
+	uint64_t lin = c->cs_mode == SOFT_CS_64 ? c->rip : (uint32_t)(c->cs_base + c->rip);
+	unsigned avail = fetch(c, lin, buf, &h);
+	if (!soft_decode_insn(c, buf, avail, c->rip, &ops[0], &ends, &st) &&
+	    st == ZYDIS_STATUS_NO_MORE_DATA && avail < 15) {
+		fetch(c, lin + avail, buf + avail, &h);
+		soft_decode_insn(c, buf, 15, c->rip, &ops[0], &ends, &st);
+	}
+	memset(&ops[1], 0, sizeof(ops[1]));
+	ops[1].fn = single_end;
+	c->rip = ops[0].next_rip;
+	c->cur_op = &ops[0];
+	ops[0].fn(c, &ops[0]);
+	c->cur_op = NULL;
+	c->budget--;
+}
+
+/* System mode, at a block boundary: a kick ends the run; the instruction under an interrupt
+ * shadow runs alone before any event is taken; with TF set, one instruction then the #DB trap;
+ * then a pending NMI or interrupt is delivered. Returns true when the loop must re-check its
+ * state (an instruction ran or an event was delivered), setting *leave when the run ends. */
+static bool sys_boundary(struct soft_cpu *c, bool *leave)
+{
+	if (SOFT_UNLIKELY(atomic_load(&c->kick))) {
+		atomic_store(&c->kick, false);
+		*leave = true;
+		return true;
+	}
+	if (SOFT_UNLIKELY(c->sys.step_trap)) {
+		/* SYSCALL/SYSRET decide their single step by the TF they leave (so FMASK can stop
+		 * it and SYSRET can start it at the return point), as QEMU and KVM do. */
+		bool due = c->sys.step_trap == 2;
+		c->sys.step_trap = 0;
+		if (due) {
+			c->sys.dr[6] |= 1u << 14; /* BS */
+			soft_deliver(c, SOFT_EV_EXCEPTION, SOFT_VEC_DB, -1, c->rip);
+			return true;
+		}
+	}
+	if (c->sys.shadow) {
+		c->sys.shadow = 0;
+		run_single(c);
+		return true;
+	}
+	if (SOFT_UNLIKELY(c->rflags & SOFT_TF)) {
+		run_single(c);
+		if (c->exit_reason == SOFT_EXIT_BUDGET && !c->sys.step_trap) {
+			c->sys.dr[6] |= 1u << 14; /* BS */
+			soft_deliver(c, SOFT_EV_EXCEPTION, SOFT_VEC_DB, -1, c->rip);
+		}
+		return true;
+	}
+	return soft_check_events(c);
 }
 
 /* Every way out of soft_cpu_run: retired instructions are counted through the budget (icount
@@ -380,11 +542,29 @@ enum soft_exit soft_cpu_run(struct soft_cpu *c, int64_t budget)
 	c->exit_reason = SOFT_EXIT_BUDGET;
 	c->host_mxcsr = _mm_getcsr();
 	soft_mxcsr_push(c);
-	if (setjmp(c->fault_jmp))
+	/* 1: an exit; 2: an event was delivered (system mode), go on at its handler. */
+	if (setjmp(c->fault_jmp) == 1)
 		return run_leave(c);
 	while (c->budget > 0) {
-		if (SOFT_UNLIKELY(c->cache->flush_pending))
+		if (SOFT_UNLIKELY(__atomic_load_n(&c->cache->flush_pending, __ATOMIC_ACQUIRE)))
 			code_flush(c);
+		/* A code page was written: its blocks are stale; only lookups check that. */
+		if (SOFT_UNLIKELY(__atomic_load_n(&c->cache->jc_clear_pending, __ATOMIC_ACQUIRE))) {
+			__atomic_store_n(&c->cache->jc_clear_pending, false, __ATOMIC_RELEASE);
+			soft_code_jump_cache_clear(c);
+		}
+		c->cur_op = NULL;
+		/* Before the event checks: a request from now on zeroes it and ends the chain. */
+		c->chain_left = c->cache->jit ? 1 : 32; /* JIT code only tests it */
+		if (SOFT_UNLIKELY(c->system)) {
+			soft_vm_code_sync(c);
+			bool leave = false;
+			if (sys_boundary(c, &leave)) {
+				if (leave || c->exit_reason != SOFT_EXIT_BUDGET)
+					return run_leave(c);
+				continue;
+			}
+		}
 		struct soft_block *b = c->cache->jc[(c->rip >> 1) & (SOFT_JC_SIZE - 1)];
 		if (SOFT_UNLIKELY(!b || b->va != c->rip))
 			b = soft_code_lookup(c, c->rip);
@@ -398,7 +578,6 @@ enum soft_exit soft_cpu_run(struct soft_cpu *c, int64_t budget)
 				code_flush(c);
 				continue;
 			}
-			c->chain_left = 1; /* JIT code only tests it: an exit or a flush zeroes it */
 			soft_jit_enter(c, code);
 			if (SOFT_UNLIKELY(c->exit_reason != SOFT_EXIT_BUDGET))
 				return run_leave(c);
@@ -407,7 +586,6 @@ enum soft_exit soft_cpu_run(struct soft_cpu *c, int64_t budget)
 		const struct soft_op *op = b->ops;
 		c->rip = b->end_rip;
 		c->stop = false;
-		c->chain_left = 32;
 		for (;;) {
 			c->cur_op = op;
 			op->fn(c, op);

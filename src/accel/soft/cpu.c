@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "accel/soft/soft_jit.h"
+#include "accel/soft/soft_sys.h"
 
 #define SOFT_FAMILY_ROW(f) soft_##f##_defs,
 
@@ -31,6 +32,7 @@ struct soft_cpu *soft_cpu_create(const struct soft_mem_ops *mem, void *mem_ctx)
 	c->lf_op = SOFT_LF_NONE;
 	c->mxcsr = 0x1f80;
 	c->fpu_cw = 0x37f;
+	c->tlb = c->tlb_set[0];
 	soft_cpu_tlb_flush(c);
 	return c;
 }
@@ -39,6 +41,8 @@ void soft_cpu_destroy(struct soft_cpu *c)
 {
 	if (!c)
 		return;
+	if (c->system && c->sys.vm_code)
+		soft_vm_code_detach(c->sys.vm_code, c);
 	soft_code_destroy(c->cache);
 	free(c);
 }
@@ -69,4 +73,10 @@ bool soft_cpu_set_jit(struct soft_cpu *c, bool on)
 		return soft_jit_init(cc);
 	soft_jit_destroy(cc);
 	return false;
+}
+
+void soft_cpu_after_fork(struct soft_cpu *c)
+{
+	if (c->cache->jit && soft_cpu_set_jit(c, false) == false)
+		soft_cpu_set_jit(c, true);
 }

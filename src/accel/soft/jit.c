@@ -11,12 +11,16 @@
  * soft_jit_block_miss finds (and compiles, and links) it, or returns NULL: back to the loop.
  *
  * Code lives in an arena owned by the code cache, mapped near the program text so that calls
- * are `call rel32`; it is writable only while a block is being emitted (mprotect RW, then RX),
- * and is dropped with the decoded blocks on every code-cache flush. */
+ * are `call rel32`, and is dropped with the decoded blocks on every code-cache flush. The
+ * arena is one memory file mapped twice: executable (never writable) near the text, and
+ * writable elsewhere, where blocks are emitted. No view is both, and compiling a block needs
+ * no mprotect: toggling the protection per block cost two TLB shootdowns across the
+ * process's threads each time, about half of hardy's CPU time in a Linux boot. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "accel/soft/soft_jit.h"
 
@@ -34,35 +38,46 @@ bool soft_jit_init(struct soft_code_cache *cc)
 {
 	/* Ask for an address near the handlers so that rel32 calls reach them. */
 	uintptr_t near = ((uintptr_t)&soft_jit_ret + (256u << 20)) & ~(uintptr_t)0xffff;
-	void *p = mmap((void *)near, JIT_SIZE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
+	int fd = memfd_create("hardy-jit", MFD_CLOEXEC);
+	if (fd < 0)
 		return false;
-	cc->jit = p;
-	struct soft_emit e = { .p = cc->jit, .base = cc->jit, .end = cc->jit + JIT_EXIT + 16 };
+	void *x = MAP_FAILED, *w = MAP_FAILED;
+	if (ftruncate(fd, JIT_SIZE) == 0) {
+		x = mmap((void *)near, JIT_SIZE, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+		w = mmap(NULL, JIT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	}
+	close(fd); /* the mappings keep the file */
+	if (x == MAP_FAILED || w == MAP_FAILED) {
+		if (x != MAP_FAILED)
+			munmap(x, JIT_SIZE);
+		if (w != MAP_FAILED)
+			munmap(w, JIT_SIZE);
+		return false;
+	}
+	cc->jit = x;
+	cc->jit_w = w;
+	struct soft_emit e = { .p = cc->jit_w, .base = cc->jit_w, .end = cc->jit_w + JIT_EXIT + 16,
+			       .exec_delta = cc->jit - cc->jit_w };
 	/* Entry (cpu in rdi, code in rsi): save the registers the code uses, keep the stack
 	 * 16-byte aligned for the calls, pin the CPU in rbx. Exit at JIT_EXIT restores them. */
 	static const uint8_t entry[] = { 0x53, 0x55, 0x41, 0x54, 0x48, 0x89, 0xfb, 0xff, 0xe6 };
 	static const uint8_t leave[] = { 0x41, 0x5c, 0x5d, 0x5b, 0xc3 };
 	soft_emit_bytes(&e, entry, sizeof(entry));
-	while (e.p < cc->jit + JIT_EXIT)
+	while (e.p < cc->jit_w + JIT_EXIT)
 		soft_emit_u8(&e, 0xcc);
 	soft_emit_bytes(&e, leave, sizeof(leave));
-	cc->jit_used = (size_t)(e.p - cc->jit + 15) & ~(size_t)15;
+	cc->jit_used = (size_t)(e.p - cc->jit_w + 15) & ~(size_t)15;
 	cc->jit_start = cc->jit_used;
-	if (mprotect(cc->jit, JIT_SIZE, PROT_READ | PROT_EXEC)) {
-		munmap(cc->jit, JIT_SIZE);
-		cc->jit = NULL;
-		return false;
-	}
 	return true;
 }
 
 void soft_jit_destroy(struct soft_code_cache *cc)
 {
-	if (cc->jit)
+	if (cc->jit) {
 		munmap(cc->jit, JIT_SIZE);
-	cc->jit = NULL;
+		munmap(cc->jit_w, JIT_SIZE);
+	}
+	cc->jit = cc->jit_w = NULL;
 }
 
 void soft_jit_flush(struct soft_code_cache *cc)
@@ -169,7 +184,31 @@ static void emit_epilogue(struct soft_cpu *c, struct soft_emit *e, struct soft_b
 	soft_emit_u8(e, 0x48); /* mov rsi, &jc */
 	soft_emit_u8(e, 0xbe);
 	soft_emit_u64(e, (uint64_t)(uintptr_t)c->cache->jc);
-	soft_emit_bytes(e, j2, sizeof(j2));
+	if (c->system) {
+		/* System mode links only within the block's linear page and between blocks
+		 * of the same link_gen (code.c, block_link_ok): another successor is jumped
+		 * to without taking a slot. */
+		static const uint8_t same_page[] = {
+			0x48, 0x89, 0xc6,       /* mov rsi, rax */
+			0x48, 0x33, 0x32,       /* xor rsi, [rdx] (b->va) */
+			0x48, 0xc1, 0xee, 0x0c, /* shr rsi, 12 */
+			0x75, 27,               /* jnz to the jmp, over the slot fill */
+			0x8b, 0x71, 0,          /* mov esi, [rcx + link_gen] */
+			0x3b, 0x72, 0,          /* cmp esi, [rdx + link_gen] */
+			0x75, 19 };             /* jne to the jmp, over the slot fill */
+		_Static_assert(offsetof(struct soft_block, link_gen) < 128, "disp8");
+		uint8_t j3[sizeof(j2) + sizeof(same_page)];
+		memcpy(j3, j2, 21);
+		memcpy(j3 + 21, same_page, sizeof(same_page));
+		j3[21 + 14] = j3[21 + 17] = (uint8_t)offsetof(struct soft_block, link_gen);
+		memcpy(j3 + 21 + sizeof(same_page), j2 + 21, sizeof(j2) - 21);
+		j3[8] += sizeof(same_page); /* the three jumps to miss */
+		j3[13] += sizeof(same_page);
+		j3[20] += sizeof(same_page);
+		soft_emit_bytes(e, j3, sizeof(j3));
+	} else {
+		soft_emit_bytes(e, j2, sizeof(j2));
+	}
 	static const uint8_t tail[] = { 0x48, 0x85, 0xc0, 0x0f, 0x84 };
 	soft_emit_u8(e, 0x48); /* miss: mov rdi, rbx; mov rsi, b; call soft_jit_block_miss */
 	soft_emit_u8(e, 0x89);
@@ -189,13 +228,10 @@ const void *soft_jit_compile(struct soft_cpu *c, struct soft_block *b)
 	struct soft_code_cache *cc = c->cache;
 	if (cc->jit_used + JIT_BLOCK_RESERVE > JIT_SIZE)
 		return NULL;
-	uint8_t *start = cc->jit + cc->jit_used;
-	uintptr_t pg = (uintptr_t)start & ~(uintptr_t)4095;
-	size_t len = (uintptr_t)start + JIT_BLOCK_RESERVE - pg;
-	if (mprotect((void *)pg, len, PROT_READ | PROT_WRITE))
-		return NULL;
+	uint8_t *start = cc->jit_w + cc->jit_used;
 	struct soft_jit_ctx ctx, *x = &ctx;
-	x->e = (struct soft_emit){ .p = start, .base = cc->jit, .end = start + JIT_BLOCK_RESERVE };
+	x->e = (struct soft_emit){ .p = start, .base = cc->jit_w, .end = start + JIT_BLOCK_RESERVE,
+				   .exec_delta = cc->jit - cc->jit_w };
 	x->nfix = 0;
 	x->lf_kind = SOFT_LF_NONE;
 	struct soft_emit *e = &x->e;
@@ -242,16 +278,14 @@ const void *soft_jit_compile(struct soft_cpu *c, struct soft_block *b)
 		soft_emit_u8(e, 0xe9);
 		soft_emit_rel32(e, f->resume);
 	}
-	bool ok = !e->overflow;
-	mprotect((void *)pg, len, PROT_READ | PROT_EXEC);
-	if (!ok)
+	if (e->overflow)
 		return NULL;
 	/* Every handler's threaded tail call now returns to the generated code. */
 	for (unsigned i = 1; i <= n; i++)
 		b->ops[i].fn = soft_jit_ret;
-	cc->jit_used = (size_t)(e->p - cc->jit + 15) & ~(size_t)15;
-	b->jit = start;
-	return start;
+	cc->jit_used = (size_t)(e->p - cc->jit_w + 15) & ~(size_t)15;
+	b->jit = cc->jit + (start - cc->jit_w); /* where it runs */
+	return b->jit;
 }
 
 #else /* not an x86-64 host: the interpreter runs everything */

@@ -161,7 +161,7 @@ static void jcc_stub(struct soft_emit *e, struct soft_jit_fix *f, unsigned cc)
  * rcx, rdx. */
 static void probe(struct soft_emit *e, struct soft_jit_fix *f, unsigned tag, unsigned sz)
 {
-	uint32_t tlb = OFF(tlb);
+	uint32_t tlb = OFF(tlb); /* the pointer to the TLB set in use */
 	static const uint8_t idx[] = { 0x48, 0x89, 0xc2,       /* mov rdx, rax */
 				       0x48, 0xc1, 0xea, 0x0c, /* shr rdx, 12 */
 				       0x81, 0xe2, (SOFT_TLB_SIZE - 1) & 0xff,
@@ -174,15 +174,16 @@ static void probe(struct soft_emit *e, struct soft_jit_fix *f, unsigned tag, uns
 	memcpy(code, idx, sizeof(idx));
 	code[19] = (uint8_t)(sz - 1);
 	soft_emit_bytes(e, code, sizeof(code));
+	b2(e, 0x48, 0x03); /* add rdx, [rbx + tlb]: rdx = the entry */
+	b(e, 0x93);
+	soft_emit_u32(e, tlb);
 	for (unsigned t = tag == 16 ? 0 : tag; t <= (tag == 16 ? 8u : tag); t += 8) {
-		b2(e, 0x48, 0x3b); /* cmp rcx, [rbx + rdx + tlb + t] */
-		b2(e, 0x8c, 0x13);
-		soft_emit_u32(e, tlb + t);
+		b2(e, 0x48, 0x3b); /* cmp rcx, [rdx + t] */
+		b2(e, 0x4a, (uint8_t)t);
 		jcc_stub(e, f, 0x5);
 	}
-	b2(e, 0x48, 0x03); /* add rax, [rbx + rdx + tlb + 24] */
-	b2(e, 0x84, 0x13);
-	soft_emit_u32(e, tlb + (uint32_t)offsetof(struct soft_tlb_entry, addend));
+	b2(e, 0x48, 0x03); /* add rax, [rdx + addend] */
+	b2(e, 0x42, (uint8_t)offsetof(struct soft_tlb_entry, addend));
 }
 
 void soft_jit_mem(struct soft_jit_ctx *x, const struct soft_op *op, unsigned tag, unsigned sz,

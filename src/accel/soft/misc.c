@@ -1,11 +1,13 @@
 /* Miscellaneous family: SYSCALL, CPUID (the feature set this CPU promises), RDTSC, flag
  * instructions (CLC/STC/CMC/CLD/STD, LAHF/SAHF, PUSHF/POPF), sign extension of the accumulator
- * (CBW/CWDE/CDQE, CWD/CDQ/CQO), XLAT, fences, hints and traps (HLT, INT3, INT, UD2). */
+ * (CBW/CWDE/CDQE, CWD/CDQ/CQO), XLAT, fences, hints and traps (HLT, INT3, INT, UD2). In
+ * system mode SYSCALL, HLT, INT/INT3, CPUID, RDTSC and PUSHF/POPF go to their system forms
+ * (sys.c, intr.c). */
 #include <time.h>
 
 #include <Zydis/Zydis.h>
 
-#include "accel/soft/soft_internal.h"
+#include "accel/soft/soft_sys.h"
 
 static void h_nop(struct soft_cpu *c, const struct soft_op *op)
 {
@@ -15,6 +17,10 @@ static void h_nop(struct soft_cpu *c, const struct soft_op *op)
 
 static void h_syscall(struct soft_cpu *c, const struct soft_op *op)
 {
+	if (c->system) {
+		soft_sys_syscall(c, op);
+		return;
+	}
 	c->gpr[SOFT_RCX] = op->next_rip;
 	c->gpr[SOFT_R11] = soft_flags_get(c);
 	c->exit_reason = SOFT_EXIT_SYSCALL;
@@ -23,18 +29,25 @@ static void h_syscall(struct soft_cpu *c, const struct soft_op *op)
 
 static void h_hlt(struct soft_cpu *c, const struct soft_op *op)
 {
-	(void)op;
+	if (c->system) {
+		soft_sys_hlt(c, op);
+		return;
+	}
 	c->exit_reason = SOFT_EXIT_HALT;
 	c->chain_left = 0;
 }
 
 static void h_int3(struct soft_cpu *c, const struct soft_op *op)
 {
+	if (c->system)
+		soft_sys_softint(c, op, SOFT_VEC_BP);
 	soft_raise(c, SOFT_VEC_BP, 0, soft_op_rip(op));
 }
 
 static void h_int(struct soft_cpu *c, const struct soft_op *op)
 {
+	if (c->system)
+		soft_sys_softint(c, op, (unsigned)(op->imm & 0xff));
 	soft_raise(c, SOFT_VEC_GP, (uint32_t)((op->imm & 0xff) << 3 | 2), soft_op_rip(op));
 }
 
@@ -110,7 +123,10 @@ static void h_cpuid(struct soft_cpu *c, const struct soft_op *op)
 {
 	uint32_t r[4];
 	(void)op;
-	soft_cpuid((uint32_t)c->gpr[SOFT_RAX], (uint32_t)c->gpr[SOFT_RCX], r);
+	if (c->system)
+		soft_cpuid_system(c, (uint32_t)c->gpr[SOFT_RAX], (uint32_t)c->gpr[SOFT_RCX], r);
+	else
+		soft_cpuid((uint32_t)c->gpr[SOFT_RAX], (uint32_t)c->gpr[SOFT_RCX], r);
 	c->gpr[SOFT_RAX] = r[0];
 	c->gpr[SOFT_RBX] = r[1];
 	c->gpr[SOFT_RCX] = r[2];
@@ -120,7 +136,10 @@ static void h_cpuid(struct soft_cpu *c, const struct soft_op *op)
 static void h_rdtsc(struct soft_cpu *c, const struct soft_op *op)
 {
 	struct timespec ts;
-	(void)op;
+	if (c->system) {
+		soft_sys_rdtsc(c, op);
+		return;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	uint64_t t = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	c->gpr[SOFT_RAX] = (uint32_t)t;
@@ -154,12 +173,20 @@ static void h_sahf(struct soft_cpu *c, const struct soft_op *op)
 
 static void h_pushf(struct soft_cpu *c, const struct soft_op *op)
 {
+	if (c->system) {
+		soft_sys_pushf(c, op);
+		return;
+	}
 	unsigned sz = soft_slot_size(op);
 	soft_push_op(c, op, sz, soft_flags_get(c) & ~(uint64_t)0x30000); /* RF and VM read as 0 */
 }
 
 static void h_popf(struct soft_cpu *c, const struct soft_op *op)
 {
+	if (c->system) {
+		soft_sys_popf(c, op);
+		return;
+	}
 	unsigned sz = soft_slot_size(op);
 	uint64_t v = soft_pop_op(c, op, sz);
 	uint64_t mask = SOFT_ARITH_FLAGS | SOFT_TF | SOFT_DF | SOFT_AC | SOFT_ID | 1u << 14;
@@ -184,14 +211,14 @@ static void h_cwd(struct soft_cpu *c, const struct soft_op *op)
 static void h_xlat(struct soft_cpu *c, const struct soft_op *op)
 {
 	uint64_t a = c->gpr[SOFT_RBX] + (c->gpr[SOFT_RAX] & 0xff);
-	unsigned seg = op->seg & SOFT_SEG_MASK;
-	a = soft_addr_mask(op, a);
-	a += seg == SOFT_SEG_FS ? c->fs_base : seg == SOFT_SEG_GS ? c->gs_base : 0;
+	a = soft_seg_implicit(c, op, soft_addr_mask(op, a), 1);
 	soft_reg_set(c, SOFT_RAX, 1, soft_ld(c, a, 1));
 }
 
 static void h_rdfsbase(struct soft_cpu *c, const struct soft_op *op)
 {
+	if (c->system) /* CR4.FSGSBASE is not exposed to a kernel */
+		soft_h_ud(c, op);
 	soft_reg_set(c, op->o[0].reg, op->o[0].size, op->mnem == ZYDIS_MNEMONIC_RDFSBASE ? c->fs_base
 										 : c->gs_base);
 }
@@ -232,6 +259,7 @@ const struct soft_insn_def soft_misc_defs[] = {
 	{ ZYDIS_MNEMONIC_CLD, h_cld_t }, { ZYDIS_MNEMONIC_STD, h_std_t },
 	{ ZYDIS_MNEMONIC_LAHF, h_lahf_t }, { ZYDIS_MNEMONIC_SAHF, h_sahf_t },
 	{ ZYDIS_MNEMONIC_PUSHFQ, h_pushf_t }, { ZYDIS_MNEMONIC_PUSHF, h_pushf_t },
+	{ ZYDIS_MNEMONIC_PUSHFD, h_pushf_t }, { ZYDIS_MNEMONIC_POPFD, h_popf_t },
 	{ ZYDIS_MNEMONIC_POPFQ, h_popf_t }, { ZYDIS_MNEMONIC_POPF, h_popf_t },
 	{ ZYDIS_MNEMONIC_CBW, h_cbw_t }, { ZYDIS_MNEMONIC_CWDE, h_cbw_t }, { ZYDIS_MNEMONIC_CDQE, h_cbw_t },
 	{ ZYDIS_MNEMONIC_CWD, h_cwd_t }, { ZYDIS_MNEMONIC_CDQ, h_cwd_t }, { ZYDIS_MNEMONIC_CQO, h_cwd_t },

@@ -164,9 +164,7 @@ static void h_pinsrw(struct soft_cpu *c, const struct soft_op *op)
 static void h_maskmovq(struct soft_cpu *c, const struct soft_op *op)
 {
 	uint64_t v = mm_get(c, op->o[0].reg), m = mm_get(c, op->o[1].reg);
-	uint64_t a = op->asize == 4 ? (uint32_t)c->gpr[SOFT_RDI] : c->gpr[SOFT_RDI];
-	unsigned seg = op->seg & SOFT_SEG_MASK;
-	a += seg == SOFT_SEG_FS ? c->fs_base : seg == SOFT_SEG_GS ? c->gs_base : 0;
+	uint64_t a = soft_seg_implicit(c, op, soft_addr_mask(op, c->gpr[SOFT_RDI]), 8);
 	for (unsigned i = 0; i < 8; i++)
 		if ((m >> (8 * i + 7)) & 1)
 			soft_st(c, a + i, 1, (v >> (8 * i)) & 0xff);

@@ -31,24 +31,34 @@ struct soft_block {
 	const void *jit;   /* host code (jit.c), NULL until compiled */
 	uint32_t fused;    /* the last two ops run as one fused handler */
 	uint32_t mode;     /* enum soft_cs_mode it was decoded in (same bytes, other meaning) */
-	uint64_t pad[5];
+	uint32_t priv;     /* system mode: c->code_priv it was looked up at (1: CPL 3) */
+	/* System mode: the guest-physical page(s) it was decoded from and their generations
+	 * then (soft_vm_code_page_gen; a later write makes it stale). link_gen is gen, or
+	 * SOFT_GEN_NEVER for a block spanning two pages: a successor link is only cached
+	 * between blocks of equal link_gen (same page, same write), so a link never leads from
+	 * a current block to a stale one nor into a block that a write elsewhere made stale. */
+	uint32_t link_gen;
+	uint32_t gen, gen2;
+	uint64_t gpa, gpa2; /* gpa2: ~0 unless the block spans two pages */
+	uint64_t pad;
 	struct soft_op ops[];
 };
 
 _Static_assert(sizeof(struct soft_block) == 128, "block header: two cache lines");
 
 struct soft_code_cache {
-	ZydisDecoder dec;          /* 64-bit mode */
-	ZydisDecoder dec32;        /* 32-bit compatibility mode */
+	ZydisDecoder dec[SOFT_CS_NMODES]; /* one per enum soft_cs_mode */
 	uint8_t *arena;
 	size_t arena_used;
 	bool flush_pending;
+	bool jc_clear_pending;     /* system mode: a code page was written (vm_code.c) */
 	uintptr_t lo, hi;          /* host range spanned by decoded code */
 	unsigned npages;
 	struct soft_block *hash[SOFT_HASH_SIZE];
 	struct soft_block *jc[SOFT_JC_SIZE];
 	uintptr_t pages[SOFT_CODE_PAGES]; /* open addressing; 0 = empty */
-	uint8_t *jit;              /* JIT arena (jit.c), NULL: interpreter only */
+	uint8_t *jit;              /* JIT arena (jit.c), executable view; NULL: interpreter only */
+	uint8_t *jit_w;            /* the same pages, writable view (jit.c emits there) */
 	size_t jit_used, jit_start;
 	soft_handler dispatch[ZYDIS_MNEMONIC_MAX_VALUE + 1];
 	soft_handler dispatch_mmx[ZYDIS_MNEMONIC_MAX_VALUE + 1]; /* forms with an MM operand */
@@ -57,10 +67,12 @@ struct soft_code_cache {
 struct soft_code_cache *soft_code_create(void);
 void soft_code_destroy(struct soft_code_cache *cc);
 /* Returns true when host page held decoded code (the cache is then flushed before the next
- * block runs). */
+ * block runs). User mode only: system mode tracks code per VM by guest-physical page. */
 bool soft_code_page_written(struct soft_cpu *c, uintptr_t host_page);
 void soft_code_jump_cache_clear(struct soft_cpu *c);
 struct soft_block *soft_code_lookup(struct soft_cpu *c, uint64_t rip);
+/* The Zydis machine mode of a code-segment mode. decode.c */
+ZydisMachineMode soft_zydis_mode(enum soft_cs_mode m);
 /* Decode one instruction into op; returns false at invalid encodings. decode.c */
 bool soft_decode_insn(struct soft_cpu *c, const uint8_t *bytes, unsigned avail, uint64_t rip,
 		      struct soft_op *op, bool *ends_block, ZyanStatus *status);

@@ -18,7 +18,8 @@
 #define SOFT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 enum soft_opnd_kind { SOFT_OPND_NONE, SOFT_OPND_REG, SOFT_OPND_MEM, SOFT_OPND_IMM,
-		      SOFT_OPND_XMM, SOFT_OPND_ST, SOFT_OPND_MMX, SOFT_OPND_SEG };
+		      SOFT_OPND_XMM, SOFT_OPND_ST, SOFT_OPND_MMX, SOFT_OPND_SEG, SOFT_OPND_CR,
+		      SOFT_OPND_DR };
 
 /* reg: GPR 0..15, or 16..19 for AH/CH/DH/BH; XMM/ST/MMX index for those kinds. size in bytes. */
 struct soft_opnd {
@@ -26,10 +27,15 @@ struct soft_opnd {
 };
 
 enum { SOFT_NOREG = 0xff };
-enum { SOFT_SEG_NONE = 0, SOFT_SEG_FS = 1, SOFT_SEG_GS = 2, SOFT_SEG_MASK = 3, SOFT_SEG_ADDR16 = 0x40,
-       SOFT_SEG_ADDR32 = 0x80 }; /* 16-bit addressing sets both ADDR16 and ADDR32 */
+/* op->seg: in 64-bit mode only FS/GS overrides (SOFT_SEG_FS/GS; 0 for everything else, the
+ * fast path); outside it every memory access names its segment register (SOFT_SEG_BASED with
+ * the register in bits 2-4: the default DS/SS or the override), whose base and limit apply.
+ * 16-bit addressing sets both ADDR16 and ADDR32. */
+enum { SOFT_SEG_NONE = 0, SOFT_SEG_FS = 1, SOFT_SEG_GS = 2, SOFT_SEG_MASK = 3,
+       SOFT_SEG_SREG_SHIFT = 2, SOFT_SEG_SREG_MASK = 0x1c, SOFT_SEG_BASED = 0x20,
+       SOFT_SEG_ADDR16 = 0x40, SOFT_SEG_ADDR32 = 0x80 };
 enum { SOFT_PFX_LOCK = 1, SOFT_PFX_REP = 2, SOFT_PFX_REPNE = 4, SOFT_PFX_OSIZE = 8,
-       SOFT_PFX_REPZ_CMP = 16, SOFT_PFX_COMPAT = 32 /* decoded in compatibility mode */ };
+       SOFT_PFX_REPZ_CMP = 16, SOFT_PFX_COMPAT = 32 /* decoded outside 64-bit mode */ };
 
 typedef void (*soft_handler)(struct soft_cpu *c, const struct soft_op *op);
 
@@ -228,7 +234,7 @@ uint64_t soft_rmw(struct soft_cpu *c, uint64_t a, unsigned sz, bool locked, soft
 
 static inline struct soft_tlb_entry *soft_tlbe(struct soft_cpu *c, uint64_t a)
 {
-	return &c->tlb[(a >> 12) & (SOFT_TLB_SIZE - 1)];
+	return &c->tlb[(a >> 12) & (SOFT_TLB_SIZE - 1)]; /* c->tlb: the set of the current CPL */
 }
 
 static inline uint64_t soft_ld(struct soft_cpu *c, uint64_t a, unsigned sz)
@@ -262,6 +268,34 @@ static inline void soft_st(struct soft_cpu *c, uint64_t a, unsigned sz, uint64_t
 }
 
 uint64_t soft_ea_adjust(const struct soft_cpu *c, const struct soft_op *op, uint64_t a);
+
+/* Segmentation outside 64-bit mode (seg.c): the linear address of sreg:off for an access of
+ * sz bytes, after the limit check (#GP(0), #SS(0) for SS); the user-mode CPU adds only the
+ * FS/GS bases. */
+uint64_t soft_seg_linear(struct soft_cpu *c, unsigned sreg, uint64_t off, unsigned sz);
+/* The stack outside 64-bit mode: SS:SP or SS:ESP as SS.B says (always ESP in user mode). */
+void soft_push_legacy(struct soft_cpu *c, unsigned sz, uint64_t v);
+uint64_t soft_pop_legacy(struct soft_cpu *c, unsigned sz);
+/* rSP += delta in the stack's width (RET imm16, ENTER, LEAVE outside 64-bit mode). */
+void soft_sp_add_legacy(struct soft_cpu *c, int64_t delta);
+/* The stack pointer's width outside 64-bit mode: 0xffff or 0xffffffff. */
+uint64_t soft_sp_mask(const struct soft_cpu *c);
+/* The user-mode CPU's segment registers for a code-segment mode (Linux's flat user
+ * selectors; soft_cpu_set_cs_mode calls it). */
+void soft_seg_user_mode(struct soft_cpu *c, enum soft_cs_mode mode);
+
+/* Linear address of an implicit DS-relative operand (string source, XLAT, MASKMOVQ) at
+ * offset off (already truncated to the address size): FS/GS base in 64-bit mode, the
+ * segment's base and limit check outside it. */
+static inline uint64_t soft_seg_implicit(struct soft_cpu *c, const struct soft_op *op,
+					 uint64_t off, unsigned sz)
+{
+	if (SOFT_UNLIKELY(op->seg & SOFT_SEG_BASED))
+		return soft_seg_linear(c, (op->seg & SOFT_SEG_SREG_MASK) >> SOFT_SEG_SREG_SHIFT,
+				       off, sz);
+	unsigned s = op->seg & SOFT_SEG_MASK;
+	return off + (s == SOFT_SEG_FS ? c->fs_base : s == SOFT_SEG_GS ? c->gs_base : 0);
+}
 
 /* Effective address of the memory operand. Base and index absent are SOFT_NOREG; the rare
  * 32-bit address size and FS/GS bases are folded in by soft_ea_adjust (op->seg != 0). */
@@ -312,28 +346,22 @@ static inline uint64_t soft_pop(struct soft_cpu *c, unsigned sz)
 	return v;
 }
 
-/* The stack as an instruction of op's mode sees it: RSP in 64-bit mode, ESP (32-bit
- * addresses, the new value zero-extended into RSP) in compatibility mode. */
+/* The stack as an instruction of op's mode sees it: RSP in 64-bit mode, SS:ESP or SS:SP
+ * outside it (soft_push_legacy). */
 static inline void soft_push_op(struct soft_cpu *c, const struct soft_op *op, unsigned sz,
 				uint64_t v)
 {
-	if (SOFT_LIKELY(!(op->pfx & SOFT_PFX_COMPAT))) {
+	if (SOFT_LIKELY(!(op->pfx & SOFT_PFX_COMPAT)))
 		soft_push(c, sz, v);
-		return;
-	}
-	uint32_t sp = (uint32_t)c->gpr[SOFT_RSP] - sz;
-	soft_st(c, sp, sz, v);
-	c->gpr[SOFT_RSP] = sp;
+	else
+		soft_push_legacy(c, sz, v);
 }
 
 static inline uint64_t soft_pop_op(struct soft_cpu *c, const struct soft_op *op, unsigned sz)
 {
 	if (SOFT_LIKELY(!(op->pfx & SOFT_PFX_COMPAT)))
 		return soft_pop(c, sz);
-	uint32_t sp = (uint32_t)c->gpr[SOFT_RSP];
-	uint64_t v = soft_ld(c, sp, sz);
-	c->gpr[SOFT_RSP] = (uint32_t)(sp + sz);
-	return v;
+	return soft_pop_legacy(c, sz);
 }
 
 /* Stack slot of PUSH/POP/PUSHF/POPF: 16 bits with 66h, else 64 (or 32 in compatibility mode). */
@@ -360,7 +388,7 @@ struct soft_insn_def {
 };
 
 #define SOFT_FAMILIES(X) X(alu) X(shift) X(muldiv) X(branch) X(string) X(bit) X(misc) \
-	X(sse_mov) X(sse_int) X(sse_fp) X(sse_cvt) X(x87) X(mmx)
+	X(sse_mov) X(sse_int) X(sse_fp) X(sse_cvt) X(x87) X(mmx) X(intr) X(sys) X(seg)
 #define SOFT_DECLARE_FAMILY(f) extern const struct soft_insn_def soft_##f##_defs[];
 SOFT_FAMILIES(SOFT_DECLARE_FAMILY)
 /* Forms with an MM register operand (mmx.c): a table of their own, the mnemonics are shared. */
@@ -402,6 +430,16 @@ void soft_h_ud(struct soft_cpu *c, const struct soft_op *op);
 void soft_h_block_end(struct soft_cpu *c, const struct soft_op *op);
 void soft_h_movsd_sse(struct soft_cpu *c, const struct soft_op *op);
 void soft_h_cmpsd_sse(struct soft_cpu *c, const struct soft_op *op);
+/* MOV to/from a control or debug register (sys.c). */
+void soft_h_mov_crdr(struct soft_cpu *c, const struct soft_op *op);
+/* Segment register moves and far transfers (seg.c): the decoder picks these by operand kind
+ * (a segment register operand) and branch type (far). */
+void soft_h_mov_sreg(struct soft_cpu *c, const struct soft_op *op);
+void soft_h_push_sreg(struct soft_cpu *c, const struct soft_op *op);
+void soft_h_pop_sreg(struct soft_cpu *c, const struct soft_op *op);
+void soft_h_jmp_far(struct soft_cpu *c, const struct soft_op *op);
+void soft_h_call_far(struct soft_cpu *c, const struct soft_op *op);
+void soft_h_ret_far(struct soft_cpu *c, const struct soft_op *op);
 
 /* MXCSR: while soft_cpu_run() runs, the host MXCSR holds the guest's rounding control, FTZ,
  * DAZ and sticky exception flags with every exception masked, so the host SSE instructions the

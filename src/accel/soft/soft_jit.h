@@ -14,6 +14,7 @@
 struct soft_emit {
 	uint8_t *p, *end;
 	uint8_t *base; /* arena start, for rel32 targets */
+	intptr_t exec_delta; /* where the code runs minus where it is written (dual mapping) */
 	bool overflow;
 };
 
@@ -43,17 +44,19 @@ static inline void soft_emit_u64(struct soft_emit *e, uint64_t v)
 	soft_emit_u32(e, (uint32_t)(v >> 32));
 }
 
-/* The rel32 field of a jump/call ending right after it, aimed at target. */
+/* The rel32 field of a jump/call ending right after it, aimed at target in the arena (both
+ * in the writable view, so the distance is the executable one too). */
 static inline void soft_emit_rel32(struct soft_emit *e, const void *target)
 {
 	intptr_t rel = (intptr_t)target - (intptr_t)(e->p + 4);
 	soft_emit_u32(e, (uint32_t)(int32_t)rel);
 }
 
-/* call target: rel32 when it reaches, else mov rax, imm64; call rax. */
+/* call target (outside the arena): rel32 from where the code runs when it reaches, else
+ * mov rax, imm64; call rax. */
 static inline void soft_emit_call(struct soft_emit *e, const void *target)
 {
-	intptr_t rel = (intptr_t)target - (intptr_t)(e->p + 5);
+	intptr_t rel = (intptr_t)target - ((intptr_t)e->p + e->exec_delta + 5);
 	if (rel == (int32_t)rel) {
 		soft_emit_u8(e, 0xe8);
 		soft_emit_u32(e, (uint32_t)(int32_t)rel);

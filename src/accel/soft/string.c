@@ -22,10 +22,27 @@ static inline int64_t step(const struct soft_cpu *c, unsigned sz)
 	return (c->rflags & SOFT_DF) ? -(int64_t)sz : (int64_t)sz;
 }
 
+/* 64-bit mode: the source's FS/GS base (the page-chunk fast paths run only there). */
 static inline uint64_t seg_base(const struct soft_cpu *c, const struct soft_op *op)
 {
 	unsigned seg = op->seg & SOFT_SEG_MASK;
 	return seg == SOFT_SEG_FS ? c->fs_base : seg == SOFT_SEG_GS ? c->gs_base : 0;
+}
+
+/* Linear addresses of one element: the source is DS:rSI (or the override), the destination
+ * ES:rDI (never overridden); outside 64-bit mode with their bases and limits. */
+static inline uint64_t src_at(struct soft_cpu *c, const struct soft_op *op, uint64_t off,
+			      unsigned sz)
+{
+	return soft_seg_implicit(c, op, off, sz);
+}
+
+static inline uint64_t dst_at(struct soft_cpu *c, const struct soft_op *op, uint64_t off,
+			      unsigned sz)
+{
+	if (SOFT_UNLIKELY(op->seg & SOFT_SEG_BASED))
+		return soft_seg_linear(c, SOFT_ES, off, sz);
+	return off;
 }
 
 /* Host pointers for a chunk of n bytes at guest a (read or write); NULL if not in one page. */
@@ -53,7 +70,7 @@ static void h_movs(struct soft_cpu *c, const struct soft_op *op)
 	bool rep = op->pfx & (SOFT_PFX_REP | SOFT_PFX_REPNE);
 	uint64_t cnt = rep ? areg(c, op, SOFT_RCX) : 1;
 	int64_t d = step(c, sz);
-	uint64_t sb = seg_base(c, op);
+	uint64_t sb = (op->seg & SOFT_SEG_BASED) ? 0 : seg_base(c, op);
 	while (cnt) {
 		uint64_t s = areg(c, op, SOFT_RSI), t = areg(c, op, SOFT_RDI);
 		if (d > 0 && op->asize == 8) {
@@ -73,7 +90,7 @@ static void h_movs(struct soft_cpu *c, const struct soft_op *op)
 				}
 			}
 		}
-		soft_st(c, t, sz, soft_ld(c, s + sb, sz));
+		soft_st(c, dst_at(c, op, t, sz), sz, soft_ld(c, src_at(c, op, s, sz), sz));
 		aset(c, op, SOFT_RSI, s + (uint64_t)d);
 		aset(c, op, SOFT_RDI, t + (uint64_t)d);
 		cnt--;
@@ -107,7 +124,7 @@ static void h_stos(struct soft_cpu *c, const struct soft_op *op)
 				continue;
 			}
 		}
-		soft_st(c, t, sz, v);
+		soft_st(c, dst_at(c, op, t, sz), sz, v);
 		aset(c, op, SOFT_RDI, t + (uint64_t)d);
 		cnt--;
 		if (rep)
@@ -123,7 +140,7 @@ static void h_lods(struct soft_cpu *c, const struct soft_op *op)
 	int64_t d = step(c, sz);
 	while (cnt) {
 		uint64_t s = areg(c, op, SOFT_RSI);
-		soft_reg_set(c, SOFT_RAX, sz, soft_ld(c, s + seg_base(c, op), sz));
+		soft_reg_set(c, SOFT_RAX, sz, soft_ld(c, src_at(c, op, s, sz), sz));
 		aset(c, op, SOFT_RSI, s + (uint64_t)d);
 		cnt--;
 		if (rep)
@@ -144,12 +161,12 @@ static void cmp_scan(struct soft_cpu *c, const struct soft_op *op, bool with_src
 		uint64_t t = areg(c, op, SOFT_RDI), a, b;
 		if (with_src) {
 			uint64_t s = areg(c, op, SOFT_RSI);
-			a = soft_ld(c, s + seg_base(c, op), sz);
-			b = soft_ld(c, t, sz);
+			a = soft_ld(c, src_at(c, op, s, sz), sz);
+			b = soft_ld(c, dst_at(c, op, t, sz), sz);
 			aset(c, op, SOFT_RSI, s + (uint64_t)d);
 		} else {
 			a = acc;
-			b = soft_ld(c, t, sz);
+			b = soft_ld(c, dst_at(c, op, t, sz), sz);
 		}
 		aset(c, op, SOFT_RDI, t + (uint64_t)d);
 		cnt--;

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* GPR indexes: the hardware register numbers. */
 enum x86_gpr {
@@ -75,6 +76,12 @@ struct x86_cpu_state {
 	enum x86_mp_state mp_state;
 };
 
+/* The time base of a backend without timers of its own (soft): the TSC counts nanoseconds of
+ * the VM's CLOCK_MONOTONIC (1 GHz), which CPUID leaf 0x15 announces as a 25 MHz crystal times
+ * 40; the crystal is also the LAPIC timer's input clock. Linux then calibrates neither. */
+#define X86_SOFT_TSC_HZ     1000000000ULL
+#define X86_SOFT_CRYSTAL_HZ 25000000ULL
+
 /* Control register and EFER bits the boot setup and backends name. */
 #define X86_CR0_PE (1ULL << 0)
 #define X86_CR0_NW (1ULL << 29)
@@ -85,9 +92,16 @@ struct x86_cpu_state {
 #define X86_EFER_LMA (1ULL << 10)
 #define X86_RFLAGS_FIXED 0x2ULL /* bit 1 always reads 1 */
 
+/* The MSRs a backend's get_regs puts in the state (every backend the same list). */
+extern const uint32_t x86_state_msr_list[];
+extern const unsigned x86_state_msr_count;
+
 /* The value of MSR index in s, or def when s does not carry it. */
 uint64_t x86_state_msr(const struct x86_cpu_state *s, uint32_t index, uint64_t def);
 /* Sets (or adds) MSR index; -1 when the table is full. */
 int x86_state_set_msr(struct x86_cpu_state *s, uint32_t index, uint64_t value);
+/* Writes s as a few "hardy:   ..." lines (GPRs, RIP/RFLAGS, segments, tables, control
+ * registers, events) for the report of a guest that faulted beyond repair. */
+void x86_state_print(FILE *f, const struct x86_cpu_state *s);
 
 #endif

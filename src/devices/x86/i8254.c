@@ -34,6 +34,8 @@ struct i8254 {
 	uint8_t port_b;        /* bit 0 gate 2, bit 1 speaker enable */
 	int irq_level;
 	uint64_t edges_sent;   /* channel 0's rising edges delivered since its load */
+	void (*reprogrammed)(void *ctx);
+	void *reprogrammed_ctx;
 };
 
 static int64_t pit_now(const struct i8254 *p)
@@ -258,7 +260,11 @@ static void pit_write(void *dev, uint64_t off, unsigned len, uint64_t value)
 	else
 		pit_control(p, (uint8_t)value, now);
 	pit_update_irq(p, now);
+	void (*fn)(void *) = p->reprogrammed;
+	void *ctx = p->reprogrammed_ctx;
 	pthread_mutex_unlock(&p->dev.lock);
+	if (fn)
+		fn(ctx);
 }
 
 static uint64_t port_b_read(void *dev, uint64_t off, unsigned len)
@@ -341,5 +347,13 @@ void i8254_advance(struct i8254 *p, int64_t now_ns)
 {
 	pthread_mutex_lock(&p->dev.lock);
 	pit_update_irq(p, now_ns);
+	pthread_mutex_unlock(&p->dev.lock);
+}
+
+void i8254_on_reprogram(struct i8254 *p, void (*fn)(void *ctx), void *ctx)
+{
+	pthread_mutex_lock(&p->dev.lock);
+	p->reprogrammed = fn;
+	p->reprogrammed_ctx = ctx;
 	pthread_mutex_unlock(&p->dev.lock);
 }

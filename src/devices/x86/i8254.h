@@ -8,8 +8,8 @@
  * lobyte, hibyte and lobyte-then-hibyte access, the latch command and read-back (count and
  * status). A new count takes effect at once (hardware waits for the period's end in modes 2/3).
  *
- * Time source: there is no CPU loop yet, so IRQ0 moves only when the owner calls
- * i8254_advance(); i8254_next_deadline() says when it next has to. Missed periods collapse into
+ * Time source: IRQ0 moves only when the owner calls i8254_advance(); i8254_next_deadline()
+ * says when it next has to (the VM: a timerfd on its event loop, src/vm/vm_pit.c). Missed periods collapse into
  * one edge (as KVM's PIT without reinjection). */
 #ifndef HARDY_DEVICES_X86_I8254_H
 #define HARDY_DEVICES_X86_I8254_H
@@ -30,5 +30,8 @@ struct i8254 *i8254_create(const struct dev_services *svc, struct irq_line irq,
 int64_t i8254_next_deadline(struct i8254 *p);
 /* Brings IRQ0 up to now_ns: one edge when channel 0's output rose since the last call. */
 void i8254_advance(struct i8254 *p, int64_t now_ns);
+/* Called after every guest write to the PIT's ports (on the vCPU's thread, no PIT lock held),
+ * so that whoever drives it can take the new i8254_next_deadline(); set before vCPUs run. */
+void i8254_on_reprogram(struct i8254 *p, void (*fn)(void *ctx), void *ctx);
 
 #endif

@@ -1,5 +1,5 @@
 /* An interrupt message as an IOAPIC sends it and an MSI write carries it: what a local APIC
- * (not written yet) accepts. The delivery modes are the IOAPIC's and MSI's encoding. */
+ * (lapic.h) accepts. The delivery modes are the IOAPIC's and MSI's encoding. */
 #ifndef HARDY_DEVICES_X86_IRQ_MSG_H
 #define HARDY_DEVICES_X86_IRQ_MSG_H
 

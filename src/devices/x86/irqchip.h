@@ -10,9 +10,9 @@
  * Routing: GSIs 0-15 are the ISA IRQs and go to the 8259s and the IOAPIC, with IRQ0 on IOAPIC
  * pin 2 (the MADT's override, as on PCs) and GSI 2 (the cascade) refused; GSIs 16-23 go to the
  * IOAPIC only. An MSI becomes the same interrupt message an IOAPIC entry sends (irq_msg.h).
- * What takes the outputs, the 8259's INT pin and the messages, is the CPU side: the LAPICs and
- * the backend's interrupt-input op (not written yet) connect with x86_irqchip_connect; until
- * then messages are counted and dropped. */
+ * What takes the outputs, the 8259's INT pin and the messages, is the CPU side: the LAPICs
+ * (lapic.h's apic_bus_connect_irqchip calls x86_irqchip_connect); until connected, messages
+ * are counted and dropped. */
 #ifndef HARDY_DEVICES_X86_IRQCHIP_H
 #define HARDY_DEVICES_X86_IRQCHIP_H
 
