@@ -99,6 +99,26 @@ static void h_movs(struct soft_cpu *c, const struct soft_op *op)
 	}
 }
 
+/* n elements of sz bytes, each v: one memset when v's bytes are all alike (zeroing pages). */
+static void fill(uint8_t *p, uint64_t v, unsigned sz, uint64_t n)
+{
+	uint64_t ones = sz == 8 ? ~0ULL / 0xff : ((1ULL << (8 * sz)) - 1) / 0xff;
+	if ((v & (ones * 0xff)) == (uint8_t)v * ones) {
+		memset(p, (uint8_t)v, n * sz);
+		return;
+	}
+	uint16_t v2 = (uint16_t)v;
+	uint32_t v4 = (uint32_t)v;
+	for (uint64_t i = 0; i < n; i++) { /* fixed-size copies: plain stores */
+		if (sz == 2)
+			memcpy(p + 2 * i, &v2, 2);
+		else if (sz == 4)
+			memcpy(p + 4 * i, &v4, 4);
+		else
+			memcpy(p + 8 * i, &v, 8);
+	}
+}
+
 static void h_stos(struct soft_cpu *c, const struct soft_op *op)
 {
 	unsigned sz = op->osize;
@@ -112,12 +132,7 @@ static void h_stos(struct soft_cpu *c, const struct soft_op *op)
 			uint64_t n = chunk_len(t, t, cnt, sz);
 			uint8_t *pd = n > 1 ? chunk_ptr(c, t, n * sz, SOFT_ACC_WRITE) : NULL;
 			if (pd) {
-				if (sz == 1) {
-					memset(pd, (int)v, n);
-				} else {
-					for (uint64_t i = 0; i < n; i++)
-						memcpy(pd + i * sz, &v, sz);
-				}
+				fill(pd, v, sz, n);
 				aset(c, op, SOFT_RDI, t + n * sz);
 				cnt -= n;
 				aset(c, op, SOFT_RCX, cnt);
