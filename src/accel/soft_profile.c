@@ -8,7 +8,8 @@
 #define PROFILE_TOP 200 /* addresses in the report */
 
 struct profile_slot {
-	uint64_t key;   /* rip << 2 | cpl, plus 1 so that 0 is an empty slot */
+	uint64_t key;   /* rip << 2 | cpl, plus 1 so that 0 is an empty slot; the two bits shifted out
+	                 * are copies of bit 47 (canonical addresses): an arithmetic shift restores them */
 	uint64_t count;
 };
 
@@ -119,7 +120,7 @@ void soft_profile_write(struct soft_profile *const *per_vcpu, unsigned n, FILE *
 			(unsigned long long)all->slot[i].count,
 			100.0 * (double)all->slot[i].count / (double)all->total,
 			100.0 * (double)cumul / (double)all->total,
-			(unsigned long long)(key >> 2), (unsigned)(key & 3));
+			(unsigned long long)((int64_t)key >> 2), (unsigned)(key & 3));
 	}
 	soft_profile_destroy(all);
 }

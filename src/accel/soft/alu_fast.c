@@ -618,6 +618,14 @@ static const soft_handler neutral_fns[] = {
 	ror_nf_4, ror_nf_8, inc_nf_4, inc_nf_8, dec_nf_4, dec_nf_8,
 };
 
+static bool mul_of_registers(const struct soft_op *op)
+{
+	for (unsigned i = 0; i < op->nopnd; i++)
+		if (op->o[i].kind != SOFT_OPND_REG && op->o[i].kind != SOFT_OPND_IMM)
+			return false;
+	return op->nopnd > 0;
+}
+
 /* How op affects the liveness of the arithmetic flags, walking a block backwards: KILL (writes
  * all of them, reads none, cannot fault), NEUTRAL (reads none, cannot fault; may write some),
  * USE (anything else: reads flags, may fault so that the flags before it become visible to an
@@ -627,6 +635,9 @@ enum soft_flag_effect soft_flag_effect(const struct soft_op *op)
 	for (unsigned i = 0; i < sizeof(kill_fns) / sizeof(kill_fns[0]); i++)
 		if (kill_fns[i] == op->fn)
 			return SOFT_FLAGS_KILL;
+	if ((op->mnem == ZYDIS_MNEMONIC_IMUL || op->mnem == ZYDIS_MNEMONIC_MUL) &&
+	    op->fn != soft_h_ud && mul_of_registers(op))
+		return SOFT_FLAGS_KILL; /* all six flags from the product; no memory: no fault */
 	if (op->fn == shl_ri_4 || op->fn == shl_ri_8 || op->fn == shr_ri_4 || op->fn == shr_ri_8 ||
 	    op->fn == sar_ri_4 || op->fn == sar_ri_8)
 		return (op->imm & (op->o[0].size == 8 ? 63 : 31)) ? SOFT_FLAGS_KILL : SOFT_FLAGS_NEUTRAL;

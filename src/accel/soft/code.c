@@ -59,6 +59,7 @@ static void code_flush(struct soft_cpu *c)
 	cc->npages = 0;
 	memset(cc->hash, 0, sizeof(cc->hash));
 	memset(cc->jc, 0, sizeof(cc->jc));
+	memset(cc->jc_global, 0, sizeof(cc->jc_global));
 	memset(cc->pages, 0, sizeof(cc->pages));
 	soft_jit_flush(cc);
 }
@@ -85,6 +86,8 @@ void soft_code_jump_cache_clear(struct soft_cpu *c)
 {
 	struct soft_code_cache *cc = c->cache;
 	memset(cc->jc, 0, sizeof(cc->jc));
+	memset(cc->jc_global, 0, sizeof(cc->jc_global));
+	cc->jc_ndirty[0] = cc->jc_ndirty[1] = 0;
 	if (c->system)
 		return;
 	for (size_t off = 0; off < cc->arena_used;) {
@@ -92,6 +95,47 @@ void soft_code_jump_cache_clear(struct soft_cpu *c)
 		block_unchain(b);
 		off += block_bytes(b);
 	}
+}
+
+/* System mode, MOV CR3: global translations stay, and so do the jump-cache entries filled
+ * through them (the kernel's, with CR4.PGE), in both privileges' caches. */
+void soft_code_jump_cache_clear_nonglobal(struct soft_cpu *c)
+{
+	struct soft_code_cache *cc = c->cache;
+	for (unsigned p = 0; p < 2; p++) {
+		if (cc->jc_ndirty[p] <= SOFT_JC_DIRTY_MAX) {
+			for (unsigned k = 0; k < cc->jc_ndirty[p]; k++) {
+				unsigned i = cc->jc_dirty[p][k];
+				if (!cc->jc_global[p][i]) /* else refilled since, through a global page */
+					cc->jc[p][i] = NULL;
+			}
+		} else {
+			for (unsigned i = 0; i < SOFT_JC_SIZE; i++)
+				if (!cc->jc_global[p][i])
+					cc->jc[p][i] = NULL;
+		}
+		cc->jc_ndirty[p] = 0;
+	}
+}
+
+void soft_code_jump_cache_drop_written(struct soft_cpu *c)
+{
+	struct soft_code_cache *cc = c->cache;
+	uint64_t pages[SOFT_JC_INVAL_MAX];
+	unsigned n = soft_vm_code_take_written(c, pages);
+	if (n > SOFT_JC_INVAL_MAX) {
+		soft_code_jump_cache_clear(c);
+		return;
+	}
+	for (unsigned p = 0; p < 2; p++)
+		for (unsigned i = 0; i < SOFT_JC_SIZE; i++) {
+			uint64_t pg = cc->jc_page[p][i];
+			bool drop = pg == SOFT_JC_ANY_PAGE;
+			for (unsigned k = 0; k < n && !drop; k++)
+				drop = pg == pages[k];
+			if (drop)
+				cc->jc[p][i] = NULL;
+		}
 }
 
 /* The jump cache and the successor links only ever hold blocks of the current mode, so they
@@ -177,7 +221,7 @@ void soft_cpu_code_invalidate(struct soft_cpu *c, const void *host, size_t len)
 
 static unsigned hash_slot(uintptr_t host)
 {
-	return (unsigned)((host * 0x9E3779B97F4A7C15ULL) >> 49) & (SOFT_HASH_SIZE - 1);
+	return (unsigned)((host * 0x9E3779B97F4A7C15ULL) >> (64 - SOFT_HASH_BITS));
 }
 
 /* Fetch up to 15 instruction bytes at linear address lin; returns how many could be read (at least the
@@ -310,7 +354,7 @@ static bool block_current(const struct soft_cpu *c, const struct soft_block *b)
 struct soft_block *soft_code_lookup(struct soft_cpu *c, uint64_t rip)
 {
 	struct soft_code_cache *cc = c->cache;
-	struct soft_block **jc = &cc->jc[(rip >> 1) & (SOFT_JC_SIZE - 1)];
+	struct soft_block **jc = soft_jc_slot(cc, c->code_priv, rip);
 	if (SOFT_LIKELY(*jc && (*jc)->va == rip))
 		return *jc;
 	/* rip is CS's offset: outside 64-bit mode the block starts at cs_base + rip, and its
@@ -326,6 +370,11 @@ struct soft_block *soft_code_lookup(struct soft_cpu *c, uint64_t rip)
 	struct soft_tlb_entry *e = soft_tlbe(c, lin);
 	uintptr_t host = e->tag_x == (lin & ~0xfffULL) ? (uintptr_t)(lin + e->addend)
 						     : (uintptr_t)soft_tlb_fill(c, lin, SOFT_ACC_EXEC);
+	/* The entry now translates lin (a fill for another page resets its tags): its aux is
+	 * lin's. */
+	bool global = c->system &&
+		      c->tlb_aux[c->code_priv][(lin >> 12) & (SOFT_TLB_SIZE - 1)].global;
+	jc = soft_jc_slot(cc, c->code_priv, rip); /* a fill may notice a CPL change */
 	struct soft_block *b, **pp = &cc->hash[hash_slot(host)];
 	while ((b = *pp)) {
 		if (b->host == host && b->va == rip && b->mode == c->cs_mode &&
@@ -340,6 +389,13 @@ struct soft_block *soft_code_lookup(struct soft_cpu *c, uint64_t rip)
 	if (!b)
 		b = decode_block(c, rip, host);
 	*jc = b;
+	unsigned p = c->code_priv, i = (unsigned)(jc - cc->jc[p]);
+	cc->jc_global[p][i] = global;
+	cc->jc_page[p][i] = b->gpa2 == ~0ULL ? b->gpa >> 12 : SOFT_JC_ANY_PAGE;
+	if (!global && cc->jc_ndirty[p] < SOFT_JC_DIRTY_MAX)
+		cc->jc_dirty[p][cc->jc_ndirty[p]] = (uint16_t)i;
+	if (!global && cc->jc_ndirty[p] <= SOFT_JC_DIRTY_MAX)
+		cc->jc_ndirty[p]++; /* SOFT_JC_DIRTY_MAX + 1: too many to list */
 	return b;
 }
 
@@ -368,7 +424,7 @@ static inline struct soft_block *block_find_next(struct soft_cpu *c, struct soft
 		return b->succ[0];
 	if (rip == b->succ_va[1] && b->succ[1])
 		return b->succ[1];
-	struct soft_block *nb = c->cache->jc[(rip >> 1) & (SOFT_JC_SIZE - 1)];
+	struct soft_block *nb = *soft_jc_slot(c->cache, c->code_priv, rip);
 	if (SOFT_UNLIKELY(!nb || nb->va != rip))
 		return NULL;
 	if (!block_link_ok(c, b, nb, rip))
@@ -412,7 +468,7 @@ const void *soft_jit_block_miss(struct soft_cpu *c, struct soft_block *b)
 {
 	struct soft_code_cache *cc = c->cache;
 	uint64_t rip = c->rip;
-	struct soft_block *nb = cc->jc[(rip >> 1) & (SOFT_JC_SIZE - 1)];
+	struct soft_block *nb = *soft_jc_slot(cc, c->code_priv, rip);
 	if (SOFT_UNLIKELY(!nb || nb->va != rip)) {
 		/* Look it up (or decode it) here unless decoding could flush the arena, which
 		 * holds the code running now. */
@@ -549,10 +605,8 @@ enum soft_exit soft_cpu_run(struct soft_cpu *c, int64_t budget)
 		if (SOFT_UNLIKELY(__atomic_load_n(&c->cache->flush_pending, __ATOMIC_ACQUIRE)))
 			code_flush(c);
 		/* A code page was written: its blocks are stale; only lookups check that. */
-		if (SOFT_UNLIKELY(__atomic_load_n(&c->cache->jc_clear_pending, __ATOMIC_ACQUIRE))) {
-			__atomic_store_n(&c->cache->jc_clear_pending, false, __ATOMIC_RELEASE);
-			soft_code_jump_cache_clear(c);
-		}
+		if (SOFT_UNLIKELY(__atomic_load_n(&c->cache->jc_clear_pending, __ATOMIC_ACQUIRE)))
+			soft_code_jump_cache_drop_written(c);
 		c->cur_op = NULL;
 		/* Before the event checks: a request from now on zeroes it and ends the chain. */
 		c->chain_left = c->cache->jit ? 1 : 32; /* JIT code only tests it */
@@ -565,7 +619,7 @@ enum soft_exit soft_cpu_run(struct soft_cpu *c, int64_t budget)
 				continue;
 			}
 		}
-		struct soft_block *b = c->cache->jc[(c->rip >> 1) & (SOFT_JC_SIZE - 1)];
+		struct soft_block *b = *soft_jc_slot(c->cache, c->code_priv, c->rip);
 		if (SOFT_UNLIKELY(!b || b->va != c->rip))
 			b = soft_code_lookup(c, c->rip);
 		if (c->cache->jit) {

@@ -181,9 +181,9 @@ static void emit_epilogue(struct soft_cpu *c, struct soft_emit *e, struct soft_b
 	j2[33] = (uint8_t)offsetof(struct soft_block, succ);
 	soft_emit_bytes(e, jc1, sizeof(jc1));
 	soft_emit_u32(e, SOFT_JC_SIZE - 1);
-	soft_emit_u8(e, 0x48); /* mov rsi, &jc */
+	soft_emit_u8(e, 0x48); /* mov rsi, &jc of b's privilege (a CPL change ends the chain) */
 	soft_emit_u8(e, 0xbe);
-	soft_emit_u64(e, (uint64_t)(uintptr_t)c->cache->jc);
+	soft_emit_u64(e, (uint64_t)(uintptr_t)c->cache->jc[b->priv]);
 	if (c->system) {
 		/* System mode links only within the block's linear page and between blocks
 		 * of the same link_gen (code.c, block_link_ok): another successor is jumped

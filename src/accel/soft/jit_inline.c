@@ -617,6 +617,56 @@ static bool inline_unary(struct soft_jit_ctx *x, const struct soft_op *op, struc
 	return true;
 }
 
+/* MUL/IMUL of 32/64-bit registers or memory whose flags are dead: IMUL r, r/m (rax *= rcx),
+ * IMUL r, r/m, imm and the one-operand MUL/IMUL r/m (rdx:rax = rax * rcx). With live flags
+ * the handler writes the record. */
+static bool inline_mul(struct soft_jit_ctx *x, const struct soft_op *op)
+{
+	struct soft_emit *e = &x->e;
+	bool one = op->nopnd == 1;
+	const struct soft_opnd *d = &op->o[0], *src = &op->o[one ? 0 : 1];
+	unsigned sz = d->size;
+	if (!x->flags_dead || (sz != 4 && sz != 8) || src->size != sz ||
+	    (op->mnem == ZYDIS_MNEMONIC_MUL && !one) ||
+	    (!one && (d->kind != SOFT_OPND_REG || d->reg >= 16)))
+		return false;
+	struct soft_jit_fix *fx = NULL;
+	if (src->kind == SOFT_OPND_REG && src->reg < 16) {
+		ld(e, RCX, OFF_GPR(src->reg), sz);
+	} else if (src->kind == SOFT_OPND_MEM && ea_ok(op)) {
+		fx = fix_new(x, op);
+		ea(e, op);
+		probe(e, fx, 0, sz);
+		ld_host(e, RCX, sz);
+	} else {
+		return false;
+	}
+	if (one) {
+		ld(e, RAX, OFF_GPR(0), sz);
+		if (sz == 8)
+			b(e, 0x48);
+		b2(e, 0xf7, op->mnem == ZYDIS_MNEMONIC_MUL ? 0xe1 : 0xe9); /* mul/imul rcx */
+		st64(e, RAX, OFF_GPR(0));  /* 32-bit results are zero-extended on the host too */
+		st64(e, RDX, OFF_GPR(2));
+	} else if (op->nopnd == 3) {
+		if (sz == 8)
+			b(e, 0x48);
+		b2(e, 0x69, 0xc1); /* imul rax, rcx, imm32 */
+		soft_emit_u32(e, (uint32_t)op->imm);
+		wr_gpr(e, d->reg, sz);
+	} else {
+		ld(e, RAX, OFF_GPR(d->reg), sz);
+		if (sz == 8)
+			b(e, 0x48);
+		b2(e, 0x0f, 0xaf); /* imul rax, rcx */
+		b(e, 0xc0 | (RAX << 3) | RCX);
+		wr_gpr(e, d->reg, sz);
+	}
+	if (fx)
+		fx->resume = e->p;
+	return true;
+}
+
 /* How op changes what the block knows about the lazy-flag record. */
 static void track_flags(struct soft_jit_ctx *x, const struct soft_op *op, struct soft_form f)
 {
@@ -669,6 +719,8 @@ bool soft_jit_inline(struct soft_jit_ctx *x, const struct soft_op *op)
 	case SOFT_FORM_NONE:
 		if (op->mnem == ZYDIS_MNEMONIC_NOT || op->mnem == ZYDIS_MNEMONIC_BSWAP) {
 			ok = inline_unary(x, op, f);
+		} else if (op->mnem == ZYDIS_MNEMONIC_IMUL || op->mnem == ZYDIS_MNEMONIC_MUL) {
+			ok = inline_mul(x, op);
 		} else if (soft_jit_inline_sse(x, op)) {
 			return true; /* no flags written */
 		} else

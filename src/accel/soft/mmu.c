@@ -397,7 +397,7 @@ void soft_tlb_flush_nonglobal(struct soft_cpu *c)
 		for (unsigned i = 0; i < SOFT_TLB_SIZE; i++)
 			if (!c->tlb_aux[s][i].global)
 				tlb_reset(&c->tlb_set[s][i]);
-	soft_code_jump_cache_clear(c);
+	soft_code_jump_cache_clear_nonglobal(c);
 	c->chain_left = 0;
 }
 
@@ -416,11 +416,12 @@ void soft_tlb_flush_page(struct soft_cpu *c, uint64_t linear)
 			if (entry_page(&c->tlb_set[s][i]) == page)
 				tlb_reset(&c->tlb_set[s][i]);
 		/* The jump-cache slots of this page's rips. */
-		for (unsigned k = 0; k < 2048; k++) {
-			unsigned j = (unsigned)((page >> 1) + k) & (SOFT_JC_SIZE - 1);
-			if (cc->jc[j] && (cc->jc[j]->va & ~0xfffULL) == page)
-				cc->jc[j] = NULL;
-		}
+		for (unsigned p = 0; p < 2; p++)
+			for (unsigned k = 0; k < 2048; k++) {
+				struct soft_block **slot = soft_jc_slot(cc, p, page + 2 * k);
+				if (*slot && ((*slot)->va & ~0xfffULL) == page)
+					*slot = NULL;
+			}
 	} else {
 		/* Large pages are cached as 4 KiB pieces: drop every piece the address's page
 		 * could have (an over-flush of 4 KiB entries there is harmless). */
@@ -441,8 +442,7 @@ void soft_tlb_cpl_changed(struct soft_cpu *c)
 	struct soft_tlb_entry *t = c->tlb_set[c->system && c->sys.cpl == 3];
 	if (c->tlb == t)
 		return;
-	select_set(c);
-	soft_code_jump_cache_clear(c); /* it holds blocks of the other privilege */
+	select_set(c); /* and with it the jump cache of the new privilege */
 	c->chain_left = 0;
 }
 

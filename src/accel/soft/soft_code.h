@@ -9,8 +9,12 @@
 #include "accel/soft/soft_internal.h"
 
 #define SOFT_BLOCK_MAX_OPS 64
-#define SOFT_HASH_SIZE (1u << 15)
+#define SOFT_HASH_BITS 18
+#define SOFT_HASH_SIZE (1u << SOFT_HASH_BITS)
 #define SOFT_JC_SIZE (1u << 12)
+#define SOFT_JC_INVAL_MAX 16  /* written pages a CPU queues before it clears its whole jc */
+#define SOFT_JC_DIRTY_MAX 512 /* non-global fills remembered for a MOV CR3 */
+#define SOFT_JC_ANY_PAGE (~0ULL) /* jc_page of a block on two pages: any write drops it */
 #define SOFT_CODE_PAGES (1u << 13)
 #define SOFT_ARENA_SIZE (64u << 20)
 #define SOFT_NO_SUCC 0x8000000000000001ULL /* non-canonical: matches no rip */
@@ -55,7 +59,21 @@ struct soft_code_cache {
 	uintptr_t lo, hi;          /* host range spanned by decoded code */
 	unsigned npages;
 	struct soft_block *hash[SOFT_HASH_SIZE];
-	struct soft_block *jc[SOFT_JC_SIZE];
+	/* One jump cache per code privilege (c->code_priv), so that a CPL change keeps both; an
+	 * entry's jc_global says it was filled through a global translation, which a MOV CR3
+	 * keeps (soft_code_jump_cache_clear_nonglobal). */
+	struct soft_block *jc[2][SOFT_JC_SIZE];
+	uint8_t jc_global[2][SOFT_JC_SIZE];
+	/* System mode: each entry's guest-physical page (gpa >> 12), so that a write to kernel
+	 * text drops only that page's entries; the pages written since the last drop, queued by
+	 * the writing CPU under vm_code's lock (more than SOFT_JC_INVAL_MAX: drop all). */
+	uint64_t jc_page[2][SOFT_JC_SIZE];
+	uint64_t jc_inval[SOFT_JC_INVAL_MAX];
+	unsigned jc_ninval;
+	/* The slots filled through non-global translations since the last MOV CR3 (more than
+	 * SOFT_JC_DIRTY_MAX: scan them all), so that a CR3 write visits only those. */
+	uint16_t jc_dirty[2][SOFT_JC_DIRTY_MAX];
+	unsigned jc_ndirty[2];
 	uintptr_t pages[SOFT_CODE_PAGES]; /* open addressing; 0 = empty */
 	uint8_t *jit;              /* JIT arena (jit.c), executable view; NULL: interpreter only */
 	uint8_t *jit_w;            /* the same pages, writable view (jit.c emits there) */
@@ -70,6 +88,16 @@ void soft_code_destroy(struct soft_code_cache *cc);
  * block runs). User mode only: system mode tracks code per VM by guest-physical page. */
 bool soft_code_page_written(struct soft_cpu *c, uintptr_t host_page);
 void soft_code_jump_cache_clear(struct soft_cpu *c);
+void soft_code_jump_cache_clear_nonglobal(struct soft_cpu *c);
+/* System mode: serve jc_clear_pending, dropping the entries of the queued pages. */
+void soft_code_jump_cache_drop_written(struct soft_cpu *c);
+
+/* The jump-cache slot of rip at privilege priv. */
+static inline struct soft_block **soft_jc_slot(struct soft_code_cache *cc, unsigned priv,
+					       uint64_t rip)
+{
+	return &cc->jc[priv][(rip >> 1) & (SOFT_JC_SIZE - 1)];
+}
 struct soft_block *soft_code_lookup(struct soft_cpu *c, uint64_t rip);
 /* The Zydis machine mode of a code-segment mode. decode.c */
 ZydisMachineMode soft_zydis_mode(enum soft_cs_mode m);

@@ -119,6 +119,9 @@ bool soft_vm_code_write(struct soft_cpu *c, uint64_t gpa);
 uint32_t soft_vm_code_page_gen(const struct soft_vm_code *vc, uint64_t gpa);
 /* Run loop: drop write tags of pages that became code in another CPU since the last call. */
 void soft_vm_code_sync(struct soft_cpu *c);
+/* The pages (gpa >> 12) queued for c's jump cache since the last call, into pages (room for
+ * SOFT_JC_INVAL_MAX); more than that: drop the whole jump cache. Clears jc_clear_pending. */
+unsigned soft_vm_code_take_written(struct soft_cpu *c, uint64_t *pages);
 
 /* ---- seg.c ---- */
 /* Recompute cs_mode (decoder mode), CPL and the stack width from CR0.PE, EFER.LMA and the

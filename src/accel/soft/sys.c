@@ -3,7 +3,8 @@
  * SIDT, LLDT/LTR/SLDT/STR, UMIP), LMSW/SMSW/CLTS, INVLPG, WBINVD/INVD, RDMSR/WRMSR (msr.c
  * keeps the MSRs), RDTSC/RDTSCP/RDPID, IN/OUT/INS/OUTS through ops->pio, HLT, SWAPGS,
  * SYSCALL/SYSRET (Intel's rules, #GP for a non-canonical RCX at SYSRET to 64-bit mode raised
- * at CPL 0, except that SYSCALL from compatibility mode goes to CSTAR as on AMD), STAC/CLAC, LAR/LSL/VERR/VERW.
+ * at CPL 0, except that SYSCALL from compatibility mode goes to CSTAR as on AMD), STAC/CLAC,
+ * LAR/LSL/VERR/VERW.
  * In user mode (c->system false) these raise #UD as before. */
 #include <Zydis/Zydis.h>
 
@@ -99,7 +100,7 @@ static void write_cr(struct soft_cpu *c, const struct soft_op *op, unsigned cr, 
 		if ((s->efer & SOFT_EFER_LMA) && (v >> SOFT_PHYS_ADDR_BITS))
 			GP0(c);
 		s->cr3 = (s->efer & SOFT_EFER_LMA) ? v : (uint32_t)v;
-		soft_tlb_flush_all(c); /* global entries too: conservative */
+		soft_tlb_flush_nonglobal(c); /* global pages stay (only CR4.PGE marks any) */
 		break;
 	case 4: write_cr4(c, v); break;
 	case 8:

@@ -1,12 +1,13 @@
 /* Decoded-code tracking shared by the CPUs of one VM: a bitmap over guest-physical pages that
  * hold decoded code in some CPU. Pages with code never keep a TLB write tag, so every write to
  * them takes a CPU's slow path, which clears the bit and gives the page a new generation: the
- * blocks decoded from it before are stale (soft_code_lookup drops them), and every CPU clears
- * its jump cache before it runs another block. Only the written page's code goes, so patching
- * kernel text (alternatives, static keys) does not recompile everything per write. A CPU that decodes code on a
- * new page bumps a generation; the others then drop their write tags for it at their next
- * run-loop iteration (soft_vm_code_sync). Until then a write by another CPU may miss code
- * decoded a moment ago, the cross-modifying-code window that hardware has too (SDM 8.1.3). */
+ * blocks decoded from it before are stale (soft_code_lookup drops them), and every CPU drops
+ * that page's jump-cache entries before it runs another block. Only the written page's code
+ * goes, so patching kernel text (alternatives, static keys) does not recompile everything per
+ * write. A CPU that decodes code on a new page bumps a generation; the others then drop their
+ * write tags for it at their next run-loop iteration (soft_vm_code_sync). Until then a write by
+ * another CPU may miss code decoded a moment ago, the cross-modifying-code window that hardware
+ * has too (SDM 8.1.3). */
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -91,18 +92,43 @@ uint32_t soft_vm_code_page_gen(const struct soft_vm_code *vc, uint64_t gpa)
 	return __atomic_load_n(&vc->page_gen[bit_of(vc, gpa)], __ATOMIC_ACQUIRE);
 }
 
-/* Every CPU of the VM: clear the jump cache before the next block (chain_left 0 sends the
- * dispatch back to the run loop, which clears it), so stale blocks are only reached through
- * soft_code_lookup's check. Asked before the generation changes: a CPU that sees the new
- * generation also sees the request. */
-static void inval_all_cpus(struct soft_vm_code *vc)
+/* Every CPU of the VM: drop gpa's page from the jump cache before the next block (chain_left
+ * 0 sends the dispatch back to the run loop, which does it: soft_code_jump_cache_drop_written),
+ * so stale blocks are only reached through soft_code_lookup's check. Asked before the
+ * generation changes: a CPU that sees the new generation also sees the request. Pages above
+ * RAM share one bit, so a write there drops everything. */
+static void inval_all_cpus(struct soft_vm_code *vc, uint64_t gpa)
 {
+	uint64_t page = bit_of(vc, gpa) == vc->npages ? SOFT_JC_ANY_PAGE : gpa >> 12;
 	pthread_mutex_lock(&vc->lock);
 	for (unsigned i = 0; i < vc->ncpus; i++) {
-		__atomic_store_n(&vc->cpus[i]->cache->jc_clear_pending, true, __ATOMIC_RELEASE);
+		struct soft_code_cache *cc = vc->cpus[i]->cache;
+		if (page != SOFT_JC_ANY_PAGE && cc->jc_ninval < SOFT_JC_INVAL_MAX)
+			cc->jc_inval[cc->jc_ninval++] = page;
+		else
+			cc->jc_ninval = SOFT_JC_INVAL_MAX + 1;
+		__atomic_store_n(&cc->jc_clear_pending, true, __ATOMIC_RELEASE);
 		__atomic_store_n(&vc->cpus[i]->chain_left, 0, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&vc->lock);
+}
+
+unsigned soft_vm_code_take_written(struct soft_cpu *c, uint64_t *pages)
+{
+	struct soft_vm_code *vc = c->sys.vm_code;
+	struct soft_code_cache *cc = c->cache;
+	if (!vc) { /* nobody queues pages then: drop everything */
+		__atomic_store_n(&cc->jc_clear_pending, false, __ATOMIC_RELEASE);
+		return SOFT_JC_INVAL_MAX + 1;
+	}
+	pthread_mutex_lock(&vc->lock);
+	unsigned n = cc->jc_ninval;
+	for (unsigned k = 0; k < n && k < SOFT_JC_INVAL_MAX; k++)
+		pages[k] = cc->jc_inval[k];
+	cc->jc_ninval = 0;
+	__atomic_store_n(&cc->jc_clear_pending, false, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vc->lock);
+	return n;
 }
 
 static void page_gen_bump(struct soft_vm_code *vc, uint64_t gpa)
@@ -163,7 +189,7 @@ bool soft_vm_code_write(struct soft_cpu *c, uint64_t gpa)
 	struct soft_vm_code *vc = c->sys.vm_code;
 	if (!vc || !bit_clear(vc, gpa))
 		return false;
-	inval_all_cpus(vc);
+	inval_all_cpus(vc, gpa);
 	page_gen_bump(vc, gpa);
 	return true;
 }
@@ -175,7 +201,7 @@ void soft_vm_code_written(struct soft_vm_code *vc, uint64_t gpa, uint64_t len)
 	uint64_t first = gpa & ~0xfffULL;
 	for (uint64_t p = first; p < gpa + len && p >= first; p += 4096) {
 		if (bit_clear(vc, p)) {
-			inval_all_cpus(vc);
+			inval_all_cpus(vc, p);
 			page_gen_bump(vc, p);
 		}
 		if (bit_of(vc, p) == vc->npages)
