@@ -78,9 +78,11 @@ struct accel_vm_params {
 	/* The machine's buses, for a backend that executes guest instructions itself (soft):
 	 * it performs port I/O and accesses outside RAM synchronously, on the vCPU's thread,
 	 * through these instead of returning VCPU_EXIT_PIO/MMIO (an instruction then completes
-	 * in one run call). len: 1, 2, 4 (PIO) or 1..8 (MMIO); reads fill data. */
-	void (*pio)(void *io_ctx, uint16_t port, bool is_write, uint8_t *data, unsigned len);
-	void (*mmio)(void *io_ctx, uint64_t gpa, bool is_write, uint8_t *data, unsigned len);
+	 * in one run call). len: 1, 2, 4 (PIO) or 1..8 (MMIO); reads fill data. true: the VM is
+	 * stopping (the access may have asked for it: reset, power-off), so the vCPU's run should
+	 * end now, as a KVM exit would, not go on running the guest until the main thread kicks. */
+	bool (*pio)(void *io_ctx, uint16_t port, bool is_write, uint8_t *data, unsigned len);
+	bool (*mmio)(void *io_ctx, uint64_t gpa, bool is_write, uint8_t *data, unsigned len);
 	void *io_ctx;
 	const struct vm_clock *clock; /* the VM's time (TSC, LAPIC timers); outlives the VM */
 	const char *soft_profile;     /* soft: --soft-profile's path, NULL for none */

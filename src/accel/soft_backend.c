@@ -23,8 +23,8 @@
 struct accel_vm {
 	const struct guest_mem *mem;
 	struct soft_vm_code *code;
-	void (*pio)(void *io_ctx, uint16_t port, bool is_write, uint8_t *data, unsigned len);
-	void (*mmio)(void *io_ctx, uint64_t gpa, bool is_write, uint8_t *data, unsigned len);
+	bool (*pio)(void *io_ctx, uint16_t port, bool is_write, uint8_t *data, unsigned len);
+	bool (*mmio)(void *io_ctx, uint64_t gpa, bool is_write, uint8_t *data, unsigned len);
 	void *io_ctx;
 	const struct vm_clock *clock;
 	int64_t epoch_ns; /* TSC 0 */
@@ -132,6 +132,8 @@ static uint8_t *op_ram_page(void *ctx, uint64_t gpa)
 	return gmem_ptr(v->vm->mem, gpa, 4096);
 }
 
+static void soft_vcpu_kick(struct accel_vcpu *v);
+
 static void op_mmio(void *ctx, uint64_t gpa, bool is_write, uint8_t *data, unsigned len)
 {
 	struct accel_vcpu *v = ctx;
@@ -139,13 +141,17 @@ static void op_mmio(void *ctx, uint64_t gpa, bool is_write, uint8_t *data, unsig
 		v->lapic.mmio(v->lapic.ctx, (uint32_t)(gpa & 0xfff), is_write, data, len);
 		return;
 	}
-	v->vm->mmio(v->vm->io_ctx, gpa, is_write, data, len);
+	if (v->vm->mmio(v->vm->io_ctx, gpa, is_write, data, len))
+		soft_vcpu_kick(v);
 }
 
+/* A write to the reset port (0xCF9) must end the run before the guest's next instructions:
+ * Linux triple-faults on purpose 50 us after it if the machine is still running. */
 static void op_pio(void *ctx, uint16_t port, bool is_write, uint8_t *data, unsigned len)
 {
 	struct accel_vcpu *v = ctx;
-	v->vm->pio(v->vm->io_ctx, port, is_write, data, len);
+	if (v->vm->pio(v->vm->io_ctx, port, is_write, data, len))
+		soft_vcpu_kick(v);
 }
 
 static uint64_t op_tsc(void *ctx)

@@ -173,16 +173,18 @@ static void vm_dsdt_devices(void *ctx, struct aml_buf *aml)
 }
 
 /* The buses, for a backend that runs guest instructions itself (accel_vm_params). */
-static void vm_pio_sync(void *ctx, uint16_t port, bool is_write, uint8_t *data, unsigned len)
+static bool vm_pio_sync(void *ctx, uint16_t port, bool is_write, uint8_t *data, unsigned len)
 {
 	struct vm *vm = ctx;
 	bus_dispatch(&vm->pio_bus, port, is_write, data, len);
+	return vm_stopping(vm);
 }
 
-static void vm_mmio_sync(void *ctx, uint64_t gpa, bool is_write, uint8_t *data, unsigned len)
+static bool vm_mmio_sync(void *ctx, uint64_t gpa, bool is_write, uint8_t *data, unsigned len)
 {
 	struct vm *vm = ctx;
 	bus_dispatch(&vm->mmio_bus, gpa, is_write, data, len);
+	return vm_stopping(vm);
 }
 
 /* Everything that turns a checked config and loaded inputs into a VM ready to start. */
