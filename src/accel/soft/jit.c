@@ -26,7 +26,7 @@
 
 #if defined(__x86_64__)
 
-enum { JIT_SIZE = 32u << 20, JIT_EXIT = 16, JIT_BLOCK_RESERVE = 32768 };
+enum { JIT_SIZE = 32u << 20, JIT_EXIT = 32, JIT_BLOCK_RESERVE = 32768 };
 
 void soft_jit_ret(struct soft_cpu *c, const struct soft_op *op)
 {
@@ -58,10 +58,15 @@ bool soft_jit_init(struct soft_code_cache *cc)
 	cc->jit_w = w;
 	struct soft_emit e = { .p = cc->jit_w, .base = cc->jit_w, .end = cc->jit_w + JIT_EXIT + 16,
 			       .exec_delta = cc->jit - cc->jit_w };
-	/* Entry (cpu in rdi, code in rsi): save the registers the code uses, keep the stack
-	 * 16-byte aligned for the calls, pin the CPU in rbx. Exit at JIT_EXIT restores them. */
-	static const uint8_t entry[] = { 0x53, 0x55, 0x41, 0x54, 0x48, 0x89, 0xfb, 0xff, 0xe6 };
-	static const uint8_t leave[] = { 0x41, 0x5c, 0x5d, 0x5b, 0xc3 };
+	/* Entry (cpu in rdi, code in rsi): save the callee-saved registers the code uses (rbx
+	 * pins the CPU; rbp, r12-r15 hold cached guest registers), keep the stack 16-byte
+	 * aligned for the calls. Exit at JIT_EXIT restores them. */
+	static const uint8_t entry[] = { 0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41,
+					 0x57, 0x48, 0x83, 0xec, 0x08, /* push x6; sub rsp, 8 */
+					 0x48, 0x89, 0xfb, 0xff, 0xe6 }; /* mov rbx, rdi; jmp rsi */
+	static const uint8_t leave[] = { 0x48, 0x83, 0xc4, 0x08, 0x41, 0x5f, 0x41, 0x5e, 0x41,
+					 0x5d, 0x41, 0x5c, 0x5d, 0x5b, 0xc3 };
+	_Static_assert(sizeof(entry) <= JIT_EXIT, "entry fits before the exit");
 	soft_emit_bytes(&e, entry, sizeof(entry));
 	while (e.p < cc->jit_w + JIT_EXIT)
 		soft_emit_u8(&e, 0xcc);
@@ -234,6 +239,8 @@ const void *soft_jit_compile(struct soft_cpu *c, struct soft_block *b)
 				   .exec_delta = cc->jit - cc->jit_w };
 	x->nfix = 0;
 	x->lf_kind = SOFT_LF_NONE;
+	x->regs.clock = 0;
+	soft_jit_regs_forget(x);
 	struct soft_emit *e = &x->e;
 	unsigned n = b->n;
 	/* Entry: rip holds the fall-through address while the block runs. */
@@ -262,8 +269,10 @@ const void *soft_jit_compile(struct soft_cpu *c, struct soft_block *b)
 		x->flags_dead = dead[i];
 		/* The templates assume 64-bit addressing and stack: a compatibility-mode block
 		 * calls every handler. */
-		if (b->mode != SOFT_CS_64 || !soft_jit_inline(x, op))
+		if (b->mode != SOFT_CS_64 || !soft_jit_inline(x, op)) {
 			soft_jit_call_op(e, op, op->fn);
+			soft_jit_regs_forget(x); /* the handler may write any register */
+		}
 	}
 	emit_epilogue(c, e, b);
 	/* Slow-path stubs of the inline templates: run the handler, continue after the op. */
@@ -275,6 +284,7 @@ const void *soft_jit_compile(struct soft_cpu *c, struct soft_block *b)
 				f->site[s][k] = (uint8_t)((uint64_t)rel >> (8 * k));
 		}
 		soft_jit_call_op(e, f->op, f->fn);
+		soft_jit_regs_reload(e, &f->regs);
 		soft_emit_u8(e, 0xe9);
 		soft_emit_rel32(e, f->resume);
 	}

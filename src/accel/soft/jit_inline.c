@@ -86,20 +86,144 @@ static void rr(struct soft_emit *e, unsigned opc, unsigned dst, unsigned src, un
 	b2(e, opc, 0xc0 | (src << 3) | dst);
 }
 
+/* The register cache (soft_jit.h): host register of each slot. */
+static const uint8_t cache_host[SOFT_JIT_NREGS] = { 5, 12, 13, 14, 15, 7, 8, 9, 10, 11 };
+
+/* REX prefix for a register-register form (reg field r, r/m field m); emitted when w or a
+ * high register needs it, or always for byte forms (so that 4-7 name spl..dil). */
+static void rex_rr(struct soft_emit *e, bool w, unsigned r, unsigned m, bool byte)
+{
+	unsigned v = 0x40 | (w ? 8 : 0) | (r >= 8 ? 4 : 0) | (m >= 8 ? 1 : 0);
+	if (v != 0x40 || byte)
+		b(e, v);
+}
+
+static int cache_find(const struct soft_jit_ctx *x, unsigned g)
+{
+	for (int k = 0; k < SOFT_JIT_NREGS; k++)
+		if (x->regs.guest[k] == (int8_t)g)
+			return k;
+	return -1;
+}
+
+static void cache_touch(struct soft_jit_ctx *x, int k)
+{
+	x->regs.stamp[k] = ++x->regs.clock;
+}
+
+/* A slot for guest register g (not cached): a free one, else the least recently used. */
+static int cache_take(struct soft_jit_ctx *x, unsigned g)
+{
+	int v = 0;
+	for (int k = 0; k < SOFT_JIT_NREGS; k++) {
+		if (x->regs.guest[k] < 0) {
+			v = k;
+			break;
+		}
+		if (x->regs.stamp[k] < x->regs.stamp[v])
+			v = k;
+	}
+	x->regs.guest[v] = (int8_t)g;
+	cache_touch(x, v);
+	return v;
+}
+
+/* mov host register h, [rbx + guest register g] (64-bit). */
+static void cache_load(struct soft_emit *e, unsigned h, unsigned g)
+{
+	rex_rr(e, true, h, 0, false);
+	b(e, 0x8b);
+	m_rbx(e, h & 7, OFF_GPR(g));
+}
+
+void soft_jit_regs_forget(struct soft_jit_ctx *x)
+{
+	memset(x->regs.guest, -1, sizeof(x->regs.guest));
+}
+
+void soft_jit_regs_reload(struct soft_emit *e, const struct soft_jit_regs *regs)
+{
+	for (unsigned k = 0; k < SOFT_JIT_NREGS; k++)
+		if (regs->guest[k] >= 0)
+			cache_load(e, cache_host[k], (unsigned)regs->guest[k]);
+}
+
+void soft_jit_gpr_written(struct soft_jit_ctx *x, unsigned reg)
+{
+	int k = cache_find(x, reg & 15);
+	if (k >= 0)
+		x->regs.guest[k] = -1;
+}
+
+/* A call to a C function that writes no guest register clobbered the caller-saved slots. */
+static void cache_forget_volatile(struct soft_jit_ctx *x)
+{
+	for (unsigned k = SOFT_JIT_NSAVED; k < SOFT_JIT_NREGS; k++)
+		x->regs.guest[k] = -1;
+}
+
+/* r = guest register g zero-extended from sz bytes (as ld from memory), through the cache. */
+static void ld_gpr(struct soft_jit_ctx *x, unsigned r, unsigned g, unsigned sz)
+{
+	struct soft_emit *e = &x->e;
+	if (g >= 16) { /* not a plain GPR slot: memory, as before */
+		ld(e, r, OFF_GPR(g), sz);
+		return;
+	}
+	int k = cache_find(x, g);
+	if (k < 0) {
+		k = cache_take(x, g);
+		cache_load(e, cache_host[k], g);
+	}
+	cache_touch(x, k);
+	unsigned h = cache_host[k];
+	switch (sz) {
+	case 8: case 4: /* mov r, h (a 32-bit move zero-extends) */
+		rex_rr(e, sz == 8, h, r, false);
+		b2(e, 0x89, 0xc0 | ((h & 7) << 3) | r);
+		break;
+	default: /* movzx r32, h16 / h8 */
+		rex_rr(e, false, r, h, sz == 1);
+		b2(e, 0x0f, sz == 2 ? 0xb7 : 0xb6);
+		b(e, 0xc0 | (r << 3) | (h & 7));
+		break;
+	}
+}
+
+/* Guest register g = all 64 bits of r, in memory and in the cache. */
+static void st_gpr(struct soft_jit_ctx *x, unsigned r, unsigned g)
+{
+	struct soft_emit *e = &x->e;
+	st64(e, r, OFF_GPR(g));
+	if (g >= 16) {
+		soft_jit_gpr_written(x, g);
+		return;
+	}
+	int k = cache_find(x, g);
+	if (k < 0)
+		k = cache_take(x, g);
+	cache_touch(x, k);
+	unsigned h = cache_host[k];
+	rex_rr(e, true, r, h, false); /* mov h, r */
+	b2(e, 0x89, 0xc0 | (r << 3) | (h & 7));
+}
+
 /* Write rax to guest register r (0..15) at width sz: 32-bit writes zero-extend, 8/16-bit
  * writes replace the low bytes only. */
-static void wr_gpr(struct soft_emit *e, unsigned r, unsigned sz)
+static void wr_gpr(struct soft_jit_ctx *x, unsigned r, unsigned sz)
 {
+	struct soft_emit *e = &x->e;
 	if (sz <= 2) {
 		if (sz == 2)
 			b(e, 0x66);
 		b(e, sz == 1 ? 0x88 : 0x89); /* mov [rbx + r], al / ax */
 		m_rbx(e, RAX, OFF_GPR(r));
+		soft_jit_gpr_written(x, r);
 		return;
 	}
 	if (sz == 4)
 		rr(e, 0x89, RAX, RAX, 4);
-	st64(e, RAX, OFF_GPR(r));
+	st_gpr(x, RAX, r);
 }
 
 /* Whether ea() handles op's address: 64-bit addressing, with or without FS/GS. */
@@ -109,10 +233,11 @@ static bool ea_ok(const struct soft_op *op)
 }
 
 /* rax = the effective address of op's memory operand (ea_ok(op)). */
-static void ea(struct soft_emit *e, const struct soft_op *op)
+static void ea(struct soft_jit_ctx *x, const struct soft_op *op)
 {
+	struct soft_emit *e = &x->e;
 	if (op->base != SOFT_NOREG) {
-		ld(e, RAX, OFF_GPR(op->base), 8);
+		ld_gpr(x, RAX, op->base, 8);
 		if (op->disp == (int32_t)op->disp) {
 			if (op->disp) {
 				b2(e, 0x48, 0x05);
@@ -126,7 +251,7 @@ static void ea(struct soft_emit *e, const struct soft_op *op)
 		mov_imm(e, RAX, (uint64_t)op->disp);
 	}
 	if (op->index != SOFT_NOREG) {
-		ld(e, RCX, OFF_GPR(op->index), 8);
+		ld_gpr(x, RCX, op->index, 8);
 		b2(e, 0x48, 0x8d); /* lea rax, [rax + rcx * 2^scale] */
 		b2(e, 0x04, (unsigned)(op->scale << 6) | (RCX << 3) | RAX);
 	}
@@ -144,6 +269,13 @@ static struct soft_jit_fix *fix_new(struct soft_jit_ctx *x, const struct soft_op
 	f->fn = op->fn;
 	f->resume = NULL;
 	return f;
+}
+
+/* The template of fix f ends here: its stub continues here, with the cache as it is now. */
+static void fix_done(struct soft_jit_ctx *x, struct soft_jit_fix *f)
+{
+	f->resume = x->e.p;
+	f->regs = x->regs;
 }
 
 /* jcc rel32 to the fix's stub (patched when the stub is emitted). */
@@ -190,7 +322,7 @@ void soft_jit_mem(struct soft_jit_ctx *x, const struct soft_op *op, unsigned tag
 		  bool align16)
 {
 	struct soft_jit_fix *fx = fix_new(x, op);
-	ea(&x->e, op);
+	ea(x, op);
 	if (align16) {
 		b2(&x->e, 0xa8, 15); /* test al, 15; jnz stub (the handler raises #GP) */
 		jcc_stub(&x->e, fx, 0x5);
@@ -200,7 +332,7 @@ void soft_jit_mem(struct soft_jit_ctx *x, const struct soft_op *op, unsigned tag
 
 void soft_jit_mem_done(struct soft_jit_ctx *x)
 {
-	x->fix[x->nfix - 1].resume = x->e.p;
+	fix_done(x, &x->fix[x->nfix - 1]);
 }
 
 /* r = zero-extended sz bytes at [rax]. */
@@ -226,12 +358,13 @@ static void st_host(struct soft_emit *e, unsigned base, unsigned r, unsigned sz)
 }
 
 /* The second operand (register or immediate) into rcx, zero-extended from sz. */
-static void src_b(struct soft_emit *e, const struct soft_op *op, unsigned shape, unsigned sz)
+static void src_b(struct soft_jit_ctx *x, const struct soft_op *op, unsigned shape, unsigned sz)
 {
+	struct soft_emit *e = &x->e;
 	if (shape == SOFT_SHAPE_RI || shape == SOFT_SHAPE_MI)
 		mov_imm(e, RCX, op->imm & soft_mask(sz));
 	else
-		ld(e, RCX, OFF_GPR(op->o[1].reg), sz);
+		ld_gpr(x, RCX, op->o[1].reg, sz);
 }
 
 /* Lazy-flag record of ALU op k on a (rax) and b (rcx), exactly as alu_fast.c's alu(); rdx =
@@ -261,23 +394,23 @@ static bool inline_alu(struct soft_jit_ctx *x, const struct soft_op *op, struct 
 	struct soft_jit_fix *fx = NULL;
 	switch (f.shape) {
 	case SOFT_SHAPE_RR: case SOFT_SHAPE_RI:
-		ld(e, RAX, OFF_GPR(op->o[0].reg), sz);
-		src_b(e, op, f.shape, sz);
+		ld_gpr(x, RAX, op->o[0].reg, sz);
+		src_b(x, op, f.shape, sz);
 		break;
 	case SOFT_SHAPE_RM:
 		fx = fix_new(x, op);
-		ea(e, op);
+		ea(x, op);
 		probe(e, fx, 0, sz);
 		ld_host(e, RCX, sz);
-		ld(e, RAX, OFF_GPR(op->o[0].reg), sz);
+		ld_gpr(x, RAX, op->o[0].reg, sz);
 		break;
 	default: /* MR, MI: read-modify-write through the write tag (writable implies readable) */
 		fx = fix_new(x, op);
-		ea(e, op);
+		ea(x, op);
 		probe(e, fx, writes ? 16 : 0, sz);
 		rr(e, 0x89, RSI, RAX, 8);
 		ld_host(e, RAX, sz);
-		src_b(e, op, f.shape, sz);
+		src_b(x, op, f.shape, sz);
 		break;
 	}
 	if (x->flags_dead) { /* rdx = the result only */
@@ -292,13 +425,13 @@ static bool inline_alu(struct soft_jit_ctx *x, const struct soft_op *op, struct 
 	if (writes) {
 		if (f.shape <= SOFT_SHAPE_RM) {
 			rr(e, 0x89, RAX, RDX, 8);
-			wr_gpr(e, op->o[0].reg, sz);
+			wr_gpr(x, op->o[0].reg, sz);
 		} else {
 			st_host(e, RSI, RDX, sz);
 		}
 	}
 	if (fx)
-		fx->resume = e->p;
+		fix_done(x, fx);
 	return true;
 }
 
@@ -313,18 +446,18 @@ static bool inline_cmpj(struct soft_jit_ctx *x, const struct soft_op *op, struct
 		return false;
 	struct soft_jit_fix *fx = NULL;
 	if (f.shape == SOFT_SHAPE_RR || f.shape == SOFT_SHAPE_RI) {
-		ld(e, RAX, OFF_GPR(op->o[0].reg), sz);
-		src_b(e, op, f.shape, sz);
+		ld_gpr(x, RAX, op->o[0].reg, sz);
+		src_b(x, op, f.shape, sz);
 	} else {
 		fx = fix_new(x, op);
-		ea(e, op);
+		ea(x, op);
 		probe(e, fx, 0, sz);
 		if (f.shape == SOFT_SHAPE_RM) {
 			ld_host(e, RCX, sz);
-			ld(e, RAX, OFF_GPR(op->o[0].reg), sz);
+			ld_gpr(x, RAX, op->o[0].reg, sz);
 		} else {
 			ld_host(e, RAX, sz);
-			src_b(e, op, f.shape, sz);
+			src_b(x, op, f.shape, sz);
 		}
 	}
 	alu_record(e, f.alu, sz);
@@ -334,7 +467,7 @@ static bool inline_cmpj(struct soft_jit_ctx *x, const struct soft_op *op, struct
 	soft_emit_u64(e, j->imm);
 	st64(e, RAX, OFF(rip));
 	if (fx)
-		fx->resume = e->p;
+		fix_done(x, fx);
 	return true;
 }
 
@@ -342,7 +475,7 @@ static bool inline_cmpj(struct soft_jit_ctx *x, const struct soft_op *op, struct
 static struct soft_jit_fix *push_slot(struct soft_jit_ctx *x, const struct soft_op *op)
 {
 	struct soft_jit_fix *fx = fix_new(x, op);
-	ld(&x->e, RAX, OFF_GPR(SOFT_RSP), 8);
+	ld_gpr(x, RAX, SOFT_RSP, 8);
 	b2(&x->e, 0x48, 0x83); /* sub rax, 8 */
 	b2(&x->e, 0xe8, 8);
 	probe(&x->e, fx, 8, 8);
@@ -350,11 +483,19 @@ static struct soft_jit_fix *push_slot(struct soft_jit_ctx *x, const struct soft_
 }
 
 /* add/sub qword [rbx + rsp], 8 */
-static void rsp_adjust(struct soft_emit *e, bool add)
+static void rsp_adjust(struct soft_jit_ctx *x, bool add)
 {
+	struct soft_emit *e = &x->e;
 	b2(e, 0x48, 0x83);
 	m_rbx(e, add ? 0 : 5, OFF_GPR(SOFT_RSP));
 	b(e, 8);
+	int k = cache_find(x, SOFT_RSP);
+	if (k >= 0) { /* the same on the cached copy */
+		unsigned h = cache_host[k];
+		rex_rr(e, true, 0, h, false);
+		b2(e, 0x83, 0xc0 | (add ? 0u : 5u << 3) | (h & 7));
+		b(e, 8);
+	}
 }
 
 static bool inline_stack(struct soft_jit_ctx *x, const struct soft_op *op, struct soft_form f)
@@ -364,28 +505,31 @@ static bool inline_stack(struct soft_jit_ctx *x, const struct soft_op *op, struc
 	switch (f.kind) {
 	case SOFT_FORM_PUSH:
 		fx = push_slot(x, op);
-		ld(e, RCX, OFF_GPR(op->o[0].reg), 8);
+		ld_gpr(x, RCX, op->o[0].reg, 8);
 		st_host(e, RAX, RCX, 8);
-		rsp_adjust(e, false);
+		rsp_adjust(x, false);
 		break;
 	case SOFT_FORM_CALL:
 		fx = push_slot(x, op);
 		mov_imm(e, RCX, op->next_rip);
 		st_host(e, RAX, RCX, 8);
-		rsp_adjust(e, false);
+		rsp_adjust(x, false);
 		mov_imm(e, RAX, op->imm);
 		st64(e, RAX, OFF(rip));
 		break;
 	default: /* POP, RET */
 		fx = fix_new(x, op);
-		ld(e, RAX, OFF_GPR(SOFT_RSP), 8);
+		ld_gpr(x, RAX, SOFT_RSP, 8);
 		probe(e, fx, 0, 8);
 		ld_host(e, RAX, 8);
-		rsp_adjust(e, true);
-		st64(e, RAX, f.kind == SOFT_FORM_RET ? OFF(rip) : OFF_GPR(op->o[0].reg));
+		rsp_adjust(x, true);
+		if (f.kind == SOFT_FORM_RET)
+			st64(e, RAX, OFF(rip));
+		else
+			st_gpr(x, RAX, op->o[0].reg);
 		break;
 	}
-	fx->resume = e->p;
+	fix_done(x, fx);
 	return true;
 }
 
@@ -398,18 +542,18 @@ static bool inline_move(struct soft_jit_ctx *x, const struct soft_op *op, struct
 		return false;
 	switch (f.kind * 8 + f.shape) {
 	case SOFT_FORM_MOV * 8 + SOFT_SHAPE_RR:
-		ld(e, RAX, OFF_GPR(op->o[1].reg), sz);
-		wr_gpr(e, d, sz);
+		ld_gpr(x, RAX, op->o[1].reg, sz);
+		wr_gpr(x, d, sz);
 		break;
 	case SOFT_FORM_MOV * 8 + SOFT_SHAPE_RI:
 		mov_imm(e, RAX, op->imm & soft_mask(sz));
-		wr_gpr(e, d, sz);
+		wr_gpr(x, d, sz);
 		break;
 	case SOFT_FORM_MOV * 8 + SOFT_SHAPE_RM:
 	case SOFT_FORM_MOVZX * 8 + SOFT_SHAPE_RM:
 	case SOFT_FORM_MOVSXD * 8 + SOFT_SHAPE_RM:
 		fx = fix_new(x, op);
-		ea(e, op);
+		ea(x, op);
 		probe(e, fx, 0, sz);
 		ld_host(e, RAX, sz);
 		if (f.kind == SOFT_FORM_MOVSXD) {
@@ -417,17 +561,17 @@ static bool inline_move(struct soft_jit_ctx *x, const struct soft_op *op, struct
 			b(e, 0xc0);
 		}
 		if (f.kind == SOFT_FORM_MOV)
-			wr_gpr(e, d, sz);
+			wr_gpr(x, d, sz);
 		else
-			st64(e, RAX, OFF_GPR(d));
+			st_gpr(x, RAX, d);
 		break;
 	case SOFT_FORM_MOV * 8 + SOFT_SHAPE_MR:
 	case SOFT_FORM_MOV * 8 + SOFT_SHAPE_MI:
 		fx = fix_new(x, op);
-		ea(e, op);
+		ea(x, op);
 		probe(e, fx, 8, sz);
 		if (f.shape == SOFT_SHAPE_MR)
-			ld(e, RCX, OFF_GPR(op->o[1].reg), 8);
+			ld_gpr(x, RCX, op->o[1].reg, 8);
 		else
 			mov_imm(e, RCX, op->imm);
 		st_host(e, RAX, RCX, sz);
@@ -436,7 +580,7 @@ static bool inline_move(struct soft_jit_ctx *x, const struct soft_op *op, struct
 	case SOFT_FORM_MOVSX * 8 + SOFT_SHAPE_RR:
 		if (f.shape == SOFT_SHAPE_RM) {
 			fx = fix_new(x, op);
-			ea(e, op);
+			ea(x, op);
 			probe(e, fx, 0, sz);
 			b2(e, 0x48, 0x0f); /* movsx rax, byte/word [rax] */
 			b2(e, sz == 1 ? 0xbe : 0xbf, 0x00);
@@ -445,28 +589,28 @@ static bool inline_move(struct soft_jit_ctx *x, const struct soft_op *op, struct
 			b(e, 0xbe);
 			m_rbx(e, RAX, OFF_GPR(op->o[1].reg));
 		}
-		wr_gpr(e, d, f.alu);
+		wr_gpr(x, d, f.alu);
 		break;
 	case SOFT_FORM_MOVZX * 8 + SOFT_SHAPE_RR:
-		ld(e, RAX, OFF_GPR(op->o[1].reg), 1);
-		st64(e, RAX, OFF_GPR(d));
+		ld_gpr(x, RAX, op->o[1].reg, 1);
+		st_gpr(x, RAX, d);
 		break;
 	case SOFT_FORM_MOVSXD * 8 + SOFT_SHAPE_RR:
 		b2(e, 0x48, 0x63); /* movsxd rax, dword [rbx + src] */
 		m_rbx(e, RAX, OFF_GPR(op->o[1].reg));
-		st64(e, RAX, OFF_GPR(d));
+		st_gpr(x, RAX, d);
 		break;
 	case SOFT_FORM_LEA * 8 + SOFT_SHAPE_RM:
 		if (op->seg)
 			return false;
-		ea(e, op);
-		wr_gpr(e, d, sz);
+		ea(x, op);
+		wr_gpr(x, d, sz);
 		break;
 	default:
 		return false;
 	}
 	if (fx)
-		fx->resume = e->p;
+		fix_done(x, fx);
 	return true;
 }
 
@@ -517,6 +661,7 @@ static bool inline_incdec(struct soft_jit_ctx *x, const struct soft_op *op, stru
 			b2(e, 0x48, 0x89); /* mov rdi, rbx; call soft_jit_get_cf */
 			b(e, 0xdf);
 			soft_emit_call(e, (const void *)(uintptr_t)soft_jit_get_cf);
+			cache_forget_volatile(x);
 		} else if (k == SOFT_LF_LOGIC) {
 			b2(e, 0x31, 0xc0); /* xor eax, eax */
 		} else {
@@ -528,7 +673,7 @@ static bool inline_incdec(struct soft_jit_ctx *x, const struct soft_op *op, stru
 		}
 		st64(e, RAX, OFF(lf_aux));
 	}
-	ld(e, RAX, OFF_GPR(r), sz);
+	ld_gpr(x, RAX, r, sz);
 	st64(e, RAX, OFF(lf_a));
 	rr(e, 0x89, RDX, RAX, 8);
 	b2(e, 0x48, 0x83); /* add/sub rdx, 1 */
@@ -540,7 +685,7 @@ static bool inline_incdec(struct soft_jit_ctx *x, const struct soft_op *op, stru
 	st32_imm(e, OFF(lf_op), f.alu ? SOFT_LF_DEC : SOFT_LF_INC);
 	st32_imm(e, OFF(lf_size), sz);
 	rr(e, 0x89, RAX, RDX, 8);
-	wr_gpr(e, r, sz);
+	wr_gpr(x, r, sz);
 	return true;
 }
 
@@ -571,19 +716,20 @@ static bool inline_cond(struct soft_jit_ctx *x, const struct soft_op *op, bool j
 		b(e, 0xc0);
 		b(e, 0x88);
 		m_rbx(e, RAX, d->reg < 16 ? OFF_GPR(d->reg) : OFF_GPR(d->reg - 16) + 1);
+		soft_jit_gpr_written(x, d->reg);
 		return true;
 	}
 	if (d->kind != SOFT_OPND_REG || s->kind != SOFT_OPND_REG || d->reg >= 16 || s->reg >= 16 ||
 	    (d->size != 4 && d->size != 8) || s->size != d->size)
 		return false;
 	host_flags(x);
-	ld(e, RAX, OFF_GPR(d->reg), d->size); /* cmovcc rax/eax, rcx/ecx: 32-bit zero-extends */
-	ld(e, RCX, OFF_GPR(s->reg), d->size);
+	ld_gpr(x, RAX, d->reg, d->size); /* cmovcc rax/eax, rcx/ecx: 32-bit zero-extends */
+	ld_gpr(x, RCX, s->reg, d->size);
 	if (d->size == 8)
 		b(e, 0x48);
 	b2(e, 0x0f, 0x40 + cc);
 	b(e, 0xc0 | (RAX << 3) | RCX);
-	st64(e, RAX, OFF_GPR(d->reg));
+	st_gpr(x, RAX, d->reg);
 	return true;
 }
 
@@ -599,7 +745,7 @@ static bool inline_unary(struct soft_jit_ctx *x, const struct soft_op *op, struc
 			return false;
 		sz = d->size;
 	}
-	ld(e, RAX, OFF_GPR(r), sz);
+	ld_gpr(x, RAX, r, sz);
 	if (sz == 8)
 		b(e, 0x48);
 	if (f.kind == SOFT_FORM_NONE) {
@@ -613,7 +759,7 @@ static bool inline_unary(struct soft_jit_ctx *x, const struct soft_op *op, struc
 		b2(e, 0xc1, 0xc0 | (unsigned)(ext[f.alu] << 3));
 		b(e, (unsigned)(op->imm & (sz == 8 ? 63 : 31)));
 	}
-	st64(e, RAX, OFF_GPR(r));
+	st_gpr(x, RAX, r);
 	return true;
 }
 
@@ -632,38 +778,72 @@ static bool inline_mul(struct soft_jit_ctx *x, const struct soft_op *op)
 		return false;
 	struct soft_jit_fix *fx = NULL;
 	if (src->kind == SOFT_OPND_REG && src->reg < 16) {
-		ld(e, RCX, OFF_GPR(src->reg), sz);
+		ld_gpr(x, RCX, src->reg, sz);
 	} else if (src->kind == SOFT_OPND_MEM && ea_ok(op)) {
 		fx = fix_new(x, op);
-		ea(e, op);
+		ea(x, op);
 		probe(e, fx, 0, sz);
 		ld_host(e, RCX, sz);
 	} else {
 		return false;
 	}
 	if (one) {
-		ld(e, RAX, OFF_GPR(0), sz);
+		ld_gpr(x, RAX, 0, sz);
 		if (sz == 8)
 			b(e, 0x48);
 		b2(e, 0xf7, op->mnem == ZYDIS_MNEMONIC_MUL ? 0xe1 : 0xe9); /* mul/imul rcx */
-		st64(e, RAX, OFF_GPR(0));  /* 32-bit results are zero-extended on the host too */
-		st64(e, RDX, OFF_GPR(2));
+		st_gpr(x, RAX, 0);  /* 32-bit results are zero-extended on the host too */
+		st_gpr(x, RDX, 2);
 	} else if (op->nopnd == 3) {
 		if (sz == 8)
 			b(e, 0x48);
 		b2(e, 0x69, 0xc1); /* imul rax, rcx, imm32 */
 		soft_emit_u32(e, (uint32_t)op->imm);
-		wr_gpr(e, d->reg, sz);
+		wr_gpr(x, d->reg, sz);
 	} else {
-		ld(e, RAX, OFF_GPR(d->reg), sz);
+		ld_gpr(x, RAX, d->reg, sz);
 		if (sz == 8)
 			b(e, 0x48);
 		b2(e, 0x0f, 0xaf); /* imul rax, rcx */
 		b(e, 0xc0 | (RAX << 3) | RCX);
-		wr_gpr(e, d->reg, sz);
+		wr_gpr(x, d->reg, sz);
 	}
 	if (fx)
-		fx->resume = e->p;
+		fix_done(x, fx);
+	return true;
+}
+
+/* ADC/SBB of a 32/64-bit register with a register or an immediate, flags dead (the carry
+ * chains of big-number code): the host's CF is set to the guest's (from the known record, else
+ * through soft_jit_get_cf), then the host instruction runs. */
+static bool inline_adc(struct soft_jit_ctx *x, const struct soft_op *op)
+{
+	struct soft_emit *e = &x->e;
+	const struct soft_opnd *d = &op->o[0], *s = &op->o[1];
+	unsigned sz = d->size, k = x->lf_kind;
+	bool sbb = op->mnem == ZYDIS_MNEMONIC_SBB;
+	if (!x->flags_dead || op->fn == soft_h_ud || (sz != 4 && sz != 8) ||
+	    d->kind != SOFT_OPND_REG || d->reg >= 16 ||
+	    !((s->kind == SOFT_OPND_REG && s->reg < 16 && s->size == sz) || s->kind == SOFT_OPND_IMM))
+		return false;
+	if (k == SOFT_LF_ADD || k == SOFT_LF_SUB || k == SOFT_LF_LOGIC) {
+		host_flags(x); /* CF as the guest's (0 after a logic op) */
+	} else {
+		b2(e, 0x48, 0x89); /* mov rdi, rbx; call soft_jit_get_cf; bt eax, 0 */
+		b(e, 0xdf);
+		soft_emit_call(e, (const void *)(uintptr_t)soft_jit_get_cf);
+		cache_forget_volatile(x);
+		b2(e, 0x0f, 0xba);
+		b2(e, 0xe0, 0);
+	}
+	/* Only moves from here to the host ADC/SBB: CF survives them. */
+	ld_gpr(x, RAX, d->reg, sz);
+	if (s->kind == SOFT_OPND_IMM)
+		mov_imm(e, RCX, op->imm & soft_mask(s->size));
+	else
+		ld_gpr(x, RCX, s->reg, sz);
+	rr(e, sbb ? 0x19 : 0x11, RAX, RCX, sz);
+	wr_gpr(x, d->reg, sz);
 	return true;
 }
 
@@ -701,6 +881,7 @@ bool soft_jit_inline(struct soft_jit_ctx *x, const struct soft_op *op)
 	struct soft_form f = soft_fast_form(op);
 	uint8_t *mark = x->e.p;
 	unsigned nfix = x->nfix;
+	struct soft_jit_regs regs = x->regs;
 	bool ok;
 	switch (f.kind) {
 	case SOFT_FORM_JCC: ok = inline_cond(x, op, true); break;
@@ -721,6 +902,8 @@ bool soft_jit_inline(struct soft_jit_ctx *x, const struct soft_op *op)
 			ok = inline_unary(x, op, f);
 		} else if (op->mnem == ZYDIS_MNEMONIC_IMUL || op->mnem == ZYDIS_MNEMONIC_MUL) {
 			ok = inline_mul(x, op);
+		} else if (op->mnem == ZYDIS_MNEMONIC_ADC || op->mnem == ZYDIS_MNEMONIC_SBB) {
+			ok = inline_adc(x, op);
 		} else if (soft_jit_inline_sse(x, op)) {
 			return true; /* no flags written */
 		} else
@@ -732,6 +915,7 @@ bool soft_jit_inline(struct soft_jit_ctx *x, const struct soft_op *op)
 	if (!ok) { /* nothing of it stays */
 		x->e.p = mark;
 		x->nfix = nfix;
+		x->regs = regs;
 	}
 	track_flags(x, op, f);
 	return ok;

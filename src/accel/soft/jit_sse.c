@@ -157,6 +157,7 @@ static bool inline_movdq(struct soft_jit_ctx *x, const struct soft_op *op, bool 
 			b(e, 0x89);
 			b(e, 0x8b);
 			soft_emit_u32(e, (uint32_t)(offsetof(struct soft_cpu, gpr) + 8u * d->reg));
+			soft_jit_gpr_written(x, d->reg);
 		}
 		return true;
 	}
@@ -201,6 +202,7 @@ bool soft_jit_inline_sse(struct soft_jit_ctx *x, const struct soft_op *op)
 		b(&x->e, 0x89);
 		b(&x->e, 0x83);
 		soft_emit_u32(&x->e, (uint32_t)(offsetof(struct soft_cpu, gpr) + 8u * d->reg));
+		soft_jit_gpr_written(x, d->reg);
 		return true;
 	}
 	default:

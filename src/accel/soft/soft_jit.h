@@ -69,14 +69,29 @@ static inline void soft_emit_call(struct soft_emit *e, const void *target)
 	}
 }
 
+/* Block-local cache of guest GPRs in host registers (jit_inline.c). It is write-through: the
+ * copy in struct soft_cpu is always current, so handlers, stubs and exceptions see the guest
+ * state without a flush; templates read cached registers from host registers instead of
+ * memory. Slots 0-4 are callee-saved host registers (rbp, r12-r15, saved by the JIT entry),
+ * 5-9 caller-saved ones (rdi, r8-r11) that any call clobbers. A handler call forgets the
+ * cache; a slow-path stub reloads the slots its resume point expects. */
+enum { SOFT_JIT_NREGS = 10, SOFT_JIT_NSAVED = 5 };
+struct soft_jit_regs {
+	int8_t guest[SOFT_JIT_NREGS]; /* the guest GPR a slot holds, or -1 */
+	uint32_t stamp[SOFT_JIT_NREGS]; /* last use, for LRU replacement */
+	uint32_t clock;
+};
+
 /* An inline template's way out: when its TLB probe misses (or the access splits a page), the
- * jumps at site[] go to a stub that calls the op's handler fn and continues at resume. */
+ * jumps at site[] go to a stub that calls the op's handler fn, reloads the register cache as
+ * regs says it is at resume, and continues at resume. */
 struct soft_jit_fix {
 	uint8_t *site[3];
 	unsigned nsite;
 	const struct soft_op *op;
 	soft_handler fn;
 	uint8_t *resume;
+	struct soft_jit_regs regs;
 };
 
 /* lf_kind/lf_size: the lazy-flag record the ops emitted so far leave behind when the block
@@ -90,6 +105,7 @@ struct soft_jit_ctx {
 	unsigned nfix;
 	unsigned lf_kind, lf_size;
 	bool flags_dead; /* the current op's flags are overwritten before anything reads them */
+	struct soft_jit_regs regs;
 };
 
 bool soft_jit_init(struct soft_code_cache *cc);
@@ -111,6 +127,12 @@ bool soft_jit_inline(struct soft_jit_ctx *x, const struct soft_op *op);
 void soft_jit_mem(struct soft_jit_ctx *x, const struct soft_op *op, unsigned tag, unsigned sz,
 		  bool align16);
 void soft_jit_mem_done(struct soft_jit_ctx *x);
+/* The register cache: empty (block entry, after a handler call); reload what regs says from
+ * struct soft_cpu (a stub, after its handler ran); guest GPR reg was written in memory by code
+ * that bypassed the cache (jit_inline.c). */
+void soft_jit_regs_forget(struct soft_jit_ctx *x);
+void soft_jit_regs_reload(struct soft_emit *e, const struct soft_jit_regs *regs);
+void soft_jit_gpr_written(struct soft_jit_ctx *x, unsigned reg);
 /* 128-bit SSE moves and integer logic/compare forms (jit_sse.c). */
 bool soft_jit_inline_sse(struct soft_jit_ctx *x, const struct soft_op *op);
 /* CF of the current lazy-flag record, for INC/DEC after an unknown producer (jit.c). */
