@@ -162,6 +162,18 @@ static void cache_forget_volatile(struct soft_jit_ctx *x)
 		x->regs.guest[k] = -1;
 }
 
+/* The slot holding guest register g (0..15), loaded into the cache first if need be. */
+static int gpr_slot(struct soft_jit_ctx *x, unsigned g)
+{
+	int k = cache_find(x, g);
+	if (k < 0) {
+		k = cache_take(x, g);
+		cache_load(&x->e, cache_host[k], g);
+	}
+	cache_touch(x, k);
+	return k;
+}
+
 /* r = guest register g zero-extended from sz bytes (as ld from memory), through the cache. */
 static void ld_gpr(struct soft_jit_ctx *x, unsigned r, unsigned g, unsigned sz)
 {
@@ -170,13 +182,7 @@ static void ld_gpr(struct soft_jit_ctx *x, unsigned r, unsigned g, unsigned sz)
 		ld(e, r, OFF_GPR(g), sz);
 		return;
 	}
-	int k = cache_find(x, g);
-	if (k < 0) {
-		k = cache_take(x, g);
-		cache_load(e, cache_host[k], g);
-	}
-	cache_touch(x, k);
-	unsigned h = cache_host[k];
+	unsigned h = cache_host[gpr_slot(x, g)];
 	switch (sz) {
 	case 8: case 4: /* mov r, h (a 32-bit move zero-extends) */
 		rex_rr(e, sz == 8, h, r, false);
@@ -236,7 +242,14 @@ static bool ea_ok(const struct soft_op *op)
 static void ea(struct soft_jit_ctx *x, const struct soft_op *op)
 {
 	struct soft_emit *e = &x->e;
-	if (op->base != SOFT_NOREG) {
+	if (op->base < 16 && op->disp == (int32_t)op->disp) {
+		unsigned h = cache_host[gpr_slot(x, op->base)];
+		rex_rr(e, true, RAX, h, false); /* lea rax, [h + disp32] (r12 needs a SIB) */
+		b2(e, 0x8d, 0x80 | (h & 7));
+		if ((h & 7) == 4)
+			b(e, 0x24);
+		soft_emit_u32(e, (uint32_t)op->disp);
+	} else if (op->base != SOFT_NOREG) {
 		ld_gpr(x, RAX, op->base, 8);
 		if (op->disp == (int32_t)op->disp) {
 			if (op->disp) {
@@ -250,7 +263,12 @@ static void ea(struct soft_jit_ctx *x, const struct soft_op *op)
 	} else {
 		mov_imm(e, RAX, (uint64_t)op->disp);
 	}
-	if (op->index != SOFT_NOREG) {
+	if (op->index < 16) {
+		unsigned h = cache_host[gpr_slot(x, op->index)];
+		b(e, 0x48 | (h >= 8 ? 2 : 0)); /* lea rax, [rax + h * 2^scale] (REX.X) */
+		b2(e, 0x8d, 0x04);
+		b(e, (unsigned)(op->scale << 6) | ((h & 7) << 3) | RAX);
+	} else if (op->index != SOFT_NOREG) {
 		ld_gpr(x, RCX, op->index, 8);
 		b2(e, 0x48, 0x8d); /* lea rax, [rax + rcx * 2^scale] */
 		b2(e, 0x04, (unsigned)(op->scale << 6) | (RCX << 3) | RAX);
