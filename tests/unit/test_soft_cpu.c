@@ -179,6 +179,35 @@ static void test_fault_in_loop(struct mem *m)
 	soft_cpu_destroy(c);
 }
 
+/* The JIT's register cache (soft_jit.h) across what bypasses it, in one block run four times:
+ * a load whose first run takes the slow path (cold TLB), an ADC whose carry comes from the
+ * record of the ADD before it, a BTS run by its handler (it writes a register the block has
+ * cached), and a byte write into a cached register (its upper bits must stay).
+ *   mov ebx, 0x2000; mov ecx, 4; xor esi, esi; mov rdi, -1; xor edx, edx; mov r9d, 0x1100;
+ *   xor r10d, r10d; xor r11d, r11d
+ *   L: mov rax, [rbx]; add rdx, rax; add rsi, rdi; adc rdx, 0; bts rdx, 40; add r11, rdx;
+ *      add r10, r9; mov r9b, cl; add r10, r9; add rbx, 8; dec ecx; jnz L; hlt */
+static void test_register_cache(struct mem *m)
+{
+	static const uint8_t code[] = {
+		0xbb, 0x00, 0x20, 0x00, 0x00, 0xb9, 0x04, 0x00, 0x00, 0x00, 0x31, 0xf6, 0x48, 0xc7,
+		0xc7, 0xff, 0xff, 0xff, 0xff, 0x31, 0xd2, 0x41, 0xb9, 0x00, 0x11, 0x00, 0x00, 0x45,
+		0x31, 0xd2, 0x45, 0x31, 0xdb, 0x48, 0x8b, 0x03, 0x48, 0x01, 0xc2, 0x48, 0x01, 0xfe,
+		0x48, 0x83, 0xd2, 0x00, 0x48, 0x0f, 0xba, 0xea, 0x28, 0x49, 0x01, 0xd3, 0x4d, 0x01,
+		0xca, 0x41, 0x88, 0xc9, 0x4d, 0x01, 0xca, 0x48, 0x83, 0xc3, 0x08, 0xff, 0xc9, 0x75,
+		0xda, 0xf4 };
+	struct soft_cpu *c = setup(m, code, sizeof(code));
+	for (uint64_t i = 0; i < 4; i++)
+		memcpy(m->bytes + 0x2000 - BASE + 8 * i, &(uint64_t){ i + 1 }, 8);
+	CHECK(soft_cpu_run(c, 1000) == SOFT_EXIT_HALT);
+	CHECK(c->gpr[SOFT_RAX] == 4 && c->gpr[SOFT_RBX] == 0x2020 && c->gpr[SOFT_RCX] == 0);
+	/* rdx: 1+2+3+4, the carries of iterations 2-4, bit 40 */
+	CHECK(c->gpr[SOFT_RDX] == (1ULL << 40) + 13 && c->gpr[SOFT_RSI] == ~3ULL);
+	CHECK(c->gpr[11] == (4ULL << 40) + 1 + 4 + 8 + 13);
+	CHECK(c->gpr[9] == 0x1101 && c->gpr[10] == 0x8813);
+	soft_cpu_destroy(c);
+}
+
 static void test_misaligned_movdqa(struct mem *m)
 {
 	/* mov rbx, 0x2000; mov rax, [rbx] (TLB now warm); movdqa xmm0, [rbx+8] -> #GP */
@@ -392,6 +421,7 @@ int main(void)
 		test_self_modifying(&m);
 		test_fork_jit(&m);
 		test_fault_in_loop(&m);
+		test_register_cache(&m);
 		test_misaligned_movdqa(&m);
 		test_sse_and_fxsave(&m);
 		test_segment_string(&m);
