@@ -5,7 +5,8 @@
 # kernel (build/guest-generic, `make guest-generic`), 1 and 2 vCPUs. Runs directly on this host:
 # neither side needs KVM. The measuring is bench/boot-inner.sh's (BENCH_ACCEL=soft).
 # Writes build/bench/soft-boot.md and prints it.
-# Usage: bench/soft-boot.sh [RUNS]   (env: BENCH_MEM_MIB=512, BENCH_TIMEOUT=600, BENCH_CPU_LIST)
+# Usage: bench/soft-boot.sh [RUNS]   (env: BENCH_MEM_MIB=512, BENCH_TIMEOUT=600, BENCH_CPU_LIST,
+# BENCH_QEMU_MACHINES="microvm pc")
 set -eu
 
 source "$(dirname "$0")/lib.sh"
