@@ -239,7 +239,7 @@ const void *soft_jit_compile(struct soft_cpu *c, struct soft_block *b)
 				   .exec_delta = cc->jit - cc->jit_w };
 	x->nfix = 0;
 	x->lf_kind = SOFT_LF_NONE;
-	x->regs.clock = 0;
+	memset(&x->regs, 0, sizeof(x->regs));
 	soft_jit_regs_forget(x);
 	struct soft_emit *e = &x->e;
 	unsigned n = b->n;

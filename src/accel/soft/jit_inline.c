@@ -5,232 +5,14 @@
  * Memory operands go through an inlined TLB probe; on a miss or a page-splitting access the
  * template has changed nothing yet and jumps to a stub that runs the op's handler instead
  * (which takes the slow path, raises faults with cur_op set, sees self-modifying writes).
- * Host registers: rax, rcx, rdx, rsi are scratch between ops. */
+ * Host registers: rax, rcx, rdx, rsi are scratch between ops; guest registers are read
+ * through the register cache (jit_regs.c). */
 #include <stddef.h>
 #include <string.h>
 
-#include "accel/soft/soft_jit.h"
+#include "accel/soft/jit_emit.h"
 
 #if defined(__x86_64__)
-
-enum { RAX = 0, RCX = 1, RDX = 2, RSI = 6 };
-
-#define OFF_GPR(r) ((uint32_t)(offsetof(struct soft_cpu, gpr) + 8u * (r)))
-#define OFF(f) ((uint32_t)offsetof(struct soft_cpu, f))
-
-static void b(struct soft_emit *e, unsigned v) { soft_emit_u8(e, (uint8_t)v); }
-
-static void b2(struct soft_emit *e, unsigned v0, unsigned v1)
-{
-	b(e, v0);
-	b(e, v1);
-}
-
-/* ModRM for [rbx + disp32] with reg field r. */
-static void m_rbx(struct soft_emit *e, unsigned r, uint32_t off)
-{
-	b(e, 0x80 | (r << 3) | 3);
-	soft_emit_u32(e, off);
-}
-
-/* r = zero-extended sz bytes at [rbx + off]. */
-static void ld(struct soft_emit *e, unsigned r, uint32_t off, unsigned sz)
-{
-	switch (sz) {
-	case 8: b2(e, 0x48, 0x8b); break;
-	case 4: b(e, 0x8b); break;
-	case 2: b2(e, 0x0f, 0xb7); break;
-	default: b2(e, 0x0f, 0xb6); break;
-	}
-	m_rbx(e, r, off);
-}
-
-static void st64(struct soft_emit *e, unsigned r, uint32_t off)
-{
-	b2(e, 0x48, 0x89);
-	m_rbx(e, r, off);
-}
-
-static void st32_imm(struct soft_emit *e, uint32_t off, uint32_t imm)
-{
-	b(e, 0xc7);
-	m_rbx(e, 0, off);
-	soft_emit_u32(e, imm);
-}
-
-static void mov_imm(struct soft_emit *e, unsigned r, uint64_t v)
-{
-	if (v == (uint32_t)v) {
-		b(e, 0xb8 + r);
-		soft_emit_u32(e, (uint32_t)v);
-	} else if ((int64_t)v == (int32_t)v) {
-		b2(e, 0x48, 0xc7);
-		b(e, 0xc0 + r);
-		soft_emit_u32(e, (uint32_t)v);
-	} else {
-		b2(e, 0x48, 0xb8 + r);
-		soft_emit_u64(e, v);
-	}
-}
-
-/* Two-register ALU op (opcode: 01 add, 09 or, 21 and, 29 sub, 31 xor, 39 cmp, 85 test,
- * 89 mov) at width sz: dst op= src. */
-static void rr(struct soft_emit *e, unsigned opc, unsigned dst, unsigned src, unsigned sz)
-{
-	if (sz == 8)
-		b(e, 0x48);
-	else if (sz == 2)
-		b(e, 0x66);
-	if (sz == 1)
-		opc -= 1; /* the byte forms are one below */
-	b2(e, opc, 0xc0 | (src << 3) | dst);
-}
-
-/* The register cache (soft_jit.h): host register of each slot. */
-static const uint8_t cache_host[SOFT_JIT_NREGS] = { 5, 12, 13, 14, 15, 7, 8, 9, 10, 11 };
-
-/* REX prefix for a register-register form (reg field r, r/m field m); emitted when w or a
- * high register needs it, or always for byte forms (so that 4-7 name spl..dil). */
-static void rex_rr(struct soft_emit *e, bool w, unsigned r, unsigned m, bool byte)
-{
-	unsigned v = 0x40 | (w ? 8 : 0) | (r >= 8 ? 4 : 0) | (m >= 8 ? 1 : 0);
-	if (v != 0x40 || byte)
-		b(e, v);
-}
-
-static int cache_find(const struct soft_jit_ctx *x, unsigned g)
-{
-	for (int k = 0; k < SOFT_JIT_NREGS; k++)
-		if (x->regs.guest[k] == (int8_t)g)
-			return k;
-	return -1;
-}
-
-static void cache_touch(struct soft_jit_ctx *x, int k)
-{
-	x->regs.stamp[k] = ++x->regs.clock;
-}
-
-/* A slot for guest register g (not cached): a free one, else the least recently used. */
-static int cache_take(struct soft_jit_ctx *x, unsigned g)
-{
-	int v = 0;
-	for (int k = 0; k < SOFT_JIT_NREGS; k++) {
-		if (x->regs.guest[k] < 0) {
-			v = k;
-			break;
-		}
-		if (x->regs.stamp[k] < x->regs.stamp[v])
-			v = k;
-	}
-	x->regs.guest[v] = (int8_t)g;
-	cache_touch(x, v);
-	return v;
-}
-
-/* mov host register h, [rbx + guest register g] (64-bit). */
-static void cache_load(struct soft_emit *e, unsigned h, unsigned g)
-{
-	rex_rr(e, true, h, 0, false);
-	b(e, 0x8b);
-	m_rbx(e, h & 7, OFF_GPR(g));
-}
-
-void soft_jit_regs_forget(struct soft_jit_ctx *x)
-{
-	memset(x->regs.guest, -1, sizeof(x->regs.guest));
-}
-
-void soft_jit_regs_reload(struct soft_emit *e, const struct soft_jit_regs *regs)
-{
-	for (unsigned k = 0; k < SOFT_JIT_NREGS; k++)
-		if (regs->guest[k] >= 0)
-			cache_load(e, cache_host[k], (unsigned)regs->guest[k]);
-}
-
-void soft_jit_gpr_written(struct soft_jit_ctx *x, unsigned reg)
-{
-	int k = cache_find(x, reg & 15);
-	if (k >= 0)
-		x->regs.guest[k] = -1;
-}
-
-/* A call to a C function that writes no guest register clobbered the caller-saved slots. */
-static void cache_forget_volatile(struct soft_jit_ctx *x)
-{
-	for (unsigned k = SOFT_JIT_NSAVED; k < SOFT_JIT_NREGS; k++)
-		x->regs.guest[k] = -1;
-}
-
-/* The slot holding guest register g (0..15), loaded into the cache first if need be. */
-static int gpr_slot(struct soft_jit_ctx *x, unsigned g)
-{
-	int k = cache_find(x, g);
-	if (k < 0) {
-		k = cache_take(x, g);
-		cache_load(&x->e, cache_host[k], g);
-	}
-	cache_touch(x, k);
-	return k;
-}
-
-/* r = guest register g zero-extended from sz bytes (as ld from memory), through the cache. */
-static void ld_gpr(struct soft_jit_ctx *x, unsigned r, unsigned g, unsigned sz)
-{
-	struct soft_emit *e = &x->e;
-	if (g >= 16) { /* not a plain GPR slot: memory, as before */
-		ld(e, r, OFF_GPR(g), sz);
-		return;
-	}
-	unsigned h = cache_host[gpr_slot(x, g)];
-	switch (sz) {
-	case 8: case 4: /* mov r, h (a 32-bit move zero-extends) */
-		rex_rr(e, sz == 8, h, r, false);
-		b2(e, 0x89, 0xc0 | ((h & 7) << 3) | r);
-		break;
-	default: /* movzx r32, h16 / h8 */
-		rex_rr(e, false, r, h, sz == 1);
-		b2(e, 0x0f, sz == 2 ? 0xb7 : 0xb6);
-		b(e, 0xc0 | (r << 3) | (h & 7));
-		break;
-	}
-}
-
-/* Guest register g = all 64 bits of r, in memory and in the cache. */
-static void st_gpr(struct soft_jit_ctx *x, unsigned r, unsigned g)
-{
-	struct soft_emit *e = &x->e;
-	st64(e, r, OFF_GPR(g));
-	if (g >= 16) {
-		soft_jit_gpr_written(x, g);
-		return;
-	}
-	int k = cache_find(x, g);
-	if (k < 0)
-		k = cache_take(x, g);
-	cache_touch(x, k);
-	unsigned h = cache_host[k];
-	rex_rr(e, true, r, h, false); /* mov h, r */
-	b2(e, 0x89, 0xc0 | (r << 3) | (h & 7));
-}
-
-/* Write rax to guest register r (0..15) at width sz: 32-bit writes zero-extend, 8/16-bit
- * writes replace the low bytes only. */
-static void wr_gpr(struct soft_jit_ctx *x, unsigned r, unsigned sz)
-{
-	struct soft_emit *e = &x->e;
-	if (sz <= 2) {
-		if (sz == 2)
-			b(e, 0x66);
-		b(e, sz == 1 ? 0x88 : 0x89); /* mov [rbx + r], al / ax */
-		m_rbx(e, RAX, OFF_GPR(r));
-		soft_jit_gpr_written(x, r);
-		return;
-	}
-	if (sz == 4)
-		rr(e, 0x89, RAX, RAX, 4);
-	st_gpr(x, RAX, r);
-}
 
 /* Whether ea() handles op's address: 64-bit addressing, with or without FS/GS. */
 static bool ea_ok(const struct soft_op *op)
@@ -243,14 +25,14 @@ static void ea(struct soft_jit_ctx *x, const struct soft_op *op)
 {
 	struct soft_emit *e = &x->e;
 	if (op->base < 16 && op->disp == (int32_t)op->disp) {
-		unsigned h = cache_host[gpr_slot(x, op->base)];
+		unsigned h = soft_jit_gpr_host(x, op->base);
 		rex_rr(e, true, RAX, h, false); /* lea rax, [h + disp32] (r12 needs a SIB) */
 		b2(e, 0x8d, 0x80 | (h & 7));
 		if ((h & 7) == 4)
 			b(e, 0x24);
 		soft_emit_u32(e, (uint32_t)op->disp);
 	} else if (op->base != SOFT_NOREG) {
-		ld_gpr(x, RAX, op->base, 8);
+		soft_jit_ld_gpr(x, RAX, op->base, 8);
 		if (op->disp == (int32_t)op->disp) {
 			if (op->disp) {
 				b2(e, 0x48, 0x05);
@@ -264,12 +46,12 @@ static void ea(struct soft_jit_ctx *x, const struct soft_op *op)
 		mov_imm(e, RAX, (uint64_t)op->disp);
 	}
 	if (op->index < 16) {
-		unsigned h = cache_host[gpr_slot(x, op->index)];
+		unsigned h = soft_jit_gpr_host(x, op->index);
 		b(e, 0x48 | (h >= 8 ? 2 : 0)); /* lea rax, [rax + h * 2^scale] (REX.X) */
 		b2(e, 0x8d, 0x04);
 		b(e, (unsigned)(op->scale << 6) | ((h & 7) << 3) | RAX);
 	} else if (op->index != SOFT_NOREG) {
-		ld_gpr(x, RCX, op->index, 8);
+		soft_jit_ld_gpr(x, RCX, op->index, 8);
 		b2(e, 0x48, 0x8d); /* lea rax, [rax + rcx * 2^scale] */
 		b2(e, 0x04, (unsigned)(op->scale << 6) | (RCX << 3) | RAX);
 	}
@@ -382,7 +164,7 @@ static void src_b(struct soft_jit_ctx *x, const struct soft_op *op, unsigned sha
 	if (shape == SOFT_SHAPE_RI || shape == SOFT_SHAPE_MI)
 		mov_imm(e, RCX, op->imm & soft_mask(sz));
 	else
-		ld_gpr(x, RCX, op->o[1].reg, sz);
+		soft_jit_ld_gpr(x, RCX, op->o[1].reg, sz);
 }
 
 /* Lazy-flag record of ALU op k on a (rax) and b (rcx), exactly as alu_fast.c's alu(); rdx =
@@ -412,7 +194,7 @@ static bool inline_alu(struct soft_jit_ctx *x, const struct soft_op *op, struct 
 	struct soft_jit_fix *fx = NULL;
 	switch (f.shape) {
 	case SOFT_SHAPE_RR: case SOFT_SHAPE_RI:
-		ld_gpr(x, RAX, op->o[0].reg, sz);
+		soft_jit_ld_gpr(x, RAX, op->o[0].reg, sz);
 		src_b(x, op, f.shape, sz);
 		break;
 	case SOFT_SHAPE_RM:
@@ -420,7 +202,7 @@ static bool inline_alu(struct soft_jit_ctx *x, const struct soft_op *op, struct 
 		ea(x, op);
 		probe(e, fx, 0, sz);
 		ld_host(e, RCX, sz);
-		ld_gpr(x, RAX, op->o[0].reg, sz);
+		soft_jit_ld_gpr(x, RAX, op->o[0].reg, sz);
 		break;
 	default: /* MR, MI: read-modify-write through the write tag (writable implies readable) */
 		fx = fix_new(x, op);
@@ -443,7 +225,7 @@ static bool inline_alu(struct soft_jit_ctx *x, const struct soft_op *op, struct 
 	if (writes) {
 		if (f.shape <= SOFT_SHAPE_RM) {
 			rr(e, 0x89, RAX, RDX, 8);
-			wr_gpr(x, op->o[0].reg, sz);
+			soft_jit_wr_gpr(x, op->o[0].reg, sz);
 		} else {
 			st_host(e, RSI, RDX, sz);
 		}
@@ -464,7 +246,7 @@ static bool inline_cmpj(struct soft_jit_ctx *x, const struct soft_op *op, struct
 		return false;
 	struct soft_jit_fix *fx = NULL;
 	if (f.shape == SOFT_SHAPE_RR || f.shape == SOFT_SHAPE_RI) {
-		ld_gpr(x, RAX, op->o[0].reg, sz);
+		soft_jit_ld_gpr(x, RAX, op->o[0].reg, sz);
 		src_b(x, op, f.shape, sz);
 	} else {
 		fx = fix_new(x, op);
@@ -472,7 +254,7 @@ static bool inline_cmpj(struct soft_jit_ctx *x, const struct soft_op *op, struct
 		probe(e, fx, 0, sz);
 		if (f.shape == SOFT_SHAPE_RM) {
 			ld_host(e, RCX, sz);
-			ld_gpr(x, RAX, op->o[0].reg, sz);
+			soft_jit_ld_gpr(x, RAX, op->o[0].reg, sz);
 		} else {
 			ld_host(e, RAX, sz);
 			src_b(x, op, f.shape, sz);
@@ -493,7 +275,7 @@ static bool inline_cmpj(struct soft_jit_ctx *x, const struct soft_op *op, struct
 static struct soft_jit_fix *push_slot(struct soft_jit_ctx *x, const struct soft_op *op)
 {
 	struct soft_jit_fix *fx = fix_new(x, op);
-	ld_gpr(x, RAX, SOFT_RSP, 8);
+	soft_jit_ld_gpr(x, RAX, SOFT_RSP, 8);
 	b2(&x->e, 0x48, 0x83); /* sub rax, 8 */
 	b2(&x->e, 0xe8, 8);
 	probe(&x->e, fx, 8, 8);
@@ -507,11 +289,10 @@ static void rsp_adjust(struct soft_jit_ctx *x, bool add)
 	b2(e, 0x48, 0x83);
 	m_rbx(e, add ? 0 : 5, OFF_GPR(SOFT_RSP));
 	b(e, 8);
-	int k = cache_find(x, SOFT_RSP);
-	if (k >= 0) { /* the same on the cached copy */
-		unsigned h = cache_host[k];
-		rex_rr(e, true, 0, h, false);
-		b2(e, 0x83, 0xc0 | (add ? 0u : 5u << 3) | (h & 7));
+	int h = soft_jit_gpr_cached(x, SOFT_RSP);
+	if (h >= 0) { /* the same on the cached copy */
+		rex_rr(e, true, 0, (unsigned)h, false);
+		b2(e, 0x83, 0xc0 | (add ? 0u : 5u << 3) | ((unsigned)h & 7));
 		b(e, 8);
 	}
 }
@@ -523,7 +304,7 @@ static bool inline_stack(struct soft_jit_ctx *x, const struct soft_op *op, struc
 	switch (f.kind) {
 	case SOFT_FORM_PUSH:
 		fx = push_slot(x, op);
-		ld_gpr(x, RCX, op->o[0].reg, 8);
+		soft_jit_ld_gpr(x, RCX, op->o[0].reg, 8);
 		st_host(e, RAX, RCX, 8);
 		rsp_adjust(x, false);
 		break;
@@ -537,14 +318,14 @@ static bool inline_stack(struct soft_jit_ctx *x, const struct soft_op *op, struc
 		break;
 	default: /* POP, RET */
 		fx = fix_new(x, op);
-		ld_gpr(x, RAX, SOFT_RSP, 8);
+		soft_jit_ld_gpr(x, RAX, SOFT_RSP, 8);
 		probe(e, fx, 0, 8);
 		ld_host(e, RAX, 8);
 		rsp_adjust(x, true);
 		if (f.kind == SOFT_FORM_RET)
 			st64(e, RAX, OFF(rip));
 		else
-			st_gpr(x, RAX, op->o[0].reg);
+			soft_jit_st_gpr(x, RAX, op->o[0].reg);
 		break;
 	}
 	fix_done(x, fx);
@@ -560,12 +341,12 @@ static bool inline_move(struct soft_jit_ctx *x, const struct soft_op *op, struct
 		return false;
 	switch (f.kind * 8 + f.shape) {
 	case SOFT_FORM_MOV * 8 + SOFT_SHAPE_RR:
-		ld_gpr(x, RAX, op->o[1].reg, sz);
-		wr_gpr(x, d, sz);
+		soft_jit_ld_gpr(x, RAX, op->o[1].reg, sz);
+		soft_jit_wr_gpr(x, d, sz);
 		break;
 	case SOFT_FORM_MOV * 8 + SOFT_SHAPE_RI:
 		mov_imm(e, RAX, op->imm & soft_mask(sz));
-		wr_gpr(x, d, sz);
+		soft_jit_wr_gpr(x, d, sz);
 		break;
 	case SOFT_FORM_MOV * 8 + SOFT_SHAPE_RM:
 	case SOFT_FORM_MOVZX * 8 + SOFT_SHAPE_RM:
@@ -579,9 +360,9 @@ static bool inline_move(struct soft_jit_ctx *x, const struct soft_op *op, struct
 			b(e, 0xc0);
 		}
 		if (f.kind == SOFT_FORM_MOV)
-			wr_gpr(x, d, sz);
+			soft_jit_wr_gpr(x, d, sz);
 		else
-			st_gpr(x, RAX, d);
+			soft_jit_st_gpr(x, RAX, d);
 		break;
 	case SOFT_FORM_MOV * 8 + SOFT_SHAPE_MR:
 	case SOFT_FORM_MOV * 8 + SOFT_SHAPE_MI:
@@ -589,7 +370,7 @@ static bool inline_move(struct soft_jit_ctx *x, const struct soft_op *op, struct
 		ea(x, op);
 		probe(e, fx, 8, sz);
 		if (f.shape == SOFT_SHAPE_MR)
-			ld_gpr(x, RCX, op->o[1].reg, 8);
+			soft_jit_ld_gpr(x, RCX, op->o[1].reg, 8);
 		else
 			mov_imm(e, RCX, op->imm);
 		st_host(e, RAX, RCX, sz);
@@ -607,22 +388,22 @@ static bool inline_move(struct soft_jit_ctx *x, const struct soft_op *op, struct
 			b(e, 0xbe);
 			m_rbx(e, RAX, OFF_GPR(op->o[1].reg));
 		}
-		wr_gpr(x, d, f.alu);
+		soft_jit_wr_gpr(x, d, f.alu);
 		break;
 	case SOFT_FORM_MOVZX * 8 + SOFT_SHAPE_RR:
-		ld_gpr(x, RAX, op->o[1].reg, 1);
-		st_gpr(x, RAX, d);
+		soft_jit_ld_gpr(x, RAX, op->o[1].reg, 1);
+		soft_jit_st_gpr(x, RAX, d);
 		break;
 	case SOFT_FORM_MOVSXD * 8 + SOFT_SHAPE_RR:
 		b2(e, 0x48, 0x63); /* movsxd rax, dword [rbx + src] */
 		m_rbx(e, RAX, OFF_GPR(op->o[1].reg));
-		st_gpr(x, RAX, d);
+		soft_jit_st_gpr(x, RAX, d);
 		break;
 	case SOFT_FORM_LEA * 8 + SOFT_SHAPE_RM:
 		if (op->seg)
 			return false;
 		ea(x, op);
-		wr_gpr(x, d, sz);
+		soft_jit_wr_gpr(x, d, sz);
 		break;
 	default:
 		return false;
@@ -667,6 +448,15 @@ static void host_flags(struct soft_jit_ctx *x)
 	rr(e, x->lf_kind == SOFT_LF_ADD ? 0x01 : 0x39, RAX, RCX, sz);
 }
 
+/* rax = CF of the lazy-flag record, whatever wrote it: mov rdi, rbx; call soft_jit_get_cf. */
+static void call_get_cf(struct soft_jit_ctx *x)
+{
+	b2(&x->e, 0x48, 0x89);
+	b(&x->e, 0xdf);
+	soft_emit_call(&x->e, (const void *)(uintptr_t)soft_jit_get_cf);
+	soft_jit_regs_forget_volatile(x);
+}
+
 /* INC/DEC of a 32/64-bit register with live flags: CF survives from the previous record
  * (statically when the block knows it, else through soft_jit_get_cf). */
 static bool inline_incdec(struct soft_jit_ctx *x, const struct soft_op *op, struct soft_form f)
@@ -676,10 +466,7 @@ static bool inline_incdec(struct soft_jit_ctx *x, const struct soft_op *op, stru
 	bool keep_cf = k == SOFT_LF_INC || k == SOFT_LF_DEC; /* lf_aux already holds it */
 	if (!keep_cf) {
 		if (k == SOFT_LF_NONE) {
-			b2(e, 0x48, 0x89); /* mov rdi, rbx; call soft_jit_get_cf */
-			b(e, 0xdf);
-			soft_emit_call(e, (const void *)(uintptr_t)soft_jit_get_cf);
-			cache_forget_volatile(x);
+			call_get_cf(x);
 		} else if (k == SOFT_LF_LOGIC) {
 			b2(e, 0x31, 0xc0); /* xor eax, eax */
 		} else {
@@ -691,7 +478,7 @@ static bool inline_incdec(struct soft_jit_ctx *x, const struct soft_op *op, stru
 		}
 		st64(e, RAX, OFF(lf_aux));
 	}
-	ld_gpr(x, RAX, r, sz);
+	soft_jit_ld_gpr(x, RAX, r, sz);
 	st64(e, RAX, OFF(lf_a));
 	rr(e, 0x89, RDX, RAX, 8);
 	b2(e, 0x48, 0x83); /* add/sub rdx, 1 */
@@ -703,7 +490,7 @@ static bool inline_incdec(struct soft_jit_ctx *x, const struct soft_op *op, stru
 	st32_imm(e, OFF(lf_op), f.alu ? SOFT_LF_DEC : SOFT_LF_INC);
 	st32_imm(e, OFF(lf_size), sz);
 	rr(e, 0x89, RAX, RDX, 8);
-	wr_gpr(x, r, sz);
+	soft_jit_wr_gpr(x, r, sz);
 	return true;
 }
 
@@ -741,13 +528,13 @@ static bool inline_cond(struct soft_jit_ctx *x, const struct soft_op *op, bool j
 	    (d->size != 4 && d->size != 8) || s->size != d->size)
 		return false;
 	host_flags(x);
-	ld_gpr(x, RAX, d->reg, d->size); /* cmovcc rax/eax, rcx/ecx: 32-bit zero-extends */
-	ld_gpr(x, RCX, s->reg, d->size);
+	soft_jit_ld_gpr(x, RAX, d->reg, d->size); /* cmovcc rax/eax, rcx/ecx: 32-bit zero-extends */
+	soft_jit_ld_gpr(x, RCX, s->reg, d->size);
 	if (d->size == 8)
 		b(e, 0x48);
 	b2(e, 0x0f, 0x40 + cc);
 	b(e, 0xc0 | (RAX << 3) | RCX);
-	st_gpr(x, RAX, d->reg);
+	soft_jit_st_gpr(x, RAX, d->reg);
 	return true;
 }
 
@@ -763,7 +550,7 @@ static bool inline_unary(struct soft_jit_ctx *x, const struct soft_op *op, struc
 			return false;
 		sz = d->size;
 	}
-	ld_gpr(x, RAX, r, sz);
+	soft_jit_ld_gpr(x, RAX, r, sz);
 	if (sz == 8)
 		b(e, 0x48);
 	if (f.kind == SOFT_FORM_NONE) {
@@ -777,7 +564,7 @@ static bool inline_unary(struct soft_jit_ctx *x, const struct soft_op *op, struc
 		b2(e, 0xc1, 0xc0 | (unsigned)(ext[f.alu] << 3));
 		b(e, (unsigned)(op->imm & (sz == 8 ? 63 : 31)));
 	}
-	st_gpr(x, RAX, r);
+	soft_jit_st_gpr(x, RAX, r);
 	return true;
 }
 
@@ -796,7 +583,7 @@ static bool inline_mul(struct soft_jit_ctx *x, const struct soft_op *op)
 		return false;
 	struct soft_jit_fix *fx = NULL;
 	if (src->kind == SOFT_OPND_REG && src->reg < 16) {
-		ld_gpr(x, RCX, src->reg, sz);
+		soft_jit_ld_gpr(x, RCX, src->reg, sz);
 	} else if (src->kind == SOFT_OPND_MEM && ea_ok(op)) {
 		fx = fix_new(x, op);
 		ea(x, op);
@@ -806,25 +593,25 @@ static bool inline_mul(struct soft_jit_ctx *x, const struct soft_op *op)
 		return false;
 	}
 	if (one) {
-		ld_gpr(x, RAX, 0, sz);
+		soft_jit_ld_gpr(x, RAX, 0, sz);
 		if (sz == 8)
 			b(e, 0x48);
 		b2(e, 0xf7, op->mnem == ZYDIS_MNEMONIC_MUL ? 0xe1 : 0xe9); /* mul/imul rcx */
-		st_gpr(x, RAX, 0);  /* 32-bit results are zero-extended on the host too */
-		st_gpr(x, RDX, 2);
+		soft_jit_st_gpr(x, RAX, 0);  /* 32-bit results are zero-extended on the host too */
+		soft_jit_st_gpr(x, RDX, 2);
 	} else if (op->nopnd == 3) {
 		if (sz == 8)
 			b(e, 0x48);
 		b2(e, 0x69, 0xc1); /* imul rax, rcx, imm32 */
 		soft_emit_u32(e, (uint32_t)op->imm);
-		wr_gpr(x, d->reg, sz);
+		soft_jit_wr_gpr(x, d->reg, sz);
 	} else {
-		ld_gpr(x, RAX, d->reg, sz);
+		soft_jit_ld_gpr(x, RAX, d->reg, sz);
 		if (sz == 8)
 			b(e, 0x48);
 		b2(e, 0x0f, 0xaf); /* imul rax, rcx */
 		b(e, 0xc0 | (RAX << 3) | RCX);
-		wr_gpr(x, d->reg, sz);
+		soft_jit_wr_gpr(x, d->reg, sz);
 	}
 	if (fx)
 		fix_done(x, fx);
@@ -847,21 +634,18 @@ static bool inline_adc(struct soft_jit_ctx *x, const struct soft_op *op)
 	if (k == SOFT_LF_ADD || k == SOFT_LF_SUB || k == SOFT_LF_LOGIC) {
 		host_flags(x); /* CF as the guest's (0 after a logic op) */
 	} else {
-		b2(e, 0x48, 0x89); /* mov rdi, rbx; call soft_jit_get_cf; bt eax, 0 */
-		b(e, 0xdf);
-		soft_emit_call(e, (const void *)(uintptr_t)soft_jit_get_cf);
-		cache_forget_volatile(x);
-		b2(e, 0x0f, 0xba);
+		call_get_cf(x);
+		b2(e, 0x0f, 0xba); /* bt eax, 0 */
 		b2(e, 0xe0, 0);
 	}
 	/* Only moves from here to the host ADC/SBB: CF survives them. */
-	ld_gpr(x, RAX, d->reg, sz);
+	soft_jit_ld_gpr(x, RAX, d->reg, sz);
 	if (s->kind == SOFT_OPND_IMM)
 		mov_imm(e, RCX, op->imm & soft_mask(s->size));
 	else
-		ld_gpr(x, RCX, s->reg, sz);
+		soft_jit_ld_gpr(x, RCX, s->reg, sz);
 	rr(e, sbb ? 0x19 : 0x11, RAX, RCX, sz);
-	wr_gpr(x, d->reg, sz);
+	soft_jit_wr_gpr(x, d->reg, sz);
 	return true;
 }
 

@@ -8,13 +8,11 @@
  * plays no part. */
 #include <stddef.h>
 
-#include "accel/soft/soft_jit.h"
+#include "accel/soft/jit_emit.h"
 
 #if defined(__x86_64__)
 
 #define OFF_XMM(r) ((uint32_t)(offsetof(struct soft_cpu, xmm) + 16u * (r)))
-
-static void b(struct soft_emit *e, unsigned v) { soft_emit_u8(e, (uint8_t)v); }
 
 /* [prefix] 0F opc with xmm register x and [rbx + off] (or [rax] when off is ~0u). */
 static void sse(struct soft_emit *e, unsigned prefix, unsigned opc, unsigned x, uint32_t off)
@@ -153,11 +151,7 @@ static bool inline_movdq(struct soft_jit_ctx *x, const struct soft_op *op, bool 
 			b(e, 0x08);
 			soft_jit_mem_done(x);
 		} else {
-			b(e, 0x48); /* mov [rbx + gpr], rcx (a 32-bit load zero-extended it) */
-			b(e, 0x89);
-			b(e, 0x8b);
-			soft_emit_u32(e, (uint32_t)(offsetof(struct soft_cpu, gpr) + 8u * d->reg));
-			soft_jit_gpr_written(x, d->reg);
+			soft_jit_st_gpr(x, RCX, d->reg); /* a 32-bit load zero-extended it */
 		}
 		return true;
 	}
@@ -194,15 +188,11 @@ bool soft_jit_inline_sse(struct soft_jit_ctx *x, const struct soft_op *op)
 		if (d->kind != SOFT_OPND_REG || d->reg >= 16 || !is_x(s))
 			return false;
 		movdqu_ld(&x->e, 0, OFF_XMM(s->reg));
-		b(&x->e, 0x66); /* pmovmskb eax, xmm0; mov [rbx + gpr], rax */
+		b(&x->e, 0x66); /* pmovmskb eax, xmm0 */
 		b(&x->e, 0x0f);
 		b(&x->e, 0xd7);
 		b(&x->e, 0xc0);
-		b(&x->e, 0x48);
-		b(&x->e, 0x89);
-		b(&x->e, 0x83);
-		soft_emit_u32(&x->e, (uint32_t)(offsetof(struct soft_cpu, gpr) + 8u * d->reg));
-		soft_jit_gpr_written(x, d->reg);
+		soft_jit_st_gpr(x, RAX, d->reg);
 		return true;
 	}
 	default:

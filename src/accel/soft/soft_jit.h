@@ -69,7 +69,7 @@ static inline void soft_emit_call(struct soft_emit *e, const void *target)
 	}
 }
 
-/* Block-local cache of guest GPRs in host registers (jit_inline.c). It is write-through: the
+/* Block-local cache of guest GPRs in host registers (jit_regs.c). It is write-through: the
  * copy in struct soft_cpu is always current, so handlers, stubs and exceptions see the guest
  * state without a flush; templates read cached registers from host registers instead of
  * memory. Slots 0-4 are callee-saved host registers (rbp, r12-r15, saved by the JIT entry),
@@ -129,7 +129,7 @@ void soft_jit_mem(struct soft_jit_ctx *x, const struct soft_op *op, unsigned tag
 void soft_jit_mem_done(struct soft_jit_ctx *x);
 /* The register cache: empty (block entry, after a handler call); reload what regs says from
  * struct soft_cpu (a stub, after its handler ran); guest GPR reg was written in memory by code
- * that bypassed the cache (jit_inline.c). */
+ * that bypassed the cache (jit_regs.c). */
 void soft_jit_regs_forget(struct soft_jit_ctx *x);
 void soft_jit_regs_reload(struct soft_emit *e, const struct soft_jit_regs *regs);
 void soft_jit_gpr_written(struct soft_jit_ctx *x, unsigned reg);
